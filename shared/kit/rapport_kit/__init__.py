@@ -1,0 +1,1 @@
+"""The small kit every Rapport service is built on."""

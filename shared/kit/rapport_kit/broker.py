@@ -1,0 +1,58 @@
+"""The Kafka broker every service uses: durable producer, tracing and Prometheus middlewares."""
+
+from __future__ import annotations
+
+import ssl
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from opentelemetry.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+
+from rapport_kit.settings import ServiceSettings
+
+
+def build_broker(
+    settings: ServiceSettings,
+    *,
+    service: str,
+    tracer_provider: TracerProvider,
+    registry: CollectorRegistry,
+) -> KafkaBroker:
+    """``acks=all`` + idempotence: a published event survives a broker failover, once."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"rapport-{service}",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        security=_security(settings),
+        middlewares=(
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            KafkaPrometheusMiddleware(registry=registry, app_name=f"rapport-{service}"),
+        ),
+        logger=None,
+        description=f"Rapport {service} service",
+    )
+
+
+def _security(settings: ServiceSettings) -> BaseSecurity | None:
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context)
+    tls = context if protocol == "SASL_SSL" else None
+    username = settings.kafka_sasl_username or ""
+    password = (
+        settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+    )
+    mechanism = {
+        "PLAIN": SASLPlaintext,
+        "SCRAM-SHA-256": SASLScram256,
+        "SCRAM-SHA-512": SASLScram512,
+    }[settings.kafka_sasl_mechanism]
+    return mechanism(username=username, password=password, ssl_context=tls)

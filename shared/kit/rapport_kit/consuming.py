@@ -1,0 +1,148 @@
+"""The consumer pattern: at-least-once batches, dead letters for poison, retries for faults.
+
+A batch is decoded message by message; undecodable ones go to the service's dead-letter topic with
+the reason and their original coordinates in headers. The rest is applied with bounded retries for
+transient faults. A permanent failure of the batch is narrowed to the events that cause it, which
+are dead-lettered, so a poison message never blocks its partition. Offsets are committed by
+FastStream's ``NACK_ON_ERROR`` policy only after the handler returned, i.e. after the effect and the
+dead letters are stored; an exception rewinds the partitions and the batch is delivered again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord
+
+from rapport_kit.errors import PermanentError, is_transient
+from rapport_kit.observability import ConsumerMetrics
+from rapport_kit.retry import RetryPolicy, retrying
+from rapport_schemas import CloudEvent, EventData, UndecodableEvent, decode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A decoded event with the coordinates that make redelivery recognisable."""
+
+    event: CloudEvent[EventData]
+    topic: str
+    partition: int
+    offset: int
+    record: ConsumerRecord[bytes, bytes] = field(repr=False, compare=False)
+
+    @property
+    def data(self) -> EventData:
+        return self.event.data
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: ConsumerRecord[bytes, bytes]
+    reason: str
+    detail: str
+
+
+ApplyBatch = Callable[[Sequence[ReceivedEvent]], Awaitable[None]]
+PublishDeadLetters = Callable[[str, Sequence[DeadLetter]], Awaitable[None]]
+
+
+class BatchConsumer:
+    """Decode, apply, isolate poison; ``handle`` returns only when everything is stored."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        apply: ApplyBatch,
+        publish_dead_letters: PublishDeadLetters,
+        metrics: ConsumerMetrics,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self._apply = apply
+        self._publish_dead_letters = publish_dead_letters
+        self._metrics = metrics
+        self._retry = retry or RetryPolicy()
+
+    async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        started = time.perf_counter()
+        events, dead = _decode_all(records)
+        poisoned = await self._apply_isolating_poison(events)
+        dead.extend(poisoned)
+        if dead:
+            await retrying(lambda: self._publish_dead_letters(self.name, dead), self._retry)
+            for letter in dead:
+                self._metrics.dead_letters.labels(self.name, letter.reason).inc()
+        poisoned_records = {id(letter.record) for letter in poisoned}
+        for received in events:
+            if id(received.record) in poisoned_records:
+                continue
+            self._metrics.consumed.labels(self.name, received.event.type).inc()
+        self._metrics.batch_seconds.labels(self.name).observe(time.perf_counter() - started)
+
+    async def _apply_isolating_poison(self, events: list[ReceivedEvent]) -> list[DeadLetter]:
+        if not events:
+            return []
+        try:
+            await self._apply_with_retries(events)
+            return []
+        except Exception as error:
+            if is_transient(error):
+                raise
+            if len(events) == 1:
+                return [_dead_letter_for(events[0], error)]
+        log.warning("batch failed permanently; isolating", extra={"fields": {"size": len(events)}})
+        dead: list[DeadLetter] = []
+        for received in events:
+            dead.extend(await self._apply_isolating_poison([received]))
+        return dead
+
+    async def _apply_with_retries(self, events: Sequence[ReceivedEvent]) -> None:
+        def count_retry(error: BaseException) -> None:
+            self._metrics.retries.labels(self.name).inc()
+            log.warning(
+                "transient failure, retrying", extra={"fields": {"error": type(error).__name__}}
+            )
+
+        await retrying(lambda: self._apply(events), self._retry, on_retry=count_retry)
+
+
+def _decode_all(
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+) -> tuple[list[ReceivedEvent], list[DeadLetter]]:
+    events: list[ReceivedEvent] = []
+    dead: list[DeadLetter] = []
+    for record in records:
+        try:
+            event = decode(record.value or b"")
+        except UndecodableEvent as error:
+            dead.append(DeadLetter(record, error.reason, error.detail))
+            continue
+        events.append(ReceivedEvent(event, record.topic, record.partition, record.offset, record))
+    return events, dead
+
+
+def _dead_letter_for(received: ReceivedEvent, error: Exception) -> DeadLetter:
+    reason = error.reason if isinstance(error, PermanentError) else "handler_error"
+    detail = error.detail if isinstance(error, PermanentError) else type(error).__name__
+    return DeadLetter(received.record, reason, detail[:500])
+
+
+def dead_letter_headers(letter: DeadLetter, *, consumer: str) -> dict[str, str]:
+    """The error and the original coordinates, so an operator can replay after a fix."""
+    record = letter.record
+    return {
+        "x-rapport-dlq-reason": letter.reason,
+        "x-rapport-dlq-detail": letter.detail,
+        "x-rapport-dlq-consumer": consumer,
+        "x-rapport-original-topic": record.topic,
+        "x-rapport-original-partition": str(record.partition),
+        "x-rapport-original-offset": str(record.offset),
+        "x-rapport-failed-at": datetime.now(UTC).isoformat(),
+    }

@@ -1,0 +1,68 @@
+"""HTTP pieces every service mounts: health, readiness, Prometheus metrics and API-key auth."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+_bearer = HTTPBearer(auto_error=False, description="API key with scopes")
+
+
+def operations_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process serves requests."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(response: Response) -> dict[str, str]:
+        """Readiness: every dependency answers."""
+        results = {name: await _probe(check) for name, check in checks.items()}
+        if any(result != "ok" for result in results.values()):
+            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return results
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _probe(check: ReadinessCheck) -> str:
+    try:
+        await asyncio.wait_for(check(), timeout=2.0)
+    except Exception as error:
+        return f"unavailable: {type(error).__name__}"
+    return "ok"
+
+
+def require_scope(scope: str) -> Callable[..., Awaitable[str]]:
+    """A dependency that admits a bearer API key holding ``scope`` (or ``*``)."""
+
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> str:
+        api_keys: dict[str, list[str]] = request.app.state.api_keys
+        if credentials is None or credentials.credentials not in api_keys:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "missing or unknown API key",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        scopes = api_keys[credentials.credentials]
+        if scope not in scopes and "*" not in scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"API key lacks scope '{scope}'")
+        return scope
+
+    return check

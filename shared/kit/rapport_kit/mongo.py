@@ -1,0 +1,29 @@
+"""MongoDB through PyMongo's async API; only features MongoDB 7+ and FerretDB 1.24 share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from rapport_kit.settings import ServiceSettings
+
+Document = dict[str, Any]
+
+
+def build_mongo_client(settings: ServiceSettings, *, service: str) -> AsyncMongoClient[Document]:
+    """Created inside a lifespan, never at import time."""
+    return AsyncMongoClient(
+        settings.mongo_url.get_secret_value(),
+        appname=f"rapport-{service}",
+        tz_aware=True,
+        serverSelectionTimeoutMS=5_000,
+        retryWrites=False,  # FerretDB does not support retryable writes; our writes are idempotent
+    )
+
+
+def database(
+    client: AsyncMongoClient[Document], settings: ServiceSettings
+) -> AsyncDatabase[Document]:
+    return client[settings.mongo_database]

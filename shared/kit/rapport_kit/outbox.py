@@ -1,0 +1,121 @@
+"""Transactional outbox kept inside the aggregate's own document.
+
+A state change and the events describing it are one atomic single-document update (no
+multi-document transactions on FerretDB). The writer publishes right after its write for low
+latency; a sweeper republishes whatever a crashed writer left behind. Either may publish an entry
+twice; consumers recognise the duplicate by its CloudEvents ``id``. Entries are removed only after
+Kafka acknowledged them (``acks=all``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from opentelemetry import context, propagate
+from pymongo.asynchronous.collection import AsyncCollection
+
+from rapport_kit.mongo import Document
+from rapport_kit.settings import ServiceSettings
+from rapport_schemas import CONTENT_TYPE, CloudEvent
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+PENDING = "outbox_pending"
+TOUCHED = "outbox_touched_at"
+
+
+def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings) -> list[Document]:
+    """Serialised events with the caller's trace context, ready to ``$push``."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return [
+        {
+            "id": event.id,
+            "topic": settings.topic(type(event.data).topic),
+            "key": event.partitionkey,
+            "value": event.model_dump_json(),
+            "trace": carrier,
+        }
+        for event in events
+    ]
+
+
+def append_update(entries: list[Document], now: datetime) -> Document:
+    """The update fragment that appends ``entries``; merge it with the state change's ``$set``."""
+    return {"$push": {OUTBOX: {"$each": entries}}, "$set": {PENDING: True, TOUCHED: now}}
+
+
+class OutboxPublisher:
+    """Publishes a document's outbox in order, then removes what Kafka acknowledged."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self.broker = broker
+
+    async def publish(self, collection: AsyncCollection[Document], document: Document) -> int:
+        entries: list[Document] = document.get(OUTBOX) or []
+        for entry in entries:
+            await self._publish_entry(entry)
+        if entries:
+            published = [entry["id"] for entry in entries]
+            await collection.update_one(
+                {"_id": document["_id"]}, {"$pull": {OUTBOX: {"id": {"$in": published}}}}
+            )
+        await collection.update_one(
+            {"_id": document["_id"], OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
+        )
+        return len(entries)
+
+    async def _publish_entry(self, entry: Document) -> None:
+        token = context.attach(propagate.extract(entry.get("trace") or {}))
+        try:
+            await self.broker.publish(
+                entry["value"].encode(),
+                topic=entry["topic"],
+                key=entry["key"].encode(),
+                headers={"content-type": CONTENT_TYPE},
+            )
+        finally:
+            context.detach(token)
+
+
+class OutboxSweeper:
+    """Background task: publishes outboxes a crashed writer left pending."""
+
+    def __init__(
+        self,
+        publisher: OutboxPublisher,
+        collections: Sequence[AsyncCollection[Document]],
+        *,
+        interval: float = 1.0,
+        grace: timedelta = timedelta(seconds=2),
+    ) -> None:
+        self.publisher = publisher
+        self.collections = collections
+        self.interval = interval
+        self.grace = grace
+
+    async def sweep_once(self) -> int:
+        published = 0
+        cutoff = datetime.now(UTC) - self.grace
+        for collection in self.collections:
+            async for document in collection.find({PENDING: True, TOUCHED: {"$lt": cutoff}}).limit(
+                500
+            ):
+                published += await self.publisher.publish(collection, document)
+        return published
+
+    async def run(self) -> None:
+        while True:
+            try:
+                published = await self.sweep_once()
+                if published:
+                    log.info("outbox swept", extra={"fields": {"published": published}})
+            except Exception:
+                log.exception("outbox sweep failed; will retry")
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,80 @@
+"""Read models folded from events, idempotently, without multi-document transactions.
+
+Every read-model document carries ``_wm``: per source partition, the offset of the last event
+folded into it, and ``_v``: a version for optimistic concurrency. Redelivering a batch therefore
+changes nothing already stored, and a crash half-way through a batch's writes is repaired by the
+redelivery. Events *republished* under the same id (an outbox relay that crashed after publishing)
+arrive at new offsets; ``seen`` stores the coordinates where each event id was first seen so they
+are recognised too. Projections are pure: ``keys`` routes, ``evolve`` folds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rapport_kit.consuming import ReceivedEvent
+
+Document = dict[str, Any]
+Lookup = Callable[[str], Document | None]
+WATERMARKS = "_wm"
+VERSION = "_v"
+
+
+class Projection(Protocol):
+    """A pure read-model definition."""
+
+    collection: str
+
+    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+        """Ids of the documents this event changes (in the order they must be evolved)."""
+        ...
+
+    def evolve(
+        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+    ) -> Document:
+        """The document's new state; ``lookup`` reads another document of this batch's state."""
+        ...
+
+
+def partition_mark(received: ReceivedEvent) -> str:
+    """A watermark key; dots would make MongoDB read it as a path."""
+    return f"{received.topic.replace('.', '_')}~{received.partition}"
+
+
+@dataclass
+class FoldResult:
+    """Documents to write, with the version each was read at (0 = did not exist)."""
+
+    changed: dict[str, Document] = field(default_factory=dict)
+    read_versions: dict[str, int] = field(default_factory=dict)
+
+
+def fold(
+    projection: Projection, loaded: dict[str, Document], events: Iterable[ReceivedEvent]
+) -> FoldResult:
+    """Apply, in order, each event to each document whose watermark it has not passed yet."""
+    current = {key: dict(document) for key, document in loaded.items()}
+    result = FoldResult(read_versions={k: int(d.get(VERSION, 0)) for k, d in loaded.items()})
+    for received in events:
+        mark = partition_mark(received)
+        for key in projection.keys(received):
+            document = current.get(key)
+            watermarks: dict[str, int] = dict(document.get(WATERMARKS, {})) if document else {}
+            if watermarks.get(mark, -1) >= received.offset:
+                continue
+            state = projection.evolve(
+                _state(document), received, key, lambda k: _state(current.get(k))
+            )
+            watermarks[mark] = received.offset
+            version = result.read_versions.setdefault(key, 0)
+            current[key] = {**state, "_id": key, WATERMARKS: watermarks, VERSION: version + 1}
+            result.changed[key] = current[key]
+    return result
+
+
+def _state(document: Document | None) -> Document | None:
+    if document is None:
+        return None
+    return {k: v for k, v in document.items() if k not in ("_id", WATERMARKS, VERSION)}

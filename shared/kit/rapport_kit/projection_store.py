@@ -1,0 +1,122 @@
+"""The MongoDB side of projections: dedupe by event id, load, fold, conditional bulk write."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pymongo import InsertOne, ReplaceOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from rapport_kit.consuming import ReceivedEvent
+from rapport_kit.errors import TransientError
+from rapport_kit.mongo import Document
+from rapport_kit.projection import VERSION, Projection, fold
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
+MAX_CONFLICT_ROUNDS = 5
+
+
+class SeenEvents:
+    """First coordinates of every event id a consumer group has seen."""
+
+    def __init__(self, db: AsyncDatabase[Document], consumer: str) -> None:
+        self.collection = db[f"_seen_{consumer}"]
+
+    async def first_sightings(self, events: Sequence[ReceivedEvent]) -> list[ReceivedEvent]:
+        """The events not already seen at *other* coordinates (true republished duplicates)."""
+        unique: dict[str, ReceivedEvent] = {}
+        for received in events:
+            unique.setdefault(received.event.id, received)
+        now = datetime.now(UTC)
+        ids = list(unique)
+        inserts = [
+            InsertOne({"_id": r.event.id, "t": r.topic, "p": r.partition, "o": r.offset, "at": now})
+            for r in unique.values()
+        ]
+        already = await self._insert_reporting_existing(inserts, ids)
+        if already:
+            cursor = self.collection.find({"_id": {"$in": sorted(already)}})
+            async for seen in cursor:
+                received = unique[seen["_id"]]
+                if (seen["t"], seen["p"], seen["o"]) != (
+                    received.topic,
+                    received.partition,
+                    received.offset,
+                ):
+                    del unique[seen["_id"]]
+        return [r for r in events if unique.get(r.event.id) is r]
+
+    async def _insert_reporting_existing(
+        self, inserts: list[InsertOne[Document]], ids: list[str]
+    ) -> set[str]:
+        if not inserts:
+            return set()
+        try:
+            await self.collection.bulk_write(inserts, ordered=False)
+        except BulkWriteError as error:
+            duplicates = [e for e in error.details["writeErrors"] if e["code"] == DUPLICATE_KEY]
+            if len(duplicates) != len(error.details["writeErrors"]):
+                raise
+            return {ids[e["index"]] for e in duplicates}
+        return set()
+
+
+class ProjectionStore:
+    """Applies a batch of events to one projection's collection."""
+
+    def __init__(self, db: AsyncDatabase[Document], projection: Projection) -> None:
+        self.projection = projection
+        self.collection = db[projection.collection]
+
+    async def apply(self, events: Sequence[ReceivedEvent]) -> None:
+        pending = list(events)
+        for _ in range(MAX_CONFLICT_ROUNDS):
+            keys = {key for received in pending for key in self.projection.keys(received)}
+            if not keys:
+                return
+            loaded = {
+                d["_id"]: d async for d in self.collection.find({"_id": {"$in": sorted(keys)}})
+            }
+            result = fold(self.projection, loaded, pending)
+            conflicted = await self._write(result.changed, result.read_versions)
+            if not conflicted:
+                return
+            pending = [r for r in pending if conflicted & set(self.projection.keys(r))]
+        raise TransientError(f"{self.projection.collection}: write conflicts persisted")
+
+    async def _write(self, changed: dict[str, Document], read_versions: dict[str, int]) -> set[str]:
+        """Write each document only if nobody changed it since we read it; return the losers."""
+        if not changed:
+            return set()
+        operations = [
+            ReplaceOne({"_id": key, VERSION: read_versions.get(key, 0)}, document, upsert=True)
+            for key, document in changed.items()
+        ]
+        keys = list(changed)
+        try:
+            await self.collection.bulk_write(operations, ordered=False)
+        except BulkWriteError as error:
+            errors = error.details["writeErrors"]
+            if any(e["code"] != DUPLICATE_KEY for e in errors):
+                raise
+            log.info("optimistic write conflict", extra={"fields": {"documents": len(errors)}})
+            return {keys[e["index"]] for e in errors}
+        return set()
+
+
+class ProjectionConsumer:
+    """A consumer group's apply step: drop republished duplicates, then fold into each store."""
+
+    def __init__(self, seen: SeenEvents, stores: Sequence[ProjectionStore]) -> None:
+        self.seen = seen
+        self.stores = stores
+
+    async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
+        fresh = await self.seen.first_sightings(batch)
+        for store in self.stores:
+            await store.apply(fresh)

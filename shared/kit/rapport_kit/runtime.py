@@ -1,0 +1,113 @@
+"""The resources one service process holds, built and torn down inside its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from rapport_kit.admin import ensure_topics
+from rapport_kit.broker import build_broker
+from rapport_kit.consuming import ApplyBatch, BatchConsumer
+from rapport_kit.http import ReadinessCheck
+from rapport_kit.logs import configure_logging
+from rapport_kit.mongo import Document, build_mongo_client
+from rapport_kit.observability import ConsumerMetrics
+from rapport_kit.settings import ServiceSettings
+from rapport_kit.subscription import dead_letter_publisher, subscribe
+from rapport_kit.telemetry import build_tracer_provider
+from rapport_schemas import topics
+
+
+@dataclass
+class ServiceRuntime:
+    """Broker, MongoDB, telemetry and metrics of one service; nothing connects before ``run``."""
+
+    settings: ServiceSettings
+    service: str
+    tracer_provider: TracerProvider
+    registry: CollectorRegistry
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[Document]
+    consumer_metrics: ConsumerMetrics
+    consumed_topics: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        settings: ServiceSettings,
+        *,
+        service: str,
+        span_processors: tuple[SpanProcessor, ...] = (),
+    ) -> ServiceRuntime:
+        configure_logging(service, settings.log_level)
+        registry = CollectorRegistry()
+        tracer_provider = build_tracer_provider(service, extra_processors=span_processors)
+        return cls(
+            settings=settings,
+            service=service,
+            tracer_provider=tracer_provider,
+            registry=registry,
+            broker=build_broker(
+                settings, service=service, tracer_provider=tracer_provider, registry=registry
+            ),
+            mongo=build_mongo_client(settings, service=service),
+            consumer_metrics=ConsumerMetrics.register(registry),
+        )
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self.mongo[self.settings.mongo_database]
+
+    def consume(self, name: str, apply: ApplyBatch, *, base_topics: Sequence[str]) -> None:
+        """Subscribe ``apply`` in this service's consumer group; call before ``run``."""
+        names = [self.settings.topic(base) for base in base_topics]
+        self.consumed_topics.extend(names)
+        consumer = BatchConsumer(
+            name=name,
+            apply=apply,
+            publish_dead_letters=dead_letter_publisher(
+                self.broker, settings=self.settings, service=self.service
+            ),
+            metrics=self.consumer_metrics,
+        )
+        subscribe(
+            self.broker,
+            consumer,
+            settings=self.settings,
+            group_id=f"rapport-{self.service}-{name}",
+            topic_names=names,
+            metrics=self.consumer_metrics,
+        )
+
+    @asynccontextmanager
+    async def run(self, *, produced_topics: Sequence[str] = ()) -> AsyncIterator[None]:
+        own = [self.settings.topic(topics.dead_letter_topic(self.service))]
+        own += [self.settings.topic(base) for base in produced_topics]
+        compacted = frozenset({self.settings.topic(topics.METRICS)})
+        await ensure_topics(
+            self.settings, sorted(set(own + self.consumed_topics)), compacted=compacted
+        )
+        await self.broker.start()
+        try:
+            yield
+        finally:
+            await self.broker.stop()
+            await self.mongo.close()
+            self.tracer_provider.shutdown()
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        async def kafka() -> None:
+            if not await self.broker.ping(timeout=2.0):
+                raise ConnectionError("kafka")
+
+        async def mongodb() -> None:
+            await self.mongo.admin.command("ping")
+
+        return {"kafka": kafka, "mongodb": mongodb}

@@ -1,0 +1,60 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_API_KEY = "dev-key-change-me"
+DEFAULT_MONGO_URL = "mongodb://127.0.0.1:27017/"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ServiceSettings(BaseSettings):
+    """Subclasses set ``env_prefix`` (e.g. ``RAPPORT_CONTACTS_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    api_keys: dict[str, list[str]] = Field(
+        default={DEVELOPMENT_API_KEY: ["*"]},
+        description="Bearer token → scopes, JSON-encoded in the environment.",
+    )
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    topic_prefix: str = Field(default="", description="Namespace for every topic name.")
+    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    topic_partitions: int = Field(default=6, ge=1)
+    topic_replication_factor: int = Field(default=1, ge=1)
+
+    mongo_url: SecretStr = SecretStr(DEFAULT_MONGO_URL)
+    mongo_database: str = "rapport"
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            if DEVELOPMENT_API_KEY in self.api_keys:
+                raise ValueError("api_keys: the development key is not allowed in production")
+            if not self.api_keys:
+                raise ValueError("api_keys: at least one key is required in production")
+        return self
+
+    def topic(self, base: str) -> str:
+        return f"{self.topic_prefix}{base}"

@@ -1,0 +1,103 @@
+"""Wiring a ``BatchConsumer`` onto a FastStream Kafka broker with explicit group and ack policy."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+
+from rapport_kit.consuming import BatchConsumer, DeadLetter, dead_letter_headers
+from rapport_kit.observability import ConsumerMetrics
+from rapport_kit.settings import ServiceSettings
+from rapport_schemas import topics
+
+Records = tuple[ConsumerRecord[bytes, bytes], ...]
+
+
+def subscribe(
+    broker: KafkaBroker,
+    consumer: BatchConsumer,
+    *,
+    settings: ServiceSettings,
+    group_id: str,
+    topic_names: Sequence[str],
+    metrics: ConsumerMetrics,
+) -> None:
+    """Register ``consumer`` for ``topic_names`` (already prefixed) in group ``group_id``."""
+
+    async def handle_batch(message: KafkaMessage) -> None:
+        records: Records = message.raw_message
+        await consumer.handle(records)
+        _record_lag(getattr(message, "consumer", None), records, consumer.name, metrics)
+
+    broker.subscriber(
+        *topic_names,
+        group_id=group_id,
+        batch=True,
+        max_records=settings.consumer_batch_size,
+        batch_timeout_ms=100,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_tolerant_parser,
+        decoder=_raw_values,
+        title=f"{group_id}:{consumer.name}",
+    )(handle_batch)
+
+
+def dead_letter_publisher(
+    broker: KafkaBroker, *, settings: ServiceSettings, service: str
+) -> Callable[[str, Sequence[DeadLetter]], Awaitable[None]]:
+    dlq_topic = settings.topic(topics.dead_letter_topic(service))
+
+    async def publish(consumer_name: str, letters: Sequence[DeadLetter]) -> None:
+        for letter in letters:
+            await broker.publish(
+                letter.record.value or b"",
+                topic=dlq_topic,
+                key=letter.record.key,
+                headers=dead_letter_headers(letter, consumer=consumer_name),
+            )
+
+    return publish
+
+
+async def _tolerant_parser(
+    records: Records, original: Callable[[Records], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """Headers that are not UTF-8 would make FastStream's parser fail the whole batch forever."""
+    return await original(tuple(_with_text_headers(record) for record in records))
+
+
+def _with_text_headers(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
+    headers = [(name, value.decode("utf-8", "replace").encode()) for name, value in record.headers]
+    return dataclasses.replace(record, headers=headers)
+
+
+async def _raw_values(message: StreamMessage[Any]) -> list[bytes]:
+    """Our ``BatchConsumer`` decodes each value itself, so one bad value cannot fail the batch."""
+    return [record.value or b"" for record in message.raw_message]
+
+
+def _record_lag(
+    kafka_consumer: AIOKafkaConsumer | None,
+    records: Records,
+    name: str,
+    metrics: ConsumerMetrics,
+) -> None:
+    if not isinstance(kafka_consumer, AIOKafkaConsumer):
+        return
+    last: dict[TopicPartition, int] = {}
+    for record in records:
+        last[TopicPartition(record.topic, record.partition)] = record.offset
+    for partition, offset in last.items():
+        highwater = kafka_consumer.highwater(partition)
+        if highwater is not None:
+            metrics.lag.labels(name, partition.topic, str(partition.partition)).set(
+                max(0, highwater - offset - 1)
+            )

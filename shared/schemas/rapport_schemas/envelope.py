@@ -1,0 +1,95 @@
+"""CloudEvents 1.0 envelope, structured JSON mode over the Kafka protocol binding.
+
+Why structured mode: subscribers such as data warehouses and sink connectors often drop Kafka
+headers; a self-contained JSON value keeps every attribute with the data. The Kafka message key is
+the CloudEvents ``partitionkey`` (the contact id) and W3C trace context travels in the
+``traceparent``/``tracestate`` Kafka headers (OpenTelemetry messaging conventions).
+See https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-protocol-binding.md
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+SCHEMA_BASE_URL = "https://rapport.dev/schemas/"
+
+
+class EventData(BaseModel):
+    """Payload of one event type: a frozen fact; consumers ignore fields they do not know."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_type: ClassVar[str]
+    topic: ClassVar[str]
+
+    def partition_key(self) -> str:
+        """The Kafka key; per-contact ordering is the default."""
+        return str(vars(self)["contact_id"])
+
+
+DataT = TypeVar("DataT", bound=EventData)
+
+
+class CloudEvent(BaseModel, Generic[DataT]):
+    """A CloudEvents 1.0 structured-mode event carrying one Rapport payload."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=128, description="Unique; the idempotency key.")
+    source: str = Field(min_length=1, max_length=256, description="URI-reference of the producer.")
+    type: str = Field(min_length=1, max_length=128)
+    time: AwareDatetime
+    subject: str = Field(min_length=1, max_length=128, description="The contact id.")
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str
+    partitionkey: str = Field(min_length=1, max_length=256)
+    data: DataT
+
+
+class AnyCloudEvent(BaseModel):
+    """The envelope with its payload still undecoded: what a consumer reads first."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"]
+    id: str = Field(min_length=1, max_length=128)
+    source: str = Field(min_length=1, max_length=256)
+    type: str = Field(min_length=1, max_length=128)
+    time: AwareDatetime
+    subject: str = Field(min_length=1, max_length=128)
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = None
+    partitionkey: str | None = None
+    data: dict[str, Any]
+
+
+def schema_url(event_type: str) -> str:
+    return f"{SCHEMA_BASE_URL}{event_type}.json"
+
+
+def wrap(
+    data: DataT,
+    *,
+    source: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
+) -> CloudEvent[DataT]:
+    """Put a payload in its envelope; ids are UUIDv4 unless the caller derives a stable one."""
+    key = data.partition_key()
+    envelope: CloudEvent[DataT] = CloudEvent[type(data)](  # type: ignore[misc, operator]
+        id=event_id or str(uuid.uuid4()),
+        source=source,
+        type=data.event_type,
+        time=time or datetime.now(UTC),
+        subject=str(getattr(data, "contact_id", key)),
+        dataschema=schema_url(data.event_type),
+        partitionkey=key,
+        data=data,
+    )
+    return envelope

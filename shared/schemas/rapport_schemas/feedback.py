@@ -1,0 +1,72 @@
+"""Events published by the feedback service on ``rapport.feedback.events``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import AwareDatetime, Field
+
+from rapport_schemas import topics
+from rapport_schemas.common import Channel, ContactId, EntityId, LanguageTag
+from rapport_schemas.envelope import EventData
+
+
+class SurveyKind(StrEnum):
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+
+
+class FeedbackEvent(EventData):
+    topic: ClassVar[str] = topics.FEEDBACK
+
+
+class SurveyRequested(FeedbackEvent):
+    event_type: ClassVar[str] = "rapport.feedback.survey_requested.v1"
+
+    survey_id: EntityId
+    contact_id: ContactId
+    kind: SurveyKind
+    token: str = Field(min_length=16, max_length=128, description="Single-use answer token.")
+    expires_at: AwareDatetime
+    language: LanguageTag
+    channel: Channel
+    requested_at: AwareDatetime
+    interaction_id: EntityId | None = None
+    case_id: EntityId | None = None
+    trigger_event_id: str | None = Field(default=None, max_length=128)
+
+
+class SurveyAnswered(FeedbackEvent):
+    event_type: ClassVar[str] = "rapport.feedback.survey_answered.v1"
+
+    survey_id: EntityId
+    contact_id: ContactId
+    kind: SurveyKind
+    score: int = Field(ge=0, le=10, description="NPS 0–10, CSAT 1–5, CES 1–7.")
+    comment: str | None = Field(default=None, max_length=2000, description="Personal data.")
+    answered_at: AwareDatetime
+    requested_at: AwareDatetime | None = None
+    channel: Channel | None = None
+    interaction_id: EntityId | None = None
+    case_id: EntityId | None = None
+
+
+class DetractorReason(StrEnum):
+    NPS_DETRACTOR = "nps_detractor"
+    LOW_CSAT = "low_csat"
+    COMPLAINT = "complaint"
+
+
+class DetractorDetected(FeedbackEvent):
+    event_type: ClassVar[str] = "rapport.feedback.detractor_detected.v1"
+
+    contact_id: ContactId
+    reason: DetractorReason
+    detected_at: AwareDatetime
+    score: int | None = Field(default=None, ge=0, le=10)
+    comment: str | None = Field(default=None, max_length=2000, description="Personal data.")
+    survey_id: EntityId | None = None
+    interaction_id: EntityId | None = None
+    account_owner: str | None = Field(default=None, max_length=64)

@@ -1,0 +1,18 @@
+"""The topic catalogue: one topic per producing service, keyed by contact id.
+
+One topic per producer (not per event type) keeps every event about a contact from one service in
+one partition, so a consumer sees a contact's registration, interactions, merge and erasure in the
+order they happened.
+"""
+
+CONTACTS = "rapport.contacts.events"
+FEEDBACK = "rapport.feedback.events"
+NOTIFICATIONS = "rapport.notifications.events"
+METRICS = "rapport.metrics.kpis"
+
+ALL = (CONTACTS, FEEDBACK, NOTIFICATIONS, METRICS)
+
+
+def dead_letter_topic(service: str) -> str:
+    """Each consuming service owns one dead-letter topic; headers name the original topic."""
+    return f"rapport.{service}.dlq"

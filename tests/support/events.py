@@ -1,0 +1,41 @@
+"""Build ``ReceivedEvent``s and records without a broker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord
+
+from rapport_kit.consuming import ReceivedEvent
+from rapport_schemas import wrap
+from rapport_schemas.common import Channel
+from rapport_schemas.contacts import Direction, InteractionKind, InteractionLogged
+
+
+def record(
+    value: bytes, *, offset: int, partition: int = 0, topic: str = "t"
+) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic, partition, offset, 0, 0, b"k", value, None, len(b"k"), len(value), []
+    )
+
+
+def interaction(contact: str = "c1", *, channel: Channel = Channel.EMAIL) -> InteractionLogged:
+    return InteractionLogged(
+        interaction_id=f"i-{contact}",
+        contact_id=contact,
+        channel=channel,
+        direction=Direction.INBOUND,
+        kind=InteractionKind.SUPPORT,
+        occurred_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+    )
+
+
+def received(
+    data: InteractionLogged, *, offset: int, partition: int = 0, event_id: str | None = None
+) -> ReceivedEvent:
+    event = wrap(data, source="/test", event_id=event_id)
+    raw = event.model_dump_json().encode()
+    return ReceivedEvent(
+        event, "t", partition, offset, record(raw, offset=offset, partition=partition)
+    )
