@@ -148,10 +148,10 @@ async def main():
 sys.exit(asyncio.run(main()))
 PY
     else
-        command -v "$JAVA" >/dev/null 2>&1 || return 1
-        "$JAVA" -cp "$LIBS_DIR/*" -Dlog4j2.configurationFile="$SUPPORT_DIR/log4j2.properties" \
-            -Dlog4j2.level=OFF "$SUPPORT_DIR/KafkaProbe.java" "$BOOTSTRAP" "$timeout" "$pid" 2>/dev/null \
-            | grep -v '^\[' || return "${PIPESTATUS[0]}"
+        # No venv: a tiny Java Admin client (single-file source program).
+        command -v "$JAVA" >/dev/null 2>&1 && fetched || return 1
+        "$JAVA" -cp "$LIBS_DIR/*" -Dlog4j2.level=OFF -Dlog4j2.statusLoggerLevel=OFF \
+            "$SUPPORT_DIR/KafkaProbe.java" "$BOOTSTRAP" "$timeout" "$pid" 2>/dev/null
     fi
 }
 
@@ -166,6 +166,14 @@ running_pid() {
     else
         rm -f -- "$PID_FILE"
     fi
+}
+
+# Alive and not a zombie (an exited broker waits for init to reap it).
+alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    local state
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+    [[ $state != Z ]]
 }
 
 port_in_use() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -189,7 +197,12 @@ write_config() {
 format_if_needed() {
     [[ -f $DATA_DIR/meta.properties ]] && return 0
     local cluster_id out
-    cluster_id=$(java_cmd kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    # A Kafka Uuid as `kafka-storage random-uuid` makes it (16 random bytes,
+    # unpadded base64url, not starting with '-'), without starting a JVM for it.
+    while :; do
+        cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+        [[ $cluster_id == -* ]] || break
+    done
     [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a cluster id (got: $cluster_id)"
     say "formatting $DATA_DIR (cluster id $cluster_id)"
     if ! out=$(java_cmd kafka.tools.StorageTool format --standalone \
@@ -203,37 +216,40 @@ format_if_needed() {
 
 cmd_start() {
     take_lock
-    local pid
+    local pid t0=$SECONDS
     pid=$(running_pid)
-    if [[ -z $pid ]] && probe 2 >/dev/null; then
-        say "a broker already answers on $BOOTSTRAP; reusing it (not started by this script)"
-        return 0
-    fi
     if [[ -n $pid ]]; then
         if probe 2 >/dev/null; then
             say "already running (pid $pid) on $BOOTSTRAP"
             return 0
         fi
         say "pid $pid is running but not answering yet; waiting"
+    elif port_in_use "$PORT"; then
+        if probe 3 >/dev/null; then
+            say "a broker already answers on $BOOTSTRAP; reusing it (not started by this script)"
+            return 0
+        fi
+        die "port $PORT on 127.0.0.1 is in use, but not by a Kafka broker that answers there"
+    elif port_in_use "$CONTROLLER_PORT"; then
+        die "controller port $CONTROLLER_PORT on 127.0.0.1 is in use (set RAPPORT_KAFKA_CONTROLLER_PORT)"
     else
-        local p
-        for p in "$PORT" "$CONTROLLER_PORT"; do
-            port_in_use "$p" && die "port $p on 127.0.0.1 is taken by something that is not a Kafka broker we can reach"
-        done
         cmd_fetch
         write_config
         format_if_needed
+        command -v "$JAVA" >/dev/null 2>&1 || die "java not found (set JAVA_HOME or put a JDK 17+ on PATH)"
 
         local heap=${KAFKA_HEAP_OPTS:--Xmx512m -Xms512m}
-        [[ -f $LOG_FILE ]] && mv -f -- "$LOG_FILE" "$LOG_FILE.1"
+        if [[ -f $LOG_FILE ]]; then mv -f -- "$LOG_FILE" "$LOG_FILE.1"; fi
+        printf '[%s] kafka.sh: starting Kafka %s on %s, controller 127.0.0.1:%s, data %s\n' \
+            "$(date '+%Y-%m-%d %H:%M:%S')" "$KAFKA_VERSION" "$BOOTSTRAP" "$CONTROLLER_PORT" "$DATA_DIR" >"$LOG_FILE"
         say "starting Kafka $KAFKA_VERSION on $BOOTSTRAP (controller 127.0.0.1:$CONTROLLER_PORT), log $LOG_FILE"
         rm -f -- "$PID_FILE"
-        command -v "$JAVA" >/dev/null 2>&1 || die "java not found (set JAVA_HOME or put a JDK 17+ on PATH)"
+        t0=$SECONDS
         # shellcheck disable=SC2086  # heap/opts are word lists
         (
             cd "$STATE_DIR"
             # The shell writes its own pid and then execs java, so the pid file
-            # is java's pid whether or not setsid had to fork.
+            # holds java's pid whether or not setsid had to fork.
             exec nohup setsid sh -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
                 "$JAVA" $heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
                 -Dlog4j2.configurationFile="$SUPPORT_DIR/log4j2.properties" \
@@ -250,12 +266,12 @@ cmd_start() {
         [[ -n $pid ]] || { log_tail; die "the broker process did not start"; }
     fi
 
-    local t0=$SECONDS rc=0 info
+    local rc=0 info
     info=$(probe "$START_TIMEOUT" "$pid") || rc=$?
     case $rc in
         0) say "ready on $BOOTSTRAP after $((SECONDS - t0)) s (pid $pid; $info)" ;;
         2) rm -f -- "$PID_FILE"; log_tail; die "the broker exited during startup" ;;
-        *) log_tail; die "the broker (pid $pid) did not answer on $BOOTSTRAP within $START_TIMEOUT s; it is still running: 'deploy/local/kafka.sh stop' to stop it" ;;
+        *) log_tail; die "the broker (pid $pid) did not answer on $BOOTSTRAP within $START_TIMEOUT s; it is still running ('$0 stop' stops it)" ;;
     esac
 }
 
@@ -270,7 +286,7 @@ cmd_stop() {
     say "stopping pid $pid"
     kill -TERM "$pid" 2>/dev/null || true
     local waited=0
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
         if ((waited >= STOP_TIMEOUT * 10)); then
             say "still running after $STOP_TIMEOUT s; sending SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
@@ -287,7 +303,7 @@ cmd_stop() {
 cmd_status() {
     local pid info
     pid=$(running_pid)
-    if info=$(probe 2); then
+    if { [[ -n $pid ]] || port_in_use "$PORT"; } && info=$(probe 2); then
         if [[ -n $pid ]]; then
             say "running (pid $pid) on $BOOTSTRAP; $info"
         else
