@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -44,7 +45,7 @@ func run() error {
 		return fmt.Errorf("invalid -log-level %q: %w", *logLevel, err)
 	}
 
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(&quietResponses{Handler: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})})
 
 	dir, err := filepath.Abs(*dataDir)
 	if err != nil {
@@ -79,4 +80,34 @@ func run() error {
 	fmt.Fprintln(os.Stderr, "ferretdb: stopped")
 
 	return nil
+}
+
+// quietResponses demotes FerretDB's per-request dumps of error responses to debug level.
+//
+// FerretDB logs every command that answers ok=0 at warn level as a multi-line dump of the wire
+// message, including routine ones (pymongo's endSessions, which FerretDB does not implement;
+// duplicate key errors an application handles). With -log-level debug they are still shown.
+type quietResponses struct {
+	slog.Handler
+}
+
+func (h *quietResponses) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelWarn &&
+		(strings.HasPrefix(r.Message, "Response header:") || strings.HasPrefix(r.Message, "Response message:")) {
+		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+
+		r.Level = slog.LevelDebug
+	}
+
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *quietResponses) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &quietResponses{Handler: h.Handler.WithAttrs(attrs)}
+}
+
+func (h *quietResponses) WithGroup(name string) slog.Handler {
+	return &quietResponses{Handler: h.Handler.WithGroup(name)}
 }

@@ -62,10 +62,8 @@ class OutboxPublisher:
         for entry in entries:
             await self._publish_entry(entry)
         if entries:
-            published = [entry["id"] for entry in entries]
-            await collection.update_one(
-                {"_id": document["_id"]}, {"$pull": {OUTBOX: {"id": {"$in": published}}}}
-            )
+            # Exact-value $pullAll: FerretDB 1.24 ignores $pull with a condition on a field.
+            await collection.update_one({"_id": document["_id"]}, {"$pullAll": {OUTBOX: entries}})
         await collection.update_one(
             {"_id": document["_id"], OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
         )
