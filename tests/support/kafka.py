@@ -56,12 +56,13 @@ def values(records: list[ConsumerRecord[bytes, bytes]]) -> list[dict[str, Any]]:
 
 
 async def eventually(
-    check: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2
+    check: Callable[[], Any], *, expected: Any = None, timeout: float = 30.0, interval: float = 0.2
 ) -> Any:
-    """Poll an async ``check`` until it returns something truthy."""
+    """Poll an async ``check`` until it returns ``expected`` (or anything truthy if not given)."""
     deadline = time.monotonic() + timeout
     while True:
         result = await check()
-        if result or time.monotonic() > deadline:
+        done = bool(result) if expected is None else result == expected
+        if done or time.monotonic() > deadline:
             return result
         await asyncio.sleep(interval)
