@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -57,10 +58,11 @@ func run() error {
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/", // the SQLite backend wants a file: URI of an existing directory ending with '/'
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Logger:   logger,
+		Handler:  "sqlite",
+		// The SQLite backend wants a file: URI of an existing directory, ending with '/'.
+		SQLiteURL: (&url.URL{Scheme: "file", Path: dir + "/"}).String(),
 	})
 	if err != nil {
 		return err

@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
-from rapport_schemas import topics, wrap
-from rapport_schemas.common import Channel
 
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.projection import Document, Lookup
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_kit.settings import ServiceSettings
+from rapport_schemas import topics, wrap
+from rapport_schemas.common import Channel
 from tests.support.events import interaction
 from tests.support.kafka import eventually, produce, read_until
 
@@ -26,7 +26,9 @@ class InteractionsPerContact:
     def keys(self, received: ReceivedEvent) -> Sequence[str]:
         return (received.event.subject,)
 
-    def evolve(self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup) -> Document:
+    def evolve(
+        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+    ) -> Document:
         return {"count": (state or {"count": 0})["count"] + 1}
 
 
@@ -36,8 +38,11 @@ async def consuming(
 ) -> AsyncIterator[ServiceRuntime]:
     runtime = ServiceRuntime.build(ServiceSettings(**service_env), service=service)  # type: ignore[arg-type]
     store = ProjectionStore(runtime.db, InteractionsPerContact())
-    runtime.consume("counts", ProjectionConsumer(SeenEvents(runtime.db, "counts"), [store]),
-                    base_topics=[topics.CONTACTS])
+    runtime.consume(
+        "counts",
+        ProjectionConsumer(SeenEvents(runtime.db, "counts"), [store]),
+        base_topics=[topics.CONTACTS],
+    )
     async with runtime.run():
         yield runtime
 
@@ -53,11 +58,15 @@ async def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_next
     source = f"{namespace}.{topics.CONTACTS}"
     good = wrap(interaction("c-good"), source="/test").model_dump_json().encode()
     async with consuming(service_env):
-        await produce(infra.kafka_bootstrap, source, b'{"specversion": "1.0", "id": ', key=b"c-good")
+        await produce(
+            infra.kafka_bootstrap, source, b'{"specversion": "1.0", "id": ', key=b"c-good"
+        )
         await produce(infra.kafka_bootstrap, source, good, key=b"c-good")
         assert await eventually(lambda: count_of(mongo_db, "c-good")) == 1
 
-    letters = await read_until(infra.kafka_bootstrap, f"{namespace}.rapport.kit-test.dlq", lambda rs: len(rs) >= 1)
+    letters = await read_until(
+        infra.kafka_bootstrap, f"{namespace}.rapport.kit-test.dlq", lambda rs: len(rs) >= 1
+    )
     assert len(letters) == 1
     headers = {name: value.decode() for name, value in letters[0].headers}
     assert headers["x-rapport-dlq-reason"] == "invalid_json"
@@ -66,7 +75,9 @@ async def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_next
     assert letters[0].value == b'{"specversion": "1.0", "id": '
 
 
-async def test_a_redelivered_or_republished_event_changes_nothing(service_env, infra, namespace, mongo_db) -> None:
+async def test_a_redelivered_or_republished_event_changes_nothing(
+    service_env, infra, namespace, mongo_db
+) -> None:
     source = f"{namespace}.{topics.CONTACTS}"
     first = wrap(interaction("c-1", channel=Channel.PHONE), source="/test")
     raw = first.model_dump_json().encode()
