@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := shared/schemas shared/kit services/contacts services/feedback services/notifications services/metrics
+PACKAGES := shared/schemas shared/kit services/contacts services/feedback services/notifications services/metrics ops
 SERVICES := contacts feedback notifications metrics
 PYTEST := $(PY) -m pytest
 

@@ -18,13 +18,36 @@ from rapport_kit.projection import VERSION, Projection, fold
 log = logging.getLogger(__name__)
 
 DUPLICATE_KEY = 11000
+# Set by the operator CLI when it republishes a dead letter to its original topic.
+REPLAYED_TOPIC = "x-rapport-replayed-topic"
+REPLAYED_PARTITION = "x-rapport-replayed-partition"
+REPLAYED_OFFSET = "x-rapport-replayed-offset"
+# The consumer (BatchConsumer name = SeenEvents name) whose dead letter it was: only that consumer
+# takes the replay over; every other consumer group of the topic already applied the event.
+REPLAYED_FOR = "x-rapport-replayed-for"
 MAX_CONFLICT_ROUNDS = 5
+
+
+def replayed_from(received: ReceivedEvent, consumer: str) -> tuple[str, int, int] | None:
+    """The original coordinates of an operator's replay of ``consumer``'s dead letter."""
+    headers = {name: value.decode("utf-8", "replace") for name, value in received.record.headers}
+    if headers.get(REPLAYED_FOR) != consumer:
+        return None
+    try:
+        return (
+            headers[REPLAYED_TOPIC],
+            int(headers[REPLAYED_PARTITION]),
+            int(headers[REPLAYED_OFFSET]),
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 class SeenEvents:
     """First coordinates of every event id a consumer group has seen."""
 
     def __init__(self, db: AsyncDatabase[Document], consumer: str) -> None:
+        self.consumer = consumer
         self.collection = db[f"_seen_{consumer}"]
 
     async def first_sightings(self, events: Sequence[ReceivedEvent]) -> list[ReceivedEvent]:
@@ -40,16 +63,24 @@ class SeenEvents:
         ]
         already = await self._insert_reporting_existing(inserts, ids)
         if already:
-            cursor = self.collection.find({"_id": {"$in": sorted(already)}})
-            async for seen in cursor:
-                received = unique[seen["_id"]]
-                if (seen["t"], seen["p"], seen["o"]) != (
-                    received.topic,
-                    received.partition,
-                    received.offset,
-                ):
+            async for seen in self.collection.find({"_id": {"$in": sorted(already)}}):
+                if not await self._is_first_sighting(seen, unique[seen["_id"]]):
                     del unique[seen["_id"]]
         return [r for r in events if unique.get(r.event.id) is r]
+
+    async def _is_first_sighting(self, seen: Document, received: ReceivedEvent) -> bool:
+        """Same coordinates: a redelivery (watermarks decide). Others: a duplicate, unless it is
+        an operator's replay of the dead letter that was first seen there, taken over once."""
+        stored = (seen["t"], seen["p"], seen["o"])
+        if stored == (received.topic, received.partition, received.offset):
+            return True
+        if replayed_from(received, self.consumer) != stored:
+            return False
+        moved = await self.collection.update_one(
+            {"_id": seen["_id"], "t": stored[0], "p": stored[1], "o": stored[2]},
+            {"$set": {"t": received.topic, "p": received.partition, "o": received.offset}},
+        )
+        return moved.modified_count == 1
 
     async def _insert_reporting_existing(
         self, inserts: list[InsertOne[Document]], ids: list[str]

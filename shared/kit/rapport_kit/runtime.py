@@ -81,7 +81,7 @@ class ServiceRuntime:
             self.broker,
             consumer,
             settings=self.settings,
-            group_id=f"rapport-{self.service}-{name}",
+            group_id=f"{self.settings.topic_prefix}rapport-{self.service}-{name}",
             topic_names=names,
             metrics=self.consumer_metrics,
         )

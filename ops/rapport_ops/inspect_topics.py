@@ -1,0 +1,41 @@
+"""``rapport-ops topics``: every topic with its size, and every consumer group's lag."""
+
+from __future__ import annotations
+
+from aiokafka import TopicPartition
+from rich.console import Console
+from rich.table import Table
+
+from rapport_ops.kafka_io import admin_client, end_offsets, total
+
+
+async def show_topics(bootstrap: str, console: Console) -> None:
+    async with admin_client(bootstrap) as admin:
+        names = sorted(n for n in await admin.list_topics() if not n.startswith("__"))
+        groups = sorted(
+            g[0] for g in await admin.list_consumer_groups() if g[0].startswith("rapport")
+        )
+        committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
+    ends: dict[TopicPartition, int] = {}
+    topics = Table("topic", "partitions", "messages (end offsets)", title="Topics")
+    for name in names:
+        offsets = await end_offsets(bootstrap, name)
+        ends.update(offsets)
+        topics.add_row(name, str(len(offsets)), f"{total(offsets):,}")
+    console.print(topics)
+    console.print(_lag_table(committed, ends))
+
+
+def _lag_table(
+    committed: dict[str, dict[TopicPartition, object]], ends: dict[TopicPartition, int]
+) -> Table:
+    table = Table("consumer group", "topic", "lag", title="Consumer lag")
+    for group, offsets in committed.items():
+        per_topic: dict[str, int] = {}
+        for partition, metadata in offsets.items():
+            position = int(getattr(metadata, "offset", 0))
+            lag = max(0, ends.get(partition, position) - position)
+            per_topic[partition.topic] = per_topic.get(partition.topic, 0) + lag
+        for topic, lag in sorted(per_topic.items()):
+            table.add_row(group, topic, f"{lag:,}")
+    return table
