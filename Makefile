@@ -47,11 +47,14 @@ lint: setup ## ruff and mypy --strict
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy $(foreach p,$(PACKAGES),-p rapport_$(notdir $(p)))
 
+deploy-check: ## validate alert rules, kustomize overlays and docker-compose.yml
+	bash deploy/check.sh
+
 schemas: setup ## regenerate JSON Schemas and the AsyncAPI document from the models
 	$(PY) -m rapport_schemas.generate
 
 test-unit: setup ## fast tests: pure domain, fakes, in-memory broker
-	$(PYTEST) -m "not infra and not integration and not suite" -q
+	$(PYTEST) -m "not infra and not integration and not suite and not deploy" -q
 
 test-integration: setup ## tests against the real Kafka broker and MongoDB-wire server
 	$(PYTEST) -m "infra or integration or suite" -q
@@ -63,4 +66,5 @@ lock: setup ## refresh constraints.txt from the installed packages
 	{ echo "# Pinned versions of every third-party package (pip install -c constraints.txt); refresh with \`make lock\`."; \
 	  $(PY) -m pip freeze --exclude-editable; } > constraints.txt
 
-.PHONY: help setup infra-up infra-down services-up services-down run stop clean lint schemas test-unit test-integration test lock
+PHONY_EXTRA := deploy-check
+.PHONY: $(PHONY_EXTRA) help setup infra-up infra-down services-up services-down run stop clean lint schemas test-unit test-integration test lock
