@@ -13,14 +13,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Tracer
 
 from rapport_kit.errors import PermanentError, is_transient
 from rapport_kit.observability import ConsumerMetrics
 from rapport_kit.retry import RetryPolicy, retrying
+from rapport_kit.tracing import context_of, continue_trace, start_receive_span
 from rapport_schemas import CloudEvent, EventData, UndecodableEvent, decode
 
 log = logging.getLogger(__name__)
@@ -35,10 +40,15 @@ class ReceivedEvent:
     partition: int
     offset: int
     record: ConsumerRecord[bytes, bytes] = field(repr=False, compare=False)
+    trace_context: Context | None = field(default=None, repr=False, compare=False)
 
     @property
     def data(self) -> EventData:
         return self.event.data
+
+    def traced(self) -> AbstractContextManager[None]:
+        """While inside, this event's trace is current (outbox entries written then continue it)."""
+        return continue_trace(self.trace_context)
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,10 @@ class BatchConsumer:
         publish_dead_letters: PublishDeadLetters,
         metrics: ConsumerMetrics,
         retry: RetryPolicy | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.name = name
+        self._tracer = tracer or trace.get_tracer(__name__)
         self._apply = apply
         self._publish_dead_letters = publish_dead_letters
         self._metrics = metrics
@@ -73,7 +85,15 @@ class BatchConsumer:
     async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         started = time.perf_counter()
         events, dead = _decode_all(records)
-        poisoned = await self._apply_isolating_poison(events)
+        spans = [start_receive_span(self._tracer, e.record, e.event.id) for e in events]
+        events = [
+            replace(e, trace_context=context_of(s)) for e, s in zip(events, spans, strict=True)
+        ]
+        try:
+            poisoned = await self._apply_isolating_poison(events)
+        finally:
+            for span in spans:
+                span.end()
         dead.extend(poisoned)
         if dead:
             await retrying(lambda: self._publish_dead_letters(self.name, dead), self._retry)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -66,3 +73,32 @@ def require_scope(scope: str) -> Callable[..., Awaitable[str]]:
         return scope
 
     return check
+
+
+def instrument_requests(app: FastAPI, registry: CollectorRegistry) -> None:
+    """Count and time requests by route template (bounded labels: never the raw path)."""
+    requests = Counter(
+        "rapport_http_requests_total",
+        "HTTP requests served, by route template and status class.",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "rapport_http_request_duration_seconds",
+        "HTTP request latency by route template.",
+        ["method", "route"],
+        registry=registry,
+    )
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        status_class = f"{response.status_code // 100}xx"
+        requests.labels(request.method, template, status_class).inc()
+        latency.labels(request.method, template).observe(time.perf_counter() - started)
+        return response

@@ -76,6 +76,7 @@ class ServiceRuntime:
                 self.broker, settings=self.settings, service=self.service
             ),
             metrics=self.consumer_metrics,
+            tracer=self.tracer_provider.get_tracer(f"rapport.{self.service}"),
         )
         subscribe(
             self.broker,
