@@ -21,7 +21,7 @@ from rapport_kit.mongo import Document, build_mongo_client
 from rapport_kit.observability import ConsumerMetrics
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.subscription import dead_letter_publisher, subscribe
-from rapport_kit.telemetry import build_tracer_provider
+from rapport_kit.telemetry import build_tracer_provider, instrument_mongodb
 from rapport_schemas import topics
 
 
@@ -49,6 +49,7 @@ class ServiceRuntime:
         configure_logging(service, settings.log_level)
         registry = CollectorRegistry()
         tracer_provider = build_tracer_provider(service, extra_processors=span_processors)
+        instrument_mongodb(tracer_provider)
         return cls(
             settings=settings,
             service=service,

@@ -36,3 +36,15 @@ def _otlp_configured() -> bool:
         os.environ.get(name)
         for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     )
+
+
+def instrument_mongodb(provider: TracerProvider) -> None:
+    """MongoDB commands as child spans (process-wide: pymongo's command monitoring is global).
+
+    Statements are not captured: filters and documents may hold personal data.
+    """
+    from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+
+    instrumentor = PymongoInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(tracer_provider=provider, capture_statement=False)
