@@ -1,4 +1,4 @@
-"""The local FerretDB 1.24.2 build carries Rapport's three fixes (deploy/local/ferretdb/patches).
+"""The local FerretDB 1.24.2 build carries Rapport's fixes (deploy/local/ferretdb/patches).
 
 Run against the server of ``deploy/local/ferretdb.sh start`` (or any URL in ``RAPPORT_MONGO_URL``).
 An unreachable server fails these tests (inside the test, not as a fixture error); they are never
@@ -14,9 +14,9 @@ from contextlib import contextmanager, suppress
 
 import pytest
 from bson import ObjectId
-from pymongo import MongoClient
+from pymongo import MongoClient, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 MONGO_URL = os.environ.get("RAPPORT_MONGO_URL", "mongodb://127.0.0.1:27017/")
 
@@ -83,7 +83,11 @@ def test_update_with_many_matching_statements_does_not_hang() -> None:
 
 
 def _query_plan(db: Database[Doc], collection: str, id_: object) -> list[str]:
-    explained = db.command("explain", {"find": collection, "filter": {"_id": id_}})
+    return _filter_plan(db, collection, {"_id": id_})
+
+
+def _filter_plan(db: Database[Doc], collection: str, filter_: Doc) -> list[str]:
+    explained = db.command("explain", {"find": collection, "filter": filter_})
     assert explained.get("filterPushdown") is True, explained
     plan = explained["queryPlanner"]["Plan"]
     assert isinstance(plan, list), explained
@@ -151,3 +155,180 @@ def test_group_computes_every_accumulator() -> None:
             {"_id": "a", "score": 9, "weight": 60, "count": 3},
             {"_id": "b", "score": 6, "weight": 8, "count": 2},
         ]
+
+
+def _assert_uses_id_index(db: Database[Doc], collection: str, filter_: Doc) -> None:
+    plan = _filter_plan(db, collection, filter_)
+    details = " | ".join(plan)
+    assert any("SEARCH" in step and "USING INDEX" in step and "__id_" in step for step in plan), (
+        f"{filter_!r} does not use the _id index: {details}"
+    )
+    assert not any("detail=SCAN" in step for step in plan), f"{filter_!r}: {details}"
+
+
+def test_id_with_other_conditions_uses_the_id_index() -> None:
+    """(d) On SQLite, {_id: x, <other conditions>} pushes the _id equality down to the _id index."""
+    with _fresh_database() as db:
+        coll = db["contacts"]
+        oid = ObjectId()
+        coll.insert_many(
+            [{"_id": f"c{i:03d}", "_v": 3} for i in range(50)] + [{"_id": oid, "_v": 1}]
+        )
+
+        for filter_ in (
+            {"_id": "c017", "_v": 3},
+            {"_v": 3, "_id": "c017"},
+            {"_id": oid, "_v": 1, "extra": {"$exists": False}},
+            {"_id": {"$eq": "c017"}, "_v": {"$gte": 2}},
+        ):
+            _assert_uses_id_index(db, coll.name, filter_)
+
+
+def test_id_in_uses_the_id_index() -> None:
+    """(e) On SQLite, {_id: {$in: [strings and ObjectIds]}} is an index SEARCH, alone or not."""
+    with _fresh_database() as db:
+        coll = db["contacts"]
+        oids = [ObjectId() for _ in range(3)]
+        coll.insert_many(
+            [{"_id": f"c{i:03d}", "_v": 3} for i in range(50)] + [{"_id": o, "_v": 1} for o in oids]
+        )
+        ids = [f"c{i:03d}" for i in range(0, 50, 7)]
+
+        for filter_ in (
+            {"_id": {"$in": ids}},
+            {"_id": {"$in": oids}},
+            {"_id": {"$in": [*ids, *oids, "missing"]}},
+            {"_id": {"$in": ids}, "_v": 3},
+            {"_id": {"$in": ids, "$ne": "c007"}},
+        ):
+            _assert_uses_id_index(db, coll.name, filter_)
+
+
+def test_conditional_writes_on_id_still_apply_the_other_conditions() -> None:
+    """(d) With _id pushed down, the other conditions of the filter still decide the match.
+
+    Optimistic concurrency: a write on {_id, _v} with a stale _v matches nothing; with upsert it
+    tries to insert a second document with that _id and fails with a duplicate key error, as on
+    MongoDB (which retries such an upsert only if the filter has nothing but unique-key equality).
+    """
+    with _fresh_database() as db:
+        coll = db["aggregates"]
+        oid = ObjectId()
+        coll.insert_many([{"_id": "a1", "_v": 3, "n": 0}, {"_id": oid, "_v": 3, "n": 0}])
+
+        for id_ in ("a1", oid):
+            stale = {"_id": id_, "_v": 2}
+            count_before = coll.count_documents({})
+            current = {"_id": id_, "_v": 3}
+
+            assert coll.count_documents(stale) == 0
+            assert coll.find_one(stale) is None
+            assert coll.replace_one(stale, {"_v": 3, "n": 99}).matched_count == 0
+            assert coll.update_one(stale, {"$set": {"n": 99}}).matched_count == 0
+            assert coll.find_one_and_update(stale, {"$set": {"n": 99}}) is None
+            assert coll.delete_one(stale).deleted_count == 0
+            bulk = coll.bulk_write(
+                [ReplaceOne(stale, {"_v": 3, "n": 99}), UpdateOne(stale, {"$set": {"n": 99}})]
+            )
+            assert (bulk.matched_count, bulk.modified_count, bulk.upserted_count) == (0, 0, 0)
+
+            with pytest.raises(DuplicateKeyError):
+                coll.replace_one(stale, {"_v": 3, "n": 99}, upsert=True)
+            with pytest.raises(DuplicateKeyError):
+                coll.update_one(stale, {"$set": {"n": 99}}, upsert=True)
+            with pytest.raises(DuplicateKeyError):
+                coll.find_one_and_update(stale, {"$set": {"n": 99}}, upsert=True)
+            # What bulk_write sends. (pymongo's bulk_write itself cannot be used here: FerretDB
+            # 1.24 answers an update with a write error without "nModified", and pymongo raises
+            # KeyError instead of BulkWriteError; that is unrelated to the _id pushdown.)
+            reply = db.command(
+                "update",
+                coll.name,
+                updates=[
+                    {"q": stale, "u": {"$set": {"n": 99}}, "upsert": True},
+                    {"q": stale, "u": {"_v": 3, "n": 99}, "upsert": True},
+                ],
+            )
+            assert [e["code"] for e in reply["writeErrors"]][:1] == [11000], reply
+
+            # Nothing was written by any of the above.
+            assert coll.find_one({"_id": id_}) == {"_id": id_, "_v": 3, "n": 0}
+            assert coll.count_documents({}) == count_before
+
+            # The current version matches, through every kind of write.
+            assert coll.replace_one(current, {"_v": 4, "n": 1}).modified_count == 1
+            assert coll.update_one({"_id": id_, "_v": 4}, {"$set": {"_v": 5}}).modified_count == 1
+            assert coll.find_one_and_update(
+                {"_id": id_, "_v": 5},
+                {"$set": {"_v": 6}, "$inc": {"n": 1}},
+                return_document=ReturnDocument.AFTER,
+            ) == {"_id": id_, "_v": 6, "n": 2}
+            bulk = coll.bulk_write(
+                [
+                    ReplaceOne({"_id": id_, "_v": 6}, {"_v": 7, "n": 3}),
+                    UpdateOne({"_id": id_, "_v": 7}, {"$set": {"_v": 8}}),
+                ]
+            )
+            assert (bulk.matched_count, bulk.modified_count) == (2, 2)
+            assert coll.find_one({"_id": id_}) == {"_id": id_, "_v": 8, "n": 3}
+            assert coll.delete_one({"_id": id_, "_v": 8}).deleted_count == 1
+            assert coll.find_one({"_id": id_}) is None
+
+        # An upsert on {_id, _v} of a new _id inserts it, as before.
+        result = coll.replace_one({"_id": "a2", "_v": 1}, {"_v": 1, "n": 0}, upsert=True)
+        assert result.upserted_id == "a2"
+        assert coll.find_one({"_id": "a2"}) == {"_id": "a2", "_v": 1, "n": 0}
+
+
+def test_id_in_returns_exactly_the_requested_documents() -> None:
+    """(e) An _id $in returns exactly MongoDB's answer, with missing ids and mixed types too."""
+    with _fresh_database() as db:
+        coll = db["contacts"]
+        oids = [ObjectId() for _ in range(3)]
+        odd = ["a<b>&c", 'é"\\/\n\u2028', "\x00x"]  # strings whose JSON needs escapes
+        coll.insert_many(
+            [{"_id": f"c{i:03d}", "_v": i % 3} for i in range(40)]
+            + [{"_id": o, "_v": 0} for o in oids]
+            + [{"_id": 7, "_v": 0}, {"_id": 7.5, "_v": 0}]
+            + [{"_id": s, "_v": 0} for s in odd]
+        )
+
+        def ids(filter_: Doc) -> set[object]:
+            return {doc["_id"] for doc in coll.find(filter_, {"_id": 1})}
+
+        assert ids({"_id": {"$in": ["c001", "c005", "nope", "c039", "c001"]}}) == {
+            "c001",
+            "c005",
+            "c039",
+        }
+        assert ids({"_id": {"$in": [oids[0], oids[2], ObjectId()]}}) == {oids[0], oids[2]}
+        assert ids({"_id": {"$in": [oids[0], "c003"]}}) == {oids[0], "c003"}
+        # The SQLite _id index stores an ObjectId like the string of its hex digits (so the two
+        # cannot coexist in one collection), and the pushed-down SQL returns both: the string
+        # must still not match the ObjectId.
+        assert ids({"_id": {"$in": [str(oids[1]), "c002"]}}) == {"c002"}
+        assert ids({"_id": str(oids[1]), "_v": 0}) == set()
+        assert coll.find_one({"_id": str(oids[1])}) is None
+        assert ids({"_id": {"$in": odd}}) == set(odd)
+        assert ids({"_id": {"$in": ["missing", ObjectId()]}}) == set()
+        assert ids({"_id": {"$in": []}}) == set()
+        # Not pushed down (a number in the list), still right.
+        assert ids({"_id": {"$in": ["c004", 7, 7.5, 8]}}) == {"c004", 7, 7.5}
+        # The other conditions still filter.
+        assert ids({"_id": {"$in": ["c000", "c001", "c002", "c003", oids[0]]}, "_v": 0}) == {
+            "c000",
+            "c003",
+            oids[0],
+        }
+        assert ids({"_id": {"$in": ["c000", "c001", "c002"], "$ne": "c001"}}) == {"c000", "c002"}
+        assert coll.count_documents({"_id": {"$in": ["c010", "c011", "nope", oids[1]]}}) == 3
+
+        # Writes with an _id $in filter.
+        result = coll.update_many(
+            {"_id": {"$in": ["c010", "c011", "nope", oids[1]]}}, {"$set": {"hit": True}}
+        )
+        assert (result.matched_count, result.modified_count) == (3, 3)
+        assert ids({"hit": True}) == {"c010", "c011", oids[1]}
+        deleted = coll.delete_many({"_id": {"$in": ["c010", "c012", "c013", oids[1]]}, "_v": 1})
+        assert deleted.deleted_count == 2  # c010 and c013 have _v 1; c012 and oids[1] have 0
+        assert coll.count_documents({}) == 40 + 3 + 2 + 3 - 2
