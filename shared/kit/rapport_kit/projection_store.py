@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from pymongo import InsertOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.errors import TransientError
@@ -110,15 +110,16 @@ class ProjectionStore:
             keys = {key for received in pending for key in self.projection.keys(received)}
             if not keys:
                 return
-            loaded = {
-                d["_id"]: d async for d in self.collection.find({"_id": {"$in": sorted(keys)}})
-            }
+            loaded = await self._load(keys)
             result = fold(self.projection, loaded, pending)
             conflicted = await self._write(result.changed, result.read_versions)
             if not conflicted:
                 return
             pending = [r for r in pending if conflicted & set(self.projection.keys(r))]
         raise TransientError(f"{self.projection.collection}: write conflicts persisted")
+
+    async def _load(self, keys: set[str]) -> dict[str, Document]:
+        return {d["_id"]: d async for d in self.collection.find({"_id": {"$in": sorted(keys)}})}
 
     async def _write(self, changed: dict[str, Document], read_versions: dict[str, int]) -> set[str]:
         """Write each document only if nobody changed it since we read it; return the losers."""
@@ -137,7 +138,23 @@ class ProjectionStore:
                 raise
             log.info("optimistic write conflict", extra={"fields": {"documents": len(errors)}})
             return {keys[e["index"]] for e in errors}
+        except KeyError:
+            # FerretDB 1.24 answers a failed bulk upsert without n/nModified, which pymongo reports
+            # as KeyError; which statements ran is then unknown, so write one by one: a document
+            # already written fails its version check and is simply re-folded (a no-op).
+            return await self._write_one_by_one(operations, keys)
         return set()
+
+    async def _write_one_by_one(
+        self, operations: list[ReplaceOne[Document]], keys: list[str]
+    ) -> set[str]:
+        conflicted: set[str] = set()
+        for key, operation in zip(keys, operations, strict=True):
+            try:
+                await self.collection.bulk_write([operation])
+            except (BulkWriteError, KeyError, DuplicateKeyError):
+                conflicted.add(key)
+        return conflicted
 
 
 class ProjectionConsumer:

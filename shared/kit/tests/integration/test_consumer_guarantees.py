@@ -14,7 +14,7 @@ from rapport_kit.runtime import ServiceRuntime
 from rapport_kit.settings import ServiceSettings
 from rapport_schemas import topics, wrap
 from rapport_schemas.common import Channel
-from tests.support.events import interaction
+from tests.support.events import interaction, received
 from tests.support.kafka import eventually, produce, read_until
 
 pytestmark = pytest.mark.integration
@@ -104,3 +104,23 @@ async def consumed_count(runtime: ServiceRuntime) -> int:
         {"consumer": "counts", "event_type": "rapport.contacts.interaction_logged.v1"},
     )
     return int(value or 0)
+
+
+class StaleOnce(ProjectionStore):
+    """Reads an outdated version once, as a consumer racing another one after a rebalance would."""
+
+    stale = True
+
+    async def _load(self, keys: set[str]) -> dict[str, Document]:
+        if self.stale:
+            self.stale = False
+            return {}
+        return await super()._load(keys)
+
+
+async def test_a_write_based_on_a_stale_read_is_refolded_not_lost_or_doubled(mongo_db) -> None:
+    first = received(interaction("c-race"), offset=0)
+    await ProjectionStore(mongo_db, InteractionsPerContact()).apply([first])
+    racing = StaleOnce(mongo_db, InteractionsPerContact())
+    await racing.apply([first, received(interaction("c-race"), offset=1)])
+    assert await count_of(mongo_db, "c-race") == 2
