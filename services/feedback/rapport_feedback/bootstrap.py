@@ -2,34 +2,100 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
+from rapport_feedback.adapters.contact_store import MongoContactFeedbackStore
+from rapport_feedback.adapters.metrics import FeedbackMetrics
+from rapport_feedback.adapters.survey_store import MongoSurveyStore
+from rapport_feedback.domain.tokens import new_token
+from rapport_feedback.entrypoints import answers, reads
+from rapport_feedback.service_layer.answering import AnswerIntake
+from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
+from rapport_feedback.views.aggregates import AnswersByInteraction, AnswersByKind
+from rapport_feedback.views.by_contact import FeedbackByContact
+from rapport_feedback.views.response_rates import ResponseRates
 from rapport_kit.http import operations_router
+from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
+from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
 
 SERVICE = "feedback"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def create_app(
-    settings: FeedbackSettings, *, span_processors: tuple[SpanProcessor, ...] = ()
+    settings: FeedbackSettings,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Clock = utc_now,
 ) -> FastAPI:
     runtime = ServiceRuntime.build(settings, service=SERVICE, span_processors=span_processors)
+    metrics = FeedbackMetrics.register(runtime.registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = runtime.db
+        publisher = OutboxPublisher(runtime.broker)
+        contacts = MongoContactFeedbackStore(db["contact_feedback"], publisher, settings)
+        surveys = MongoSurveyStore(db["surveys"], publisher, settings)
+        await surveys.ensure_indexes()
+        app.state.answers = AnswerIntake(surveys, contacts, clock, metrics)
+        runtime.consume(
+            "surveys",
+            _survey_desk(settings, contacts, surveys, clock, metrics),
+            base_topics=[topics.CONTACTS, topics.NOTIFICATIONS],
+        )
+        runtime.consume("views", _views(runtime), base_topics=[topics.FEEDBACK, topics.CONTACTS])
+        sweeper = OutboxSweeper(publisher, [contacts.collection, surveys.collection])
         async with runtime.run(produced_topics=[topics.FEEDBACK]):
+            sweeping = asyncio.create_task(sweeper.run())
             yield
+            sweeping.cancel()
 
     app = FastAPI(title="Rapport feedback", version="0.1.0", lifespan=lifespan)
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    app.include_router(answers.router)
+    app.include_router(reads.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
     return app
+
+
+def _survey_desk(
+    settings: FeedbackSettings,
+    contacts: MongoContactFeedbackStore,
+    surveys: MongoSurveyStore,
+    clock: Clock,
+    metrics: FeedbackMetrics,
+) -> SurveyDesk:
+    return SurveyDesk(
+        contacts=contacts,
+        surveys=surveys,
+        rules=settings.survey_rules(),
+        clock=clock,
+        new_token=new_token,
+        token_ttl=timedelta(days=settings.survey_token_ttl_days),
+        remembered_triggers=settings.remembered_triggers,
+        metrics=metrics,
+    )
+
+
+def _views(runtime: ServiceRuntime) -> ProjectionConsumer:
+    db = runtime.db
+    projections = (FeedbackByContact(), AnswersByKind(), AnswersByInteraction(), ResponseRates())
+    stores = [ProjectionStore(db, projection) for projection in projections]
+    return ProjectionConsumer(SeenEvents(db, "views"), stores)

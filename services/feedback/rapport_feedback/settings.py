@@ -1,5 +1,9 @@
+from datetime import timedelta
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from rapport_feedback.domain.policy import SurveyRules
 from rapport_kit.settings import ServiceSettings
 
 
@@ -9,3 +13,27 @@ class FeedbackSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RAPPORT_FEEDBACK_", extra="ignore")
 
     http_port: int = 8002
+    nps_interval_days: int = Field(default=90, ge=1, description="At most one NPS per contact.")
+    nps_after_interaction: bool = True
+    nps_after_purchase: bool = True
+    survey_fatigue_cap: int = Field(default=2, ge=0, description="Surveys per contact per window.")
+    survey_fatigue_window_days: int = Field(default=30, ge=1)
+    contact_pressure_per_week: int = Field(
+        default=3, ge=0, description="Non-transactional messages, shared with notifications."
+    )
+    contact_pressure_window_days: int = Field(default=7, ge=1)
+    survey_token_ttl_days: int = Field(default=14, ge=1)
+    remembered_triggers: int = Field(
+        default=100, ge=1, description="Trigger ids kept per contact to ignore redeliveries."
+    )
+
+    def survey_rules(self) -> SurveyRules:
+        return SurveyRules(
+            nps_interval=timedelta(days=self.nps_interval_days),
+            nps_after_interaction=self.nps_after_interaction,
+            nps_after_purchase=self.nps_after_purchase,
+            fatigue_cap=self.survey_fatigue_cap,
+            fatigue_window=timedelta(days=self.survey_fatigue_window_days),
+            pressure_cap=self.contact_pressure_per_week,
+            pressure_window=timedelta(days=self.contact_pressure_window_days),
+        )

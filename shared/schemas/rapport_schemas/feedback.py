@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, Field
 
 from rapport_schemas import topics
-from rapport_schemas.common import Channel, ContactId, EntityId, LanguageTag
+from rapport_schemas.common import Channel, ContactId, CountryCode, EntityId, LanguageTag
 from rapport_schemas.envelope import EventData
 
 
@@ -36,6 +36,9 @@ class SurveyRequested(FeedbackEvent):
     interaction_id: EntityId | None = None
     case_id: EntityId | None = None
     trigger_event_id: str | None = Field(default=None, max_length=128)
+    country: CountryCode | None = Field(
+        default=None, description="The contact's country when asked, for response-rate segments."
+    )
 
 
 class SurveyAnswered(FeedbackEvent):
@@ -51,6 +54,8 @@ class SurveyAnswered(FeedbackEvent):
     channel: Channel | None = None
     interaction_id: EntityId | None = None
     case_id: EntityId | None = None
+    language: LanguageTag | None = Field(default=None, description="As in the survey request.")
+    country: CountryCode | None = Field(default=None, description="As in the survey request.")
 
 
 class DetractorReason(StrEnum):
@@ -70,3 +75,5 @@ class DetractorDetected(FeedbackEvent):
     survey_id: EntityId | None = None
     interaction_id: EntityId | None = None
     account_owner: str | None = Field(default=None, max_length=64)
+    case_id: EntityId | None = Field(default=None, description="The case the survey concerned.")
+    kind: SurveyKind | None = Field(default=None, description="The survey that was answered.")

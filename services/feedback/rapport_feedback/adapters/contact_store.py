@@ -1,0 +1,124 @@
+"""The contact's feedback document: state, decisions and their events in one atomic write."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from rapport_feedback.domain.contact import ChannelConsent, ContactFeedback, CountedMessage
+from rapport_feedback.domain.outcome import Outcome
+from rapport_kit.errors import TransientError
+from rapport_kit.mongo import Document
+from rapport_kit.outbox import OUTBOX, OutboxPublisher, append_update, outbox_entries
+from rapport_kit.settings import ServiceSettings
+from rapport_schemas.common import Channel
+
+log = logging.getLogger(__name__)
+
+VERSION = "_v"
+Loaded = dict[str, tuple[ContactFeedback, int]]
+
+
+class MongoContactFeedbackStore:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        publisher: OutboxPublisher,
+        settings: ServiceSettings,
+    ) -> None:
+        self.collection = collection
+        self.publisher = publisher
+        self.settings = settings
+
+    async def load(self, contact_ids: Iterable[str]) -> Loaded:
+        """The contacts and, transitively, the survivors they were merged into."""
+        loaded: Loaded = {}
+        wanted = set(contact_ids)
+        while wanted:
+            cursor = self.collection.find({"_id": {"$in": sorted(wanted)}}, {OUTBOX: 0})
+            async for document in cursor:
+                loaded[document["_id"]] = (_from_document(document), int(document[VERSION]))
+            survivors = {s.merged_into for s, _ in loaded.values() if s.merged_into}
+            wanted = survivors - loaded.keys()
+        return loaded
+
+    async def save(self, outcome: Outcome, loaded: Loaded, now: datetime) -> None:
+        """One conditional write per changed contact; a lost race is retried from the start."""
+        for contact_id in sorted(outcome.changed):
+            version = loaded.get(contact_id, (None, 0))[1]
+            events = outcome.emitted.get(contact_id, [])
+            entries = outbox_entries(events, self.settings)
+            update = _update(outcome.current(contact_id), version, entries, now)
+            try:
+                await self.collection.update_one(
+                    {"_id": contact_id, VERSION: version}, update, upsert=True
+                )
+            except DuplicateKeyError:
+                raise TransientError("contact feedback changed concurrently") from None
+            if entries:
+                await self._publish_now({"_id": contact_id, OUTBOX: entries})
+
+    async def _publish_now(self, document: Document) -> None:
+        """Low latency path; if Kafka is away the sweeper publishes later."""
+        try:
+            await self.publisher.publish(self.collection, document)
+        except Exception:
+            log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)
+
+
+def _update(state: ContactFeedback, version: int, entries: list[Document], now: datetime) -> Any:
+    fields = {**_to_document(state), VERSION: version + 1}
+    if not entries:
+        return {"$set": fields}
+    update = append_update(entries, now)
+    update["$set"].update(fields)
+    return update
+
+
+def _to_document(state: ContactFeedback) -> Document:
+    return {
+        "language": state.language,
+        "country": state.country,
+        "preferred_channel": state.preferred_channel.value if state.preferred_channel else None,
+        "account_owner": state.account_owner,
+        "profile_at": state.profile_at,
+        "consents": {
+            channel.value: {"granted": mark.granted, "changed_at": mark.changed_at}
+            for channel, mark in state.consents.items()
+        },
+        "erased": state.erased,
+        "merged_into": state.merged_into,
+        "last_nps_at": state.last_nps_at,
+        "surveys": [{"id": m.id, "at": m.at} for m in state.surveys],
+        "notifications": [{"id": m.id, "at": m.at} for m in state.notifications],
+        "handled_triggers": list(state.handled_triggers),
+    }
+
+
+def _from_document(document: Document) -> ContactFeedback:
+    preferred = document.get("preferred_channel")
+    return ContactFeedback(
+        contact_id=document["_id"],
+        language=document.get("language"),
+        country=document.get("country"),
+        preferred_channel=Channel(preferred) if preferred else None,
+        account_owner=document.get("account_owner"),
+        profile_at=document.get("profile_at"),
+        consents={
+            Channel(channel): ChannelConsent(mark["granted"], mark["changed_at"])
+            for channel, mark in (document.get("consents") or {}).items()
+        },
+        erased=bool(document.get("erased")),
+        merged_into=document.get("merged_into"),
+        last_nps_at=document.get("last_nps_at"),
+        surveys=tuple(CountedMessage(m["id"], m["at"]) for m in document.get("surveys", [])),
+        notifications=tuple(
+            CountedMessage(m["id"], m["at"]) for m in document.get("notifications", [])
+        ),
+        handled_triggers=tuple(document.get("handled_triggers", [])),
+    )

@@ -1,0 +1,127 @@
+"""Survey records, found by token digest; an answer and its events are one atomic write."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from rapport_feedback.domain.answers import Survey
+from rapport_feedback.domain.outcome import IssuedSurvey
+from rapport_kit.mongo import Document
+from rapport_kit.outbox import OUTBOX, OutboxPublisher, append_update, outbox_entries
+from rapport_kit.settings import ServiceSettings
+from rapport_schemas import CloudEvent
+from rapport_schemas.common import Channel
+from rapport_schemas.feedback import SurveyKind
+
+log = logging.getLogger(__name__)
+
+DIGESTS = "token_digests"
+
+
+class MongoSurveyStore:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        publisher: OutboxPublisher,
+        settings: ServiceSettings,
+    ) -> None:
+        self.collection = collection
+        self.publisher = publisher
+        self.settings = settings
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index(DIGESTS)
+        await self.collection.create_index("contact_id")
+
+    async def register(self, issued: Sequence[IssuedSurvey]) -> None:
+        """Idempotent upsert on the derived survey id, before the event that announces it exists.
+
+        A retried decision issues a new token for the same survey; each digest is added, so the
+        token in whichever ``SurveyRequested`` was finally published always opens the survey.
+        """
+        for survey in issued:
+            request = survey.request
+            await self.collection.update_one(
+                {"_id": request.survey_id},
+                {
+                    "$addToSet": {DIGESTS: survey.token_digest},
+                    "$max": {"expires_at": request.expires_at},
+                    "$setOnInsert": _new_record(survey),
+                },
+                upsert=True,
+            )
+
+    async def find_by_token_digest(self, digest: str) -> Survey | None:
+        document = await self.collection.find_one({DIGESTS: digest}, {OUTBOX: 0})
+        return _from_document(document) if document else None
+
+    async def record_answer(
+        self, survey_id: str, events: Sequence[CloudEvent[Any]], now: datetime
+    ) -> bool:
+        """Marks the survey used and queues its events; False if another answer won the race."""
+        update = append_update(outbox_entries(events, self.settings), now)
+        update["$set"].update({"used": True, "answered_at": now})
+        document = await self.collection.find_one_and_update(
+            {"_id": survey_id, "used": False}, update, return_document=ReturnDocument.AFTER
+        )
+        if document is None:
+            return False
+        try:
+            await self.publisher.publish(self.collection, document)
+        except Exception:
+            log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)
+        return True
+
+    async def reassign_open(self, survivors: Mapping[str, str]) -> None:
+        """Open surveys of a merged contact now belong to the survivor (and its erasure)."""
+        for absorbed, survivor in sorted(survivors.items()):
+            await self.collection.update_many(
+                {"contact_id": absorbed, "used": False}, {"$set": {"contact_id": survivor}}
+            )
+
+    async def withdraw_open(self, contact_ids: Iterable[str]) -> None:
+        """Links already sent to an erased contact stop working."""
+        for contact_id in sorted(contact_ids):
+            await self.collection.update_many(
+                {"contact_id": contact_id, "used": False}, {"$set": {"withdrawn": True}}
+            )
+
+
+def _new_record(survey: IssuedSurvey) -> Document:
+    request = survey.request
+    return {
+        "contact_id": request.contact_id,
+        "kind": request.kind.value,
+        "channel": request.channel.value,
+        "language": request.language,
+        "country": request.country,
+        "requested_at": request.requested_at,
+        "interaction_id": request.interaction_id,
+        "case_id": request.case_id,
+        "trigger_event_id": request.trigger_event_id,
+        "used": False,
+        "withdrawn": False,
+    }
+
+
+def _from_document(document: Document) -> Survey:
+    return Survey(
+        survey_id=document["_id"],
+        contact_id=document["contact_id"],
+        kind=SurveyKind(document["kind"]),
+        channel=Channel(document["channel"]),
+        language=document.get("language"),
+        country=document.get("country"),
+        requested_at=document["requested_at"],
+        expires_at=document["expires_at"],
+        interaction_id=document.get("interaction_id"),
+        case_id=document.get("case_id"),
+        used=bool(document.get("used")),
+        withdrawn=bool(document.get("withdrawn")),
+    )

@@ -1,0 +1,110 @@
+"""Answer intake rules: a token opens one survey once, before it expires, with a valid score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rapport_feedback.domain.scores import SCORE_RANGES, detractor_reason, score_in_range
+from rapport_schemas.common import Channel
+from rapport_schemas.envelope import EventData
+from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyKind
+
+
+@dataclass(frozen=True)
+class Survey:
+    survey_id: str
+    contact_id: str
+    kind: SurveyKind
+    channel: Channel
+    language: str | None
+    country: str | None
+    requested_at: datetime
+    expires_at: datetime
+    interaction_id: str | None = None
+    case_id: str | None = None
+    used: bool = False
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    score: int
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """Who answers now: the survey's contact, or the survivor it was merged into."""
+
+    contact_id: str
+    account_owner: str | None = None
+
+
+class AnswerRejected(Exception):
+    """An answer that is not accepted; nothing is stored."""
+
+
+class SurveyNotFound(AnswerRejected):
+    pass
+
+
+class SurveyAlreadyAnswered(AnswerRejected):
+    pass
+
+
+class SurveyExpired(AnswerRejected):
+    pass
+
+
+class ScoreOutOfRange(AnswerRejected):
+    pass
+
+
+def accept_answer(
+    survey: Survey, answer: Answer, respondent: Respondent, now: datetime
+) -> tuple[SurveyAnswered, *tuple[EventData, ...]]:
+    """``SurveyAnswered`` and, for an unhappy customer, ``DetractorDetected``; or a rejection."""
+    if survey.used:
+        raise SurveyAlreadyAnswered("this survey was already answered")
+    if survey.withdrawn or now >= survey.expires_at:
+        raise SurveyExpired("this survey link has expired")
+    if not score_in_range(survey.kind, answer.score):
+        lowest, highest = SCORE_RANGES[survey.kind]
+        raise ScoreOutOfRange(f"{survey.kind.value} scores range from {lowest} to {highest}")
+    answered = _answered(survey, answer, respondent, now)
+    reason = detractor_reason(survey.kind, answer.score)
+    if reason is None:
+        return (answered,)
+    detractor = DetractorDetected(
+        contact_id=respondent.contact_id,
+        reason=reason,
+        detected_at=now,
+        score=answer.score,
+        comment=answer.comment,
+        survey_id=survey.survey_id,
+        interaction_id=survey.interaction_id,
+        case_id=survey.case_id,
+        kind=survey.kind,
+        account_owner=respondent.account_owner,
+    )
+    return answered, detractor
+
+
+def _answered(
+    survey: Survey, answer: Answer, respondent: Respondent, now: datetime
+) -> SurveyAnswered:
+    return SurveyAnswered(
+        survey_id=survey.survey_id,
+        contact_id=respondent.contact_id,
+        kind=survey.kind,
+        score=answer.score,
+        comment=answer.comment,
+        answered_at=now,
+        requested_at=survey.requested_at,
+        channel=survey.channel,
+        interaction_id=survey.interaction_id,
+        case_id=survey.case_id,
+        language=survey.language,
+        country=survey.country,
+    )

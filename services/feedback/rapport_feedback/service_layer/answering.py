@@ -1,0 +1,62 @@
+"""The answer intake use case: check the token, validate, record once, emit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rapport_feedback.domain.answers import (
+    Answer,
+    Respondent,
+    SurveyAlreadyAnswered,
+    SurveyNotFound,
+    accept_answer,
+)
+from rapport_feedback.domain.outcome import MAX_MERGE_HOPS, SOURCE, derived_id
+from rapport_feedback.domain.tokens import token_digest
+from rapport_feedback.service_layer.ports import (
+    ContactFeedbackStore,
+    EventCounter,
+    SurveyStore,
+)
+from rapport_schemas import CloudEvent, EventData, wrap
+from rapport_schemas.feedback import SurveyAnswered
+
+
+@dataclass
+class AnswerIntake:
+    surveys: SurveyStore
+    contacts: ContactFeedbackStore
+    clock: Callable[[], datetime]
+    metrics: EventCounter
+
+    async def submit(self, token: str, answer: Answer) -> SurveyAnswered:
+        """Raises an ``AnswerRejected`` subclass, having stored nothing, for every refusal."""
+        survey = await self.surveys.find_by_token_digest(token_digest(token))
+        if survey is None:
+            raise SurveyNotFound("unknown survey token")
+        respondent = await _respondent(survey.contact_id, self.contacts)
+        now = self.clock()
+        events = accept_answer(survey, answer, respondent, now)
+        envelopes: list[CloudEvent[EventData]] = [
+            wrap(data, source=SOURCE, event_id=derived_id(survey.survey_id, type(data).__name__))
+            for data in events
+        ]
+        if not await self.surveys.record_answer(survey.survey_id, envelopes, now):
+            raise SurveyAlreadyAnswered("this survey was already answered")
+        self.metrics.observe(events)
+        return events[0]
+
+
+async def _respondent(contact_id: str, contacts: ContactFeedbackStore) -> Respondent:
+    """The contact the survey was sent to, or the survivor it has since been merged into."""
+    loaded = await contacts.load([contact_id])
+    state = loaded[contact_id][0] if contact_id in loaded else None
+    for _ in range(MAX_MERGE_HOPS):
+        if state is None or state.merged_into not in loaded:
+            break
+        state = loaded[state.merged_into][0]
+    if state is None:
+        return Respondent(contact_id=contact_id)
+    return Respondent(contact_id=state.contact_id, account_owner=state.account_owner)

@@ -1,0 +1,38 @@
+"""What the use cases need from storage; MongoDB adapters implement these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from rapport_feedback.domain.answers import Survey
+from rapport_feedback.domain.contact import ContactFeedback
+from rapport_feedback.domain.outcome import IssuedSurvey, Outcome
+from rapport_schemas import CloudEvent, EventData
+
+Loaded = dict[str, tuple[ContactFeedback, int]]
+
+
+class EventCounter(Protocol):
+    def observe(self, events: Iterable[EventData]) -> None: ...
+
+
+class ContactFeedbackStore(Protocol):
+    async def load(self, contact_ids: Iterable[str]) -> Loaded: ...
+
+    async def save(self, outcome: Outcome, loaded: Loaded, now: datetime) -> None: ...
+
+
+class SurveyStore(Protocol):
+    async def register(self, issued: Sequence[IssuedSurvey]) -> None: ...
+
+    async def find_by_token_digest(self, digest: str) -> Survey | None: ...
+
+    async def record_answer(
+        self, survey_id: str, events: Sequence[CloudEvent[Any]], now: datetime
+    ) -> bool: ...
+
+    async def reassign_open(self, survivors: Mapping[str, str]) -> None: ...
+
+    async def withdraw_open(self, contact_ids: Iterable[str]) -> None: ...

@@ -1,0 +1,72 @@
+"""The consumer's use case: contact and notification events in, survey decisions out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapport_feedback.domain.contact import ContactFeedback
+from rapport_feedback.domain.decisions import decide
+from rapport_feedback.domain.outcome import DecisionContext
+from rapport_feedback.domain.policy import SurveyRules
+from rapport_feedback.domain.tokens import token_digest
+from rapport_feedback.service_layer.ports import (
+    ContactFeedbackStore,
+    EventCounter,
+    SurveyStore,
+)
+from rapport_kit.consuming import ReceivedEvent
+from rapport_schemas.contacts import ContactsMerged
+from rapport_schemas.notifications import NotificationSent
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class SurveyDesk:
+    """An ``apply`` for the kit's batch consumer; safe to call again with the same batch."""
+
+    contacts: ContactFeedbackStore
+    surveys: SurveyStore
+    rules: SurveyRules
+    clock: Clock
+    new_token: Callable[[], str]
+    token_ttl: timedelta
+    remembered_triggers: int
+    metrics: EventCounter
+
+    async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
+        events = [received.event for received in batch]
+        loaded = await self.contacts.load(_contacts_touched(batch))
+        now = self.clock()
+        states: dict[str, ContactFeedback] = {key: state for key, (state, _) in loaded.items()}
+        outcome = decide(states, events, self._context(now))
+        # The survey records exist before any event announcing them can be published.
+        await self.surveys.register(outcome.surveys)
+        await self.contacts.save(outcome, loaded, now)
+        await self.surveys.reassign_open(outcome.merged)
+        await self.surveys.withdraw_open(outcome.erased)
+        self.metrics.observe(e.data for events in outcome.emitted.values() for e in events)
+
+    def _context(self, now: datetime) -> DecisionContext:
+        return DecisionContext(
+            rules=self.rules,
+            now=now,
+            new_token=self.new_token,
+            token_digest=token_digest,
+            token_ttl=self.token_ttl,
+            remembered_triggers=self.remembered_triggers,
+        )
+
+
+def _contacts_touched(batch: Sequence[ReceivedEvent]) -> set[str]:
+    touched: set[str] = set()
+    for received in batch:
+        data = received.data
+        touched.add(received.event.subject)
+        if isinstance(data, ContactsMerged):
+            touched.add(data.survivor_id)
+        if isinstance(data, NotificationSent):
+            touched.add(data.contact_id)
+    return touched
