@@ -13,6 +13,7 @@ class FeedbackSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RAPPORT_FEEDBACK_", extra="ignore")
 
     http_port: int = 8002
+    mongo_database: str = "rapport_feedback"
     nps_interval_days: int = Field(default=90, ge=1, description="At most one NPS per contact.")
     nps_after_interaction: bool = True
     nps_after_purchase: bool = True
