@@ -37,7 +37,11 @@ services-down: ## stop the four services
 run: services-up ## set up and run the whole suite locally, then send demo traffic
 	$(PY) deploy/local/demo.py
 
-stop: services-down infra-down ## stop everything started by `make run`
+observe: ## start local Prometheus (alert rules loaded) and Jaeger; then `make run` exports traces
+	bash deploy/local/observe.sh start
+
+stop: services-down infra-down ## stop everything started by `make run` and `make observe`
+	-bash deploy/local/observe.sh stop
 
 clean: stop ## stop everything and delete local state (.local/)
 	rm -rf .local
@@ -66,5 +70,5 @@ lock: setup ## refresh constraints.txt from the installed packages
 	{ echo "# Pinned versions of every third-party package (pip install -c constraints.txt); refresh with \`make lock\`."; \
 	  $(PY) -m pip freeze --exclude-editable; } > constraints.txt
 
-PHONY_EXTRA := deploy-check
+PHONY_EXTRA := deploy-check observe
 .PHONY: $(PHONY_EXTRA) help setup infra-up infra-down services-up services-down run stop clean lint schemas test-unit test-integration test lock

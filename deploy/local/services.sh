@@ -18,8 +18,12 @@ start_one() {
   local service="$1" port
   port="$(port_of "$service")"
   if running "$service"; then echo "$service: already running on :$port"; return; fi
-  local prefix="RAPPORT_${service^^}_"
-  env "${prefix}HTTP_PORT=$port" "${prefix}ENVIRONMENT=development" \
+  local prefix="RAPPORT_${service^^}_" otlp=()
+  # Export traces when `make observe` runs Jaeger's OTLP receiver on loopback.
+  if curl -fsS -o /dev/null http://127.0.0.1:16686/ 2>/dev/null; then
+    otlp=("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318")
+  fi
+  env "${prefix}HTTP_PORT=$port" "${prefix}ENVIRONMENT=development" "${otlp[@]}" \
     setsid nohup "$PY" -m "rapport_$service" >>"$STATE/logs/$service.log" 2>&1 &
   echo $! >"$STATE/services/$service.pid"
   for _ in $(seq 1 120); do
