@@ -25,7 +25,7 @@ from opentelemetry.trace import Tracer
 from rapport_kit.errors import PermanentError, is_transient
 from rapport_kit.observability import ConsumerMetrics
 from rapport_kit.retry import RetryPolicy, retrying
-from rapport_kit.tracing import context_of, continue_trace, start_receive_span
+from rapport_kit.tracing import batch_causes, context_of, continue_trace, start_receive_span
 from rapport_schemas import CloudEvent, EventData, UndecodableEvent, decode
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,10 @@ class BatchConsumer:
         events = [
             replace(e, trace_context=context_of(s)) for e, s in zip(events, spans, strict=True)
         ]
+        causes = {e.event.id: e.trace_context for e in events if e.trace_context is not None}
         try:
-            poisoned = await self._apply_isolating_poison(events)
+            with batch_causes(causes):
+                poisoned = await self._apply_isolating_poison(events)
         finally:
             for span in spans:
                 span.end()

@@ -21,6 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from rapport_kit.mongo import Document
 from rapport_kit.settings import ServiceSettings
+from rapport_kit.tracing import cause_context
 from rapport_schemas import CONTENT_TYPE, CloudEvent
 
 log = logging.getLogger(__name__)
@@ -31,19 +32,25 @@ TOUCHED = "outbox_touched_at"
 
 
 def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings) -> list[Document]:
-    """Serialised events with the caller's trace context, ready to ``$push``."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    """Serialised events ready to ``$push``, each with the trace context it continues: its
+    trigger's (for events caused by a consumed event) or else the caller's (e.g. an HTTP call)."""
     return [
         {
             "id": event.id,
             "topic": settings.topic(type(event.data).topic),
             "key": event.partitionkey,
             "value": event.model_dump_json(),
-            "trace": carrier,
+            "trace": _trace_carrier(event),
         }
         for event in events
     ]
+
+
+def _trace_carrier(event: CloudEvent[Any]) -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    cause = cause_context(getattr(event.data, "trigger_event_id", None))
+    propagate.inject(carrier, context=cause)
+    return carrier
 
 
 def append_update(entries: list[Document], now: datetime) -> Document:

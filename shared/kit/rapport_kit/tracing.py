@@ -10,8 +10,9 @@ https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from aiokafka import ConsumerRecord
 from opentelemetry import context, propagate, trace
@@ -54,3 +55,26 @@ def continue_trace(trace_context: Context | None) -> Iterator[None]:
         yield
     finally:
         context.detach(token)
+
+
+# Trace contexts of the events in the batch being applied, by event id: an event a consumer emits
+# with ``trigger_event_id`` set continues its trigger's trace even when a whole batch is folded
+# at once (see ``rapport_kit.outbox.outbox_entries``).
+_BATCH_CAUSES: ContextVar[Mapping[str, Context] | None] = ContextVar(
+    "rapport_batch_causes", default=None
+)
+
+
+@contextmanager
+def batch_causes(contexts: Mapping[str, Context]) -> Iterator[None]:
+    token = _BATCH_CAUSES.set(contexts)
+    try:
+        yield
+    finally:
+        _BATCH_CAUSES.reset(token)
+
+
+def cause_context(trigger_event_id: str | None) -> Context | None:
+    """The receive-span context of the batch event that caused a new event, if known."""
+    causes = _BATCH_CAUSES.get()
+    return causes.get(trigger_event_id) if causes and trigger_event_id else None
