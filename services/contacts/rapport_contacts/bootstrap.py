@@ -5,41 +5,87 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
+from rapport_contacts.adapters.keys import MongoKeyStore
 from rapport_contacts.adapters.repository import MongoContactRepository
-from rapport_contacts.entrypoints import http
+from rapport_contacts.adapters.views import ContactViews
+from rapport_contacts.domain.calendar import SlaPolicy
+from rapport_contacts.entrypoints import activity, errors, http
+from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
+from rapport_contacts.service_layer.unit import Clock, Ports, wall_clock
 from rapport_contacts.settings import ContactsSettings
+from rapport_contacts.views.contact_view import ContactView
 from rapport_kit.http import operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
+from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
 
 SERVICE = "contacts"
+VIEW_CONSUMER = "view"
 
 
 def create_app(
-    settings: ContactsSettings, *, span_processors: tuple[SpanProcessor, ...] = ()
+    settings: ContactsSettings,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Clock = wall_clock,
 ) -> FastAPI:
+    """``clock`` drives domain time (SLA deadlines and breaches, event times); tests inject it."""
     runtime = ServiceRuntime.build(settings, service=SERVICE, span_processors=span_processors)
+    sla_metrics = SlaMetrics.register(runtime.registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = runtime.db
         publisher = OutboxPublisher(runtime.broker)
-        contacts = runtime.db["contacts"]
-        app.state.contacts = MongoContactRepository(contacts, publisher, settings)
+        contacts = MongoContactRepository(db["contacts"], publisher, settings)
+        keys = MongoKeyStore(db["contact_keys"])
+        ports = Ports(contacts, keys, _sla_policy(settings), clock)
+        view = ContactView(
+            timeline_limit=settings.view_timeline_limit, list_limit=settings.view_list_limit
+        )
+        runtime.consume(
+            VIEW_CONSUMER,
+            ProjectionConsumer(SeenEvents(db, VIEW_CONSUMER), [ProjectionStore(db, view)]),
+            base_topics=[topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS],
+        )
+        app.state.ports, app.state.views, app.state.outbox = ports, ContactViews(db), publisher
+        await contacts.create_indexes()
+        await keys.create_indexes()
+        sweeper = OutboxSweeper(
+            publisher,
+            [contacts.collection],
+            interval=settings.outbox_sweep_interval_seconds,
+            grace=timedelta(seconds=settings.outbox_sweep_grace_seconds),
+        )
+        scheduler = SlaScheduler(ports, sla_metrics, interval=settings.sla_check_interval_seconds)
         async with runtime.run(produced_topics=[topics.CONTACTS]):
-            sweeper = asyncio.create_task(OutboxSweeper(publisher, [contacts]).run())
+            tasks = [asyncio.create_task(sweeper.run()), asyncio.create_task(scheduler.run())]
             yield
-            sweeper.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     app = FastAPI(title="Rapport contacts", version="0.1.0", lifespan=lifespan)
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
     app.include_router(http.router)
+    app.include_router(activity.router)
+    errors.install(app)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
     return app
+
+
+def _sla_policy(settings: ContactsSettings) -> SlaPolicy:
+    return SlaPolicy(
+        business_hours=settings.sla_business_hours,
+        opens=settings.business_day_opens,
+        closes=settings.business_day_closes,
+    )

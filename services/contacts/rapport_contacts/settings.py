@@ -1,6 +1,12 @@
+"""Settings of the contacts service: environment variables prefixed ``RAPPORT_CONTACTS_``."""
+
+from datetime import time
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from rapport_kit.settings import ServiceSettings
+from rapport_schemas.common import Channel
 
 
 class ContactsSettings(ServiceSettings):
@@ -9,3 +15,17 @@ class ContactsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RAPPORT_CONTACTS_", extra="ignore")
 
     http_port: int = 8001
+    mongo_database: str = "rapport_contacts"
+    business_day_opens: time = Field(default=time(9), description="Local opening time.")
+    business_day_closes: time = Field(
+        default=time(18), description="Local end of the business day: e-mail deadlines fall here."
+    )
+    sla_business_hours: dict[Channel, float] = Field(
+        default={Channel.LIVE_CHAT: 2, Channel.SOCIAL_MEDIA: 4, Channel.SMS: 4, Channel.PHONE: 8},
+        description="Channels answered within business hours; the rest follow the e-mail rule.",
+    )
+    sla_check_interval_seconds: float = Field(default=30.0, gt=0)
+    outbox_sweep_interval_seconds: float = Field(default=1.0, gt=0)
+    outbox_sweep_grace_seconds: float = Field(default=2.0, ge=0)
+    view_timeline_limit: int = Field(default=200, ge=1, le=1000)
+    view_list_limit: int = Field(default=50, ge=1, le=500)

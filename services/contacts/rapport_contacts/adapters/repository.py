@@ -1,32 +1,61 @@
-"""Contact storage: the contact document and its outbox change in one atomic write."""
+"""Contact storage: the contact document and its outbox change in one atomic write.
+
+Every write is conditional on the version that was read (optimistic concurrency), so two requests
+changing one contact never lose each other's change; the loser gets ``ConcurrentUpdate``.
+Outbox timestamps use the wall clock, not the service's injectable clock: the sweeper compares
+them with the wall clock.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pymongo import ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from rapport_contacts.domain.model import Contact
+from rapport_contacts.adapters.documents import ERASED, STATE_FIELDS, from_document, to_document
+from rapport_contacts.domain.errors import ConcurrentUpdate
+from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_kit.mongo import Document
-from rapport_kit.outbox import OutboxPublisher, append_update, outbox_entries
+from rapport_kit.outbox import OUTBOX, PENDING, TOUCHED, OutboxPublisher, outbox_entries
 from rapport_kit.settings import ServiceSettings
 from rapport_schemas import CloudEvent
-from rapport_schemas.common import Consent
-from rapport_schemas.contacts import ContactProfile
 
 log = logging.getLogger(__name__)
 
+Events = Sequence[CloudEvent[Any]]
+# Fields of the listing; the rest (outbox, clocks, cases) stays in the document.
+LISTED = {"profile": 1, "consents": 1, "registered_at": 1, "referred_by": 1, "status": 1}
+
+
+@dataclass(frozen=True)
+class SegmentFilter:
+    country: str | None = None
+    industry: str | None = None
+    region: str | None = None
+    tag: str | None = None
+
 
 class ContactRepository(Protocol):
-    async def add(self, contact: Contact, events: Sequence[CloudEvent[Any]]) -> None: ...
+    async def add(self, contact: Contact, events: Events) -> None: ...
 
-    async def get(self, contact_id: str) -> Contact | None: ...
+    async def get(self, contact_id: str) -> Contact | ErasedContact | None: ...
 
-    async def record(self, contact_id: str, events: Sequence[CloudEvent[Any]]) -> None: ...
+    async def save(
+        self, contact: Contact | ErasedContact, events: Events, *, replace_outbox: bool = False
+    ) -> None: ...
+
+    async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]: ...
+
+    async def in_segment(
+        self, segment: SegmentFilter, *, limit: int, after: str | None
+    ) -> list[Contact]: ...
+
+    async def overdue(self, now: datetime, *, limit: int) -> list[Contact]: ...
 
 
 class MongoContactRepository:
@@ -40,24 +69,76 @@ class MongoContactRepository:
         self.publisher = publisher
         self.settings = settings
 
-    async def add(self, contact: Contact, events: Sequence[CloudEvent[Any]]) -> None:
-        now = datetime.now(UTC)
-        document = {**_to_document(contact), "outbox": outbox_entries(events, self.settings)}
-        document.update({"outbox_pending": True, "outbox_touched_at": now})
+    async def create_indexes(self) -> None:
+        await self.collection.create_index([("sla_next_due_at", ASCENDING)])
+        await self.collection.create_index([("likely_key", ASCENDING)])
+        await self.collection.create_index([("profile.country", ASCENDING)])
+
+    async def add(self, contact: Contact, events: Events) -> None:
+        document = {"_id": contact.contact_id, **to_document(contact), "version": 1}
+        document.update({OUTBOX: self._entries(events), PENDING: True, TOUCHED: _wall_clock()})
         await self.collection.insert_one(document)
         await self._publish_now(document)
 
-    async def get(self, contact_id: str) -> Contact | None:
-        document = await self.collection.find_one({"_id": contact_id}, {"outbox": 0})
-        return _from_document(document) if document else None
+    async def get(self, contact_id: str) -> Contact | ErasedContact | None:
+        document = await self.collection.find_one({"_id": contact_id}, {OUTBOX: 0})
+        return from_document(document) if document else None
 
-    async def record(self, contact_id: str, events: Sequence[CloudEvent[Any]]) -> None:
-        update = append_update(outbox_entries(events, self.settings), datetime.now(UTC))
+    async def save(
+        self, contact: Contact | ErasedContact, events: Events, *, replace_outbox: bool = False
+    ) -> None:
+        """Write the new state and append ``events`` to the outbox, if nobody wrote meanwhile.
+
+        ``replace_outbox`` drops entries not published yet (erasure: they may carry personal data).
+        """
+        state = to_document(contact)
+        update: Document = {"$set": {**state, "version": contact.version + 1}}
+        if unset := {name: "" for name in STATE_FIELDS if name not in state}:
+            update["$unset"] = unset
+        if replace_outbox or events:
+            update["$set"].update({PENDING: True, TOUCHED: _wall_clock()})
+        if replace_outbox:
+            update["$set"][OUTBOX] = self._entries(events)
+        elif events:
+            update["$push"] = {OUTBOX: {"$each": self._entries(events)}}
         document = await self.collection.find_one_and_update(
-            {"_id": contact_id}, update, return_document=ReturnDocument.AFTER
+            {"_id": contact.contact_id, "version": contact.version},
+            update,
+            return_document=ReturnDocument.AFTER,
         )
-        if document is not None:
+        if document is None:
+            raise ConcurrentUpdate(contact.contact_id)
+        if events:
             await self._publish_now(document)
+
+    async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]:
+        query = {"likely_key": key, "_id": {"$ne": excluding}, "status": "active"}
+        return [d["_id"] async for d in self.collection.find(query, {"_id": 1}).limit(20)]
+
+    async def in_segment(
+        self, segment: SegmentFilter, *, limit: int, after: str | None
+    ) -> list[Contact]:
+        query: Document = {"status": "active"}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        for field, value in (
+            ("profile.country", segment.country),
+            ("profile.segment.industry", segment.industry),
+            ("profile.segment.region", segment.region),
+            ("profile.segment.tags", segment.tag),
+        ):
+            if value is not None:
+                query[field] = value
+        cursor = self.collection.find(query, LISTED).sort("_id", ASCENDING).limit(limit)
+        return [_as_contact(document) async for document in cursor]
+
+    async def overdue(self, now: datetime, *, limit: int) -> list[Contact]:
+        query = {"sla_next_due_at": {"$lte": now}, "status": "active"}
+        cursor = self.collection.find(query, {OUTBOX: 0}).limit(limit)
+        return [_as_contact(document) async for document in cursor]
+
+    def _entries(self, events: Events) -> list[Document]:
+        return outbox_entries(events, self.settings)
 
     async def _publish_now(self, document: Document) -> None:
         """Low latency path; if Kafka is away the sweeper publishes later."""
@@ -67,21 +148,11 @@ class MongoContactRepository:
             log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)
 
 
-def _to_document(contact: Contact) -> Document:
-    return {
-        "_id": contact.contact_id,
-        "profile": contact.profile.model_dump(mode="json"),
-        "consents": [consent.model_dump(mode="json") for consent in contact.consents],
-        "registered_at": contact.registered_at,
-        "referred_by": contact.referred_by,
-    }
+def _as_contact(document: Document) -> Contact:
+    contact = from_document(document)
+    assert isinstance(contact, Contact), f"{ERASED} contacts are filtered by the query"
+    return contact
 
 
-def _from_document(document: Document) -> Contact:
-    return Contact(
-        contact_id=document["_id"],
-        profile=ContactProfile.model_validate(document["profile"]),
-        consents=tuple(Consent.model_validate(c) for c in document.get("consents", [])),
-        registered_at=document["registered_at"],
-        referred_by=document.get("referred_by"),
-    )
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)

@@ -1,102 +1,112 @@
-"""HTTP routes: parse, call the domain, store with the outbox. No business rules here."""
+"""HTTP routes for the contact record: parse, call the service layer, answer. No rules here."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import ValidationError
 
-from rapport_contacts.adapters.repository import ContactRepository
-from rapport_contacts.domain import model
+from rapport_contacts.adapters.repository import SegmentFilter
+from rapport_contacts.entrypoints.errors import field_errors
+from rapport_contacts.entrypoints.schemas import (
+    ConsentRequest,
+    ContactPage,
+    ContactResponse,
+    ErasureResponse,
+    MergeRequest,
+    MergeResponse,
+    ProfilePatch,
+    RegisterContactRequest,
+    RegisteredResponse,
+    SegmentQuery,
+)
+from rapport_contacts.service_layer import handlers, lifecycle, registration
+from rapport_contacts.service_layer.unit import Ports, load
 from rapport_kit.http import require_scope
-from rapport_schemas import wrap
 from rapport_schemas.common import Channel, Consent
-from rapport_schemas.contacts import ContactProfile, Direction, InteractionKind
 
-SOURCE = "/rapport/contacts"
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
-def repository(request: Request) -> ContactRepository:
-    repo: ContactRepository = request.app.state.contacts
-    return repo
+def ports(request: Request) -> Ports:
+    wired: Ports = request.app.state.ports
+    return wired
 
 
-Repository = Annotated[ContactRepository, Depends(repository)]
+Wired = Annotated[Ports, Depends(ports)]
 CanWrite = Depends(require_scope("contacts:write"))
 CanRead = Depends(require_scope("contacts:read"))
 
 
-class RegisterContactRequest(BaseModel):
-    profile: ContactProfile
-    consents: list[Consent] = Field(default_factory=list, max_length=20)
-    referred_by: str | None = Field(default=None, max_length=64)
-
-
-class ContactResponse(BaseModel):
-    contact_id: str
-    profile: ContactProfile
-    consents: list[Consent]
-    registered_at: datetime
-
-
-class LogInteractionRequest(BaseModel):
-    channel: Channel
-    direction: Direction
-    kind: InteractionKind
-    occurred_at: AwareDatetime | None = None
-    agent_id: str | None = Field(default=None, max_length=64)
-    case_id: str | None = Field(default=None, max_length=64)
-    in_reply_to: str | None = Field(default=None, max_length=64)
-    summary: str | None = Field(default=None, max_length=2000)
-
-
-class InteractionResponse(BaseModel):
-    interaction_id: str
-    contact_id: str
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
-async def register_contact(body: RegisterContactRequest, contacts: Repository) -> ContactResponse:
-    command = model.RegisterContact(body.profile, tuple(body.consents), body.referred_by)
-    contact, event = model.register_contact(command, now=datetime.now(UTC))
-    await contacts.add(contact, [wrap(event, source=SOURCE)])
-    return _response(contact)
+async def register_contact(body: RegisterContactRequest, wired: Wired) -> RegisteredResponse:
+    """Register a contact; 409 names the contact that already has the e-mail or phone."""
+    registered = await registration.register(
+        wired, body.profile.to_profile(), tuple(body.consents), referred_by=body.referred_by
+    )
+    contact = ContactResponse.of(registered.contact)
+    return RegisteredResponse(
+        **contact.model_dump(), likely_duplicates=registered.likely_duplicates
+    )
+
+
+@router.get("", dependencies=[CanRead])
+async def list_contacts(wired: Wired, query: Annotated[SegmentQuery, Query()]) -> ContactPage:
+    """Active contacts of a segment, in a stable order; follow ``next_cursor`` for more."""
+    segment = SegmentFilter(
+        country=query.country.upper() if query.country else None,
+        industry=query.industry,
+        region=query.region,
+        tag=query.tag.lower() if query.tag else None,
+    )
+    found = await wired.contacts.in_segment(segment, limit=query.limit, after=query.cursor)
+    next_cursor = found[-1].contact_id if len(found) == query.limit else None
+    return ContactPage(items=[ContactResponse.of(c) for c in found], next_cursor=next_cursor)
 
 
 @router.get("/{contact_id}", dependencies=[CanRead])
-async def read_contact(contact_id: str, contacts: Repository) -> ContactResponse:
-    contact = await contacts.get(contact_id)
-    if contact is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"contact {contact_id} not found")
-    return _response(contact)
+async def read_contact(contact_id: str, wired: Wired) -> ContactResponse:
+    return ContactResponse.of(await load(wired, contact_id))
 
 
-@router.post(
-    "/{contact_id}/interactions", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
-)
-async def log_interaction(
-    contact_id: str, body: LogInteractionRequest, contacts: Repository
-) -> InteractionResponse:
-    contact = await contacts.get(contact_id)
-    if contact is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"contact {contact_id} not found")
-    command = model.LogInteraction(
-        contact_id=contact_id,
-        occurred_at=body.occurred_at or datetime.now(UTC),
-        **body.model_dump(exclude={"occurred_at"}),
+@router.patch("/{contact_id}", dependencies=[CanWrite])
+async def update_contact(contact_id: str, body: ProfilePatch, wired: Wired) -> ContactResponse:
+    """Change some profile fields; the resulting profile is validated whole."""
+    try:
+        updated = await registration.update(wired, contact_id, body.model_dump(exclude_unset=True))
+    except ValidationError as error:
+        raise field_errors(error, prefix=("body",)) from None
+    return ContactResponse.of(updated)
+
+
+@router.put("/{contact_id}/consents/{channel}", dependencies=[CanWrite])
+async def change_consent(
+    contact_id: str, channel: Channel, body: ConsentRequest, wired: Wired
+) -> Consent:
+    """Grant or withdraw consent for one channel, with where it was given and when."""
+    consent = Consent(
+        channel=channel,
+        granted=body.granted,
+        source=body.source,
+        changed_at=body.changed_at or wired.clock(),
     )
-    event = model.log_interaction(contact, command)
-    await contacts.record(contact_id, [wrap(event, source=SOURCE)])
-    return InteractionResponse(interaction_id=event.interaction_id, contact_id=contact_id)
+    return await handlers.change_consent(wired, contact_id, consent)
 
 
-def _response(contact: model.Contact) -> ContactResponse:
-    return ContactResponse(
-        contact_id=contact.contact_id,
-        profile=contact.profile,
-        consents=list(contact.consents),
-        registered_at=contact.registered_at,
+@router.post("/{contact_id}/merge", dependencies=[CanWrite])
+async def merge_contacts(contact_id: str, body: MergeRequest, wired: Wired) -> MergeResponse:
+    """Absorb ``duplicate_id`` into this contact; repeating the call completes a partial merge."""
+    survivor = await lifecycle.merge(wired, contact_id, body.duplicate_id)
+    return MergeResponse(
+        survivor_id=survivor.contact_id,
+        merged_contact_id=body.duplicate_id,
+        absorbed=list(survivor.absorbed),
     )
+
+
+@router.delete("/{contact_id}", dependencies=[CanWrite])
+async def erase_contact(contact_id: str, wired: Wired) -> ErasureResponse:
+    """Erase the contact's personal data everywhere (GDPR art. 17); only the proof remains."""
+    erased = await lifecycle.erase(wired, contact_id)
+    return ErasureResponse(contact_id=erased.contact_id, erased_at=erased.erased_at)

@@ -1,0 +1,102 @@
+"""A profile as submitted: every field checked in one pass, so one answer names every bad field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from rapport_contacts.domain import validation
+from rapport_schemas.common import Channel, Segment
+from rapport_schemas.contacts import ContactProfile
+
+
+class SegmentInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    industry: str | None = Field(default=None, max_length=64)
+    company_size: str | None = Field(default=None, max_length=32)
+    region: str | None = Field(default=None, max_length=64)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        return sorted({validation.text(tag, max_length=40).lower() for tag in tags})
+
+
+class ProfileInput(BaseModel):
+    """Field order matters: ``country`` is validated before ``phone``, which is read in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=400)
+    country: str = Field(description="ISO 3166-1 alpha-2", examples=["TR"])
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(
+        default=None, max_length=32, description="E.164, or national in the contact's country"
+    )
+    language: str = Field(description="BCP 47", examples=["tr-TR"], max_length=35)
+    time_zone: str = Field(
+        description="IANA time zone", examples=["Europe/Istanbul"], max_length=64
+    )
+    preferred_channel: Channel = Channel.EMAIL
+    currency: str = Field(description="ISO 4217", examples=["TRY"], max_length=3)
+    company: str | None = Field(default=None, max_length=400)
+    segment: SegmentInput = Field(default_factory=SegmentInput)
+    account_owner: str | None = Field(default=None, max_length=64)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return validation.text(value, max_length=200)
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, value: str | None) -> str | None:
+        return None if value is None else validation.text(value, max_length=200)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        return validation.country_code(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else validation.email_address(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return validation.phone_number(value, country=info.data.get("country"))
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return validation.language_tag(value)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        return validation.time_zone(value)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return validation.currency_code(value)
+
+    def to_profile(self) -> ContactProfile:
+        fields = self.model_dump(exclude={"segment"})
+        segment = Segment(**{**self.segment.model_dump(), "tags": tuple(self.segment.tags)})
+        return ContactProfile(**fields, segment=segment)
+
+
+def patched(profile: ContactProfile, patch: dict[str, Any]) -> ContactProfile:
+    """The profile with ``patch`` applied, validated whole (raises ``ValidationError``)."""
+    current = profile.model_dump(mode="json")
+    if isinstance(patch.get("segment"), dict):
+        patch = {**patch, "segment": {**current["segment"], **patch["segment"]}}
+    return ProfileInput.model_validate({**current, **patch}).to_profile()

@@ -1,0 +1,67 @@
+"""HTTP routes for what happens with a contact: interactions, purchases, cases, the 360° view."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from rapport_contacts.adapters.views import ContactViews
+from rapport_contacts.domain.interactions import LogInteraction
+from rapport_contacts.entrypoints.http import CanRead, CanWrite, Wired
+from rapport_contacts.entrypoints.schemas import (
+    ContactViewResponse,
+    InteractionResponse,
+    LogInteractionRequest,
+    RecordPurchaseRequest,
+    ResolveCaseRequest,
+)
+from rapport_contacts.service_layer import handlers
+from rapport_schemas.contacts import CaseResolved, PurchaseRecorded
+
+router = APIRouter(prefix="/contacts", tags=["activity"])
+
+
+@router.post(
+    "/{contact_id}/interactions", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
+)
+async def log_interaction(
+    contact_id: str, body: LogInteractionRequest, wired: Wired
+) -> InteractionResponse:
+    """Log an interaction on any channel; an inbound one starts an SLA clock, and an outbound
+    one ``in_reply_to`` it stops that clock."""
+    fields = body.model_dump(exclude={"occurred_at"})
+    command = LogInteraction(occurred_at=body.occurred_at or wired.clock(), **fields)
+    logged = await handlers.record_interaction(wired, contact_id, command)
+    return InteractionResponse(
+        interaction_id=logged.interaction_id,
+        contact_id=contact_id,
+        awaits_response=logged.awaits_response,
+        response_due_at=logged.response_due_at,
+    )
+
+
+@router.post(
+    "/{contact_id}/purchases", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
+)
+async def record_purchase(
+    contact_id: str, body: RecordPurchaseRequest, wired: Wired
+) -> PurchaseRecorded:
+    return await handlers.record_purchase(wired, contact_id, **body.model_dump())
+
+
+@router.post("/{contact_id}/cases/{case_id}/resolve", dependencies=[CanWrite])
+async def resolve_case(
+    contact_id: str, case_id: str, wired: Wired, body: ResolveCaseRequest | None = None
+) -> CaseResolved:
+    """Close a case: tells whether it was resolved on first contact and how long it took."""
+    agent_id = body.agent_id if body else None
+    return await handlers.close_case(wired, contact_id, case_id, agent_id=agent_id)
+
+
+@router.get("/{contact_id}/view", dependencies=[CanRead])
+async def read_view(contact_id: str, request: Request) -> ContactViewResponse:
+    """The 360° view, built from every service's events (eventually consistent)."""
+    views: ContactViews = request.app.state.views
+    document = await views.get(contact_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no view of contact {contact_id} yet")
+    return ContactViewResponse.model_validate(document)

@@ -1,0 +1,176 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from rapport_contacts.domain import validation
+from rapport_contacts.domain.model import Contact
+from rapport_contacts.domain.profiles import ProfileInput, SegmentInput
+from rapport_schemas.common import Channel, Consent
+from rapport_schemas.contacts import ContactProfile, Direction, InteractionKind
+
+
+class RegisterContactRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: ProfileInput
+    consents: list[Consent] = Field(default_factory=list, max_length=20)
+    referred_by: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"
+    )
+
+
+class ProfilePatch(BaseModel):
+    """Only the fields given change; the whole resulting profile is validated again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    country: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    language: str | None = None
+    time_zone: str | None = None
+    preferred_channel: Channel | None = None
+    currency: str | None = None
+    company: str | None = None
+    segment: SegmentInput | None = None
+    account_owner: str | None = None
+
+
+class ContactResponse(BaseModel):
+    contact_id: str
+    status: str
+    merged_into: str | None = None
+    profile: ContactProfile
+    consents: list[Consent]
+    registered_at: datetime
+    referred_by: str | None = None
+
+    @classmethod
+    def of(cls, contact: Contact) -> ContactResponse:
+        return cls(
+            contact_id=contact.contact_id,
+            status=contact.status.value,
+            merged_into=contact.merged_into,
+            profile=contact.profile,
+            consents=list(contact.consents),
+            registered_at=contact.registered_at,
+            referred_by=contact.referred_by,
+        )
+
+
+class RegisteredResponse(ContactResponse):
+    likely_duplicates: list[str] = Field(
+        description="Contacts that are probably the same person (same name and company)."
+    )
+
+
+class SegmentQuery(BaseModel):
+    """Filters of ``GET /contacts``; all optional, combined with AND."""
+
+    country: str | None = Field(default=None, max_length=2)
+    industry: str | None = Field(default=None, max_length=64)
+    region: str | None = Field(default=None, max_length=64)
+    tag: str | None = Field(default=None, max_length=40)
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=64, description="`next_cursor` of a page.")
+
+
+class ContactPage(BaseModel):
+    items: list[ContactResponse]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class ConsentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    granted: bool
+    source: str = Field(min_length=1, max_length=128, description="Where consent was given.")
+    changed_at: AwareDatetime | None = None
+
+
+class LogInteractionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    direction: Direction
+    kind: InteractionKind
+    occurred_at: AwareDatetime | None = None
+    agent_id: str | None = Field(default=None, max_length=64)
+    case_id: str | None = Field(default=None, min_length=1, max_length=64)
+    in_reply_to: str | None = Field(default=None, max_length=64)
+    summary: str | None = Field(default=None, max_length=2000)
+
+
+class InteractionResponse(BaseModel):
+    interaction_id: str
+    contact_id: str
+    awaits_response: bool
+    response_due_at: datetime | None
+
+
+class RecordPurchaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
+    currency: str = Field(max_length=3, description="ISO 4217", examples=["TRY"])
+    occurred_at: AwareDatetime | None = None
+    order_ref: str | None = Field(default=None, max_length=64)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return validation.currency_code(value)
+
+
+class ResolveCaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: str | None = Field(default=None, max_length=64)
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    duplicate_id: str = Field(min_length=1, max_length=64, description="The contact absorbed.")
+
+
+class MergeResponse(BaseModel):
+    survivor_id: str
+    merged_contact_id: str
+    absorbed: list[str]
+
+
+class ErasureResponse(BaseModel):
+    contact_id: str
+    erased_at: datetime
+
+
+class ContactViewResponse(BaseModel):
+    """The 360° view; lists are bounded (newest kept), counts and lifetime value are totals."""
+
+    contact_id: str
+    status: str
+    profile: dict[str, Any] | None = None
+    consents: dict[str, Any] = Field(default_factory=dict)
+    registered_at: datetime | None = None
+    timeline: list[dict[str, Any]] = Field(default_factory=list)
+    purchases: list[dict[str, Any]] = Field(default_factory=list)
+    purchase_count: int = 0
+    lifetime_value: dict[str, str] = Field(default_factory=dict, description="Per currency.")
+    latest_scores: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    open_cases: list[dict[str, Any]] = Field(default_factory=list)
+    open_complaints: list[dict[str, Any]] = Field(default_factory=list)
+    notifications_sent: int = Field(
+        default=0, description="To the customer; internal alerts excluded."
+    )
+    recent_notifications: list[dict[str, Any]] = Field(default_factory=list)
+    merged_into: str | None = None
+    merged_from: list[str] = Field(default_factory=list)
+    erased_at: datetime | None = None

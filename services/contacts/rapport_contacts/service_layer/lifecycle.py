@@ -1,0 +1,59 @@
+"""Merging duplicates and erasing contacts: the use cases that touch several documents.
+
+Without transactions each step is one conditional single-document write and every step is
+idempotent, so repeating the request after a crash finishes the job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rapport_contacts.domain import merging, model
+from rapport_contacts.domain.errors import ConcurrentUpdate, ContactNotFound
+from rapport_contacts.domain.model import Contact, ErasedContact
+from rapport_contacts.service_layer.unit import ATTEMPTS, Decision, Ports, change, envelope, load
+
+
+async def merge(ports: Ports, survivor_id: str, duplicate_id: str) -> Contact:
+    """Mark the duplicate merged (emitting ``ContactsMerged``), then the survivor absorbs it."""
+    survivor = await load(ports, survivor_id)
+    now = ports.clock()
+
+    def mark(duplicate: Contact) -> Decision:
+        merged, events = merging.mark_merged(duplicate, survivor, now=now)
+        return merged, [envelope(event, now) for event in events]
+
+    duplicate = await change(ports, duplicate_id, mark)
+    return await change(ports, survivor_id, lambda s: (merging.absorb(s, duplicate), []))
+
+
+async def erase(ports: Ports, contact_id: str) -> ErasedContact:
+    """Erase the contact and every contact merged into it; keys first, so none outlives them."""
+    found = await ports.contacts.get(contact_id)
+    if found is None:
+        raise ContactNotFound(contact_id)
+    absorbed = list(found.absorbed) if isinstance(found, Contact) else []
+    await ports.keys.release_all([contact_id, *absorbed])
+    now = ports.clock()
+    for absorbed_id in absorbed:
+        await _erase_one(ports, absorbed_id, now)
+    return await _erase_one(ports, contact_id, now)
+
+
+async def _erase_one(ports: Ports, contact_id: str, now: datetime) -> ErasedContact:
+    for _ in range(ATTEMPTS):
+        found = await ports.contacts.get(contact_id)
+        if found is None:
+            raise ContactNotFound(contact_id)
+        erased, events = model.erase(found, now=now)
+        if not events:
+            return erased
+        try:
+            # Pending entries are dropped: after erasure nothing personal is published any more.
+            await ports.contacts.save(
+                erased, [envelope(e, now) for e in events], replace_outbox=True
+            )
+        except ConcurrentUpdate:
+            continue
+        return erased
+    raise ConcurrentUpdate(contact_id)

@@ -1,0 +1,85 @@
+"""The durable SLA scheduler: finds clocks past their deadline and publishes ``SlaBreached``.
+
+Durable because the clocks live in the contact documents (a restart loses none), and each breach
+is one conditional write that marks the clock breached *and* appends the event to the outbox:
+after a restart the clock is already marked, so the breach is never emitted twice; a write that
+lost a race (the contact was answered meanwhile) is simply decided again next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter
+
+from rapport_contacts.domain.errors import ConcurrentUpdate
+from rapport_contacts.domain.interactions import breach_event_id, breach_overdue
+from rapport_contacts.domain.model import Contact
+from rapport_contacts.service_layer.unit import Ports, envelope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlaMetrics:
+    checks: Counter
+    breaches: Counter
+
+    @classmethod
+    def register(cls, registry: CollectorRegistry) -> SlaMetrics:
+        return cls(
+            checks=Counter(
+                "rapport_contacts_sla_checks_total",
+                "Rounds of the SLA scheduler.",
+                registry=registry,
+            ),
+            breaches=Counter(
+                "rapport_contacts_sla_breaches_total",
+                "SLA deadlines missed (SlaBreached written).",
+                ["channel"],
+                registry=registry,
+            ),
+        )
+
+
+class SlaScheduler:
+    def __init__(
+        self, ports: Ports, metrics: SlaMetrics, *, interval: float, batch_size: int = 200
+    ) -> None:
+        self.ports = ports
+        self.metrics = metrics
+        self.interval = interval
+        self.batch_size = batch_size
+
+    async def check_once(self) -> int:
+        now = self.ports.clock()
+        overdue = await self.ports.contacts.overdue(now, limit=self.batch_size)
+        breached = 0
+        for contact in overdue:
+            breached += await self._breach(contact)
+        self.metrics.checks.inc()
+        return breached
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.check_once()
+            except Exception:
+                log.exception("SLA check failed; will retry")
+            await asyncio.sleep(self.interval)
+
+    async def _breach(self, contact: Contact) -> int:
+        now = self.ports.clock()
+        changed, events = breach_overdue(contact, now=now)
+        if not events:
+            return 0
+        envelopes = [envelope(e, now, event_id=breach_event_id(e.interaction_id)) for e in events]
+        try:
+            await self.ports.contacts.save(changed, envelopes)
+        except ConcurrentUpdate:
+            return 0
+        for event in events:
+            self.metrics.breaches.labels(event.channel.value).inc()
+        return len(events)

@@ -1,0 +1,65 @@
+"""What every use case shares: its ports, loading a contact, and a retried optimistic change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rapport_contacts.adapters.keys import KeyStore
+from rapport_contacts.adapters.repository import ContactRepository
+from rapport_contacts.domain.calendar import SlaPolicy
+from rapport_contacts.domain.errors import ConcurrentUpdate, ContactErasedError, ContactNotFound
+from rapport_contacts.domain.model import Contact, ErasedContact
+from rapport_schemas import CloudEvent, EventData, wrap
+
+SOURCE = "/rapport/contacts"
+ATTEMPTS = 5
+
+Clock = Callable[[], datetime]
+Envelopes = Sequence[CloudEvent[Any]]
+Decision = tuple[Contact, Envelopes]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Ports:
+    contacts: ContactRepository
+    keys: KeyStore
+    policy: SlaPolicy
+    clock: Clock = wall_clock
+    # A key claimed this recently whose contact is not written yet belongs to a request in flight.
+    claim_grace: timedelta = timedelta(seconds=30)
+
+
+def envelope(data: EventData, now: datetime, *, event_id: str | None = None) -> CloudEvent[Any]:
+    return wrap(data, source=SOURCE, time=now, event_id=event_id)
+
+
+async def load(ports: Ports, contact_id: str) -> Contact:
+    """The contact (active or merged), or the refusal that explains why there is none."""
+    found = await ports.contacts.get(contact_id)
+    if found is None:
+        raise ContactNotFound(contact_id)
+    if isinstance(found, ErasedContact):
+        raise ContactErasedError(contact_id, found.erased_at)
+    return found
+
+
+async def change(ports: Ports, contact_id: str, decide: Callable[[Contact], Decision]) -> Contact:
+    """Load, decide, write conditionally; on a concurrent write decide again on fresh state."""
+    for _ in range(ATTEMPTS):
+        contact = await load(ports, contact_id)
+        changed, events = decide(contact)
+        if changed == contact and not events:
+            return contact
+        try:
+            await ports.contacts.save(changed, events)
+        except ConcurrentUpdate:
+            continue
+        return changed
+    raise ConcurrentUpdate(contact_id)

@@ -1,0 +1,121 @@
+"""SLA clocks: a missed deadline is published exactly once, across restarts; an answer stops it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rapport_contacts.bootstrap import create_app
+from rapport_schemas import decode
+from rapport_schemas.contacts import SlaBreached
+from tests.support.kafka import eventually, read_until
+from tests.support.services import serving
+
+pytestmark = pytest.mark.integration
+
+# Mon 18 May 2026, 20:00 in Istanbul; 19 May is a Turkish public holiday, so the e-mail is due
+# at the end of Wed 20 May: 18:00 +03:00.
+RECEIVED = datetime(2026, 5, 18, 17, 0, tzinfo=UTC)
+DUE = datetime(2026, 5, 20, 15, 0, tzinfo=UTC)
+COMPLAINT = {
+    "channel": "email",
+    "direction": "inbound",
+    "kind": "complaint",
+    "occurred_at": RECEIVED.isoformat(),
+}
+
+
+async def sla_checks(client) -> float:  # type: ignore[no-untyped-def]
+    text = (await client.get("/metrics")).text
+    match = re.search(r"^rapport_contacts_sla_checks_total (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+async def checked_twice(client) -> bool:  # type: ignore[no-untyped-def]
+    """Two full rounds of the scheduler have run in this instance."""
+    return await eventually(lambda: _at_least(client, 2))
+
+
+async def _at_least(client, rounds: int) -> bool:  # type: ignore[no-untyped-def]
+    return await sla_checks(client) >= rounds
+
+
+def breaches(records) -> list[SlaBreached]:  # type: ignore[no-untyped-def]
+    events = [decode(r.value).data for r in records]
+    return [e for e in events if isinstance(e, SlaBreached)]
+
+
+async def test_a_missed_deadline_is_published_exactly_once_across_restarts(
+    settings, infra, contacts_topic, profile, clock
+) -> None:
+    clock.now = RECEIVED + timedelta(minutes=5)
+    async with serving(create_app(settings, clock=clock)) as client:
+        contact_id = (await client.post("/contacts", json={"profile": profile()})).json()[
+            "contact_id"
+        ]
+        logged = await client.post(f"/contacts/{contact_id}/interactions", json=COMPLAINT)
+        assert logged.json()["response_due_at"] == DUE.isoformat().replace("+00:00", "Z")
+        assert await checked_twice(client)  # before the deadline: nothing to breach
+
+    clock.now = DUE + timedelta(seconds=1)
+    async with serving(create_app(settings, clock=clock)):
+        records = await read_until(
+            infra.kafka_bootstrap, contacts_topic, lambda rs: bool(breaches(rs))
+        )
+        [breach] = breaches(records)
+    assert (breach.interaction_id, breach.due_at, breach.received_at) == (
+        logged.json()["interaction_id"],
+        DUE,
+        RECEIVED,
+    )
+
+    async with serving(create_app(settings, clock=clock)) as client:
+        assert await checked_twice(client)  # the restarted scheduler looked again
+        sentinel = await client.post(
+            f"/contacts/{contact_id}/interactions",
+            json={
+                "channel": "email",
+                "direction": "outbound",
+                "kind": "complaint",
+                "in_reply_to": logged.json()["interaction_id"],
+            },
+        )
+    sentinel_id = sentinel.json()["interaction_id"].encode()
+    records = await read_until(
+        infra.kafka_bootstrap, contacts_topic, lambda rs: any(sentinel_id in r.value for r in rs)
+    )
+    assert len(breaches(records)) == 1
+
+
+async def test_an_answer_in_time_means_no_breach(
+    settings, infra, contacts_topic, profile, clock
+) -> None:
+    clock.now = RECEIVED + timedelta(minutes=5)
+    async with serving(create_app(settings, clock=clock)) as client:
+        contact_id = (await client.post("/contacts", json={"profile": profile()})).json()[
+            "contact_id"
+        ]
+        logged = await client.post(f"/contacts/{contact_id}/interactions", json=COMPLAINT)
+        clock.now = DUE - timedelta(hours=3)
+        answer = {
+            "channel": "email",
+            "direction": "outbound",
+            "kind": "complaint",
+            "in_reply_to": logged.json()["interaction_id"],
+        }
+        assert (
+            await client.post(f"/contacts/{contact_id}/interactions", json=answer)
+        ).status_code == 201
+        clock.now = DUE + timedelta(days=2)
+        checks = await sla_checks(client)
+        assert await eventually(lambda: _at_least(client, checks + 2))
+        sentinel = await client.post(
+            f"/contacts/{contact_id}/purchases", json={"amount": "1", "currency": "TRY"}
+        )
+    sentinel_id = sentinel.json()["purchase_id"].encode()
+    records = await read_until(
+        infra.kafka_bootstrap, contacts_topic, lambda rs: any(sentinel_id in r.value for r in rs)
+    )
+    assert breaches(records) == []
