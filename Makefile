@@ -49,7 +49,7 @@ clean: stop ## stop everything and delete local state (.local/)
 lint: setup ## ruff and mypy --strict
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy $(foreach p,$(PACKAGES),-p rapport_$(notdir $(p)))
+	$(PY) -m mypy $(foreach p,$(PACKAGES),-p rapport_$(notdir $(p))) -p bench
 
 deploy-check: ## validate alert rules, kustomize overlays and docker-compose.yml
 	bash deploy/check.sh
@@ -66,9 +66,12 @@ test-integration: setup ## tests against the real Kafka broker and MongoDB-wire 
 test: setup lint ## set up and run every test tier (starts the local servers it needs)
 	$(PYTEST) -q
 
+bench: infra-up ## throughput, latency and memory beside a raw aiokafka + PyMongo baseline
+	$(PY) -m bench
+
 lock: setup ## refresh constraints.txt from the installed packages
 	{ echo "# Pinned versions of every third-party package (pip install -c constraints.txt); refresh with \`make lock\`."; \
 	  $(PY) -m pip freeze --exclude-editable; } > constraints.txt
 
-PHONY_EXTRA := deploy-check observe
+PHONY_EXTRA := deploy-check observe bench
 .PHONY: $(PHONY_EXTRA) help setup infra-up infra-down services-up services-down run stop clean lint schemas test-unit test-integration test lock

@@ -1,0 +1,1 @@
+"""``make bench``: throughput, latency and memory beside a raw aiokafka + PyMongo baseline."""

@@ -1,0 +1,167 @@
+"""Run: ``make bench`` (or ``python -m bench``). Prints a table; nothing here is a test.
+
+1. baseline: raw aiokafka getmany + PyMongo bulk_write over the same dataset;
+2. each service's real consumer path, one service at a time, as a real process;
+3. end-to-end latency from an HTTP call on contacts to the metrics read model;
+4. resident memory of each service after its load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiosmtpd.controller import Controller
+
+from bench import latency, processes
+from bench.baseline import run_baseline
+from bench.dataset import contact_events
+from bench.lag import wait_caught_up
+from bench.produce import produce_all
+from rapport_schemas import topics
+
+REPO = Path(__file__).resolve().parents[1]
+BOOTSTRAP = os.environ.get("BENCH_KAFKA", "127.0.0.1:9092")
+MONGO_URL = os.environ.get("BENCH_MONGO_URL", "mongodb://127.0.0.1:27017/")
+EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
+CONSUMING_SERVICES = ("contacts", "feedback", "notifications", "metrics")
+
+
+class DiscardingSmtp:
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "250 OK"
+
+
+async def main() -> None:
+    for script in ("kafka.sh", "ferretdb.sh"):
+        subprocess.run(["bash", str(REPO / "deploy/local" / script), "start"], check=True)
+    stamp = f"bench{int(time.time())}"
+    dataset = list(
+        contact_events(contacts=max(1, EVENTS // 10), interactions=EVENTS - EVENTS // 10)
+    )
+    logs = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
+    print(f"bench: {len(dataset):,} events; service logs in {logs}")
+    rows = [await baseline_row(stamp, dataset)]
+    smtp = Controller(DiscardingSmtp(), hostname="127.0.0.1", port=2526)
+    smtp.start()
+    try:
+        for service in CONSUMING_SERVICES:
+            rows.extend(await service_rows(service, stamp, dataset, logs))
+        latencies = await end_to_end(stamp, logs, rows)
+    finally:
+        smtp.stop()
+    print_table(rows, latencies)
+
+
+async def baseline_row(stamp: str, dataset: list[tuple[bytes, bytes]]) -> dict[str, object]:
+    topic = f"{stamp}.baseline"
+    await produce_all(BOOTSTRAP, topic, dataset)
+    rate = await run_baseline(BOOTSTRAP, topic, MONGO_URL, f"{stamp}_baseline", len(dataset))
+    return {"path": "baseline: aiokafka getmany + bulk_write", "events_per_s": rate, "rss_mb": None}
+
+
+async def service_rows(
+    service: str, stamp: str, dataset: list[tuple[bytes, bytes]], logs: Path
+) -> list[dict[str, object]]:
+    prefix = f"{stamp}{service}."
+    process = processes.start(
+        service, prefix=prefix, bootstrap=BOOTSTRAP, mongo_url=MONGO_URL, log_dir=logs
+    )
+    try:
+        await _groups_joined(f"{prefix}rapport-{service}-")
+        started = time.perf_counter()
+        await produce_all(BOOTSTRAP, f"{prefix}{topics.CONTACTS}", dataset)
+        times = await wait_caught_up(
+            BOOTSTRAP, f"{prefix}{topics.CONTACTS}", f"{prefix}rapport-{service}-", started=started
+        )
+        rss = process.rss_mb()
+    finally:
+        process.stop()
+    return [
+        {
+            "path": f"{service}: {group.removeprefix(prefix)}",
+            "events_per_s": len(dataset) / seconds,
+            "rss_mb": rss,
+        }
+        for group, seconds in sorted(times.items())
+    ]
+
+
+async def _groups_joined(group_prefix: str, timeout: float = 30) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            groups = [
+                g[0] for g in await admin.list_consumer_groups() if g[0].startswith(group_prefix)
+            ]
+            described = await admin.describe_consumer_groups(groups) if groups else []
+            if groups and all(_stable(d) for d in described):
+                return
+            await asyncio.sleep(0.3)
+    finally:
+        await admin.close()
+
+
+def _stable(description: object) -> bool:
+    groups = getattr(description, "groups", None) or []
+    return all(group[2] == "Stable" for group in groups)
+
+
+async def end_to_end(
+    stamp: str, logs: Path, rows: list[dict[str, object]]
+) -> dict[str, list[float]]:
+    prefix = f"{stamp}e2e."
+    started = [
+        processes.start(name, prefix=prefix, bootstrap=BOOTSTRAP, mongo_url=MONGO_URL, log_dir=logs)
+        for name in ("contacts", "metrics")
+    ]
+    try:
+        await _groups_joined(f"{prefix}rapport-metrics-")
+        contacts, metrics = (s.url for s in started)
+        headers = {"Authorization": f"Bearer {processes.API_KEY}"}
+        metrics_rate = max(
+            float(str(r["events_per_s"])) for r in rows if str(r["path"]).startswith("metrics")
+        )
+        low = await latency.measure(
+            contacts, metrics, headers, rate=5, count=50, first_day=latency.FIRST_DAY
+        )
+        half_rate = min(metrics_rate / 2, 200)
+        half = await latency.measure(
+            contacts,
+            metrics,
+            headers,
+            rate=half_rate,
+            count=300,
+            first_day=latency.FIRST_DAY.replace(year=2021),
+        )
+        return {"low load (5/s)": low, f"half of max ({half_rate:.0f}/s)": half}
+    finally:
+        for service in started:
+            service.stop()
+
+
+def print_table(rows: list[dict[str, object]], latencies: dict[str, list[float]]) -> None:
+    baseline = float(str(rows[0]["events_per_s"]))
+    print("\n| consumer path | events/s | vs baseline | RSS MB |\n|---|---:|---:|---:|")
+    for row in rows:
+        rate = float(str(row["events_per_s"]))
+        rss = f"{row['rss_mb']:.0f}" if row["rss_mb"] is not None else "–"
+        print(f"| {row['path']} | {rate:,.0f} | {rate / baseline:.0%} | {rss} |")
+    print(
+        "\n| end to end (HTTP → metrics read model) | p50 ms | p95 ms | p99 ms | n |"
+        "\n|---|---:|---:|---:|---:|"
+    )
+    for name, values in latencies.items():
+        p50, p95, p99 = (latency.percentile(values, f) for f in (0.5, 0.95, 0.99))
+        print(f"| {name} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {len(values)} |")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,76 @@
+"""Services as real processes (``python -m rapport_<service>``), as a platform would run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+PORTS = {"contacts": 18001, "feedback": 18002, "notifications": 18003, "metrics": 18004}
+API_KEY = "bench-key"
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{PORTS[self.name]}"
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kilobytes = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")
+        )
+        return kilobytes / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def start(
+    name: str, *, prefix: str, bootstrap: str, mongo_url: str, log_dir: Path
+) -> ServiceProcess:
+    env_prefix = f"RAPPORT_{name.upper()}_"
+    settings = {
+        "ENVIRONMENT": "test",
+        "HTTP_PORT": str(PORTS[name]),
+        "KAFKA_BOOTSTRAP": bootstrap,
+        "MONGO_URL": mongo_url,
+        "MONGO_DATABASE": f"{prefix.rstrip('.')}_{name}",
+        "TOPIC_PREFIX": prefix,
+        "API_KEYS": f'{{"{API_KEY}": ["*"]}}',
+        "LOG_LEVEL": "WARNING",
+        "SMTP_PORT": os.environ.get("BENCH_SMTP_PORT", "2526"),
+    }
+    env = {**os.environ, **{env_prefix + key: value for key, value in settings.items()}}
+    env["OTEL_TRACES_EXPORTER"] = "none"
+    log = (log_dir / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"rapport_{name}"], env=env, stdout=log, stderr=log
+    )
+    service = ServiceProcess(name, process)
+    _wait_ready(service)
+    return service
+
+
+def _wait_ready(service: ServiceProcess, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited with {service.process.returncode}")
+        try:
+            if httpx.get(f"{service.url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{service.name} not ready after {timeout} s")
