@@ -1,0 +1,201 @@
+"""The ``deliveries`` collection: one document per idempotency key, the aggregate of one send.
+
+States: ``pending`` → ``claimed`` (a worker holds a lease) → ``sending`` (the channel was called)
+→ ``sent`` | ``failed`` | back to ``pending`` (transient failure, retried later) or ``scheduled``
+(quiet hours; due again when the window opens). Every outcome event is pushed to the document's
+outbox in the same single-document write as the state change, guarded by the claim token, so
+redelivered triggers, a second worker or a restart can never record (or send) twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pymongo import ASCENDING, InsertOne, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
+
+from rapport_kit.mongo import Document
+from rapport_kit.outbox import OutboxPublisher, append_update, outbox_entries
+from rapport_kit.settings import ServiceSettings
+from rapport_notifications.domain.templates import Template
+from rapport_notifications.domain.triggers import PlannedDelivery
+from rapport_schemas import CloudEvent
+
+DELIVERIES = "deliveries"
+DUPLICATE_KEY = 11000
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+DUE_STATES = [State.PENDING.value, State.SCHEDULED.value]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker holds until ``lease_until``; ``token`` guards every later write."""
+
+    plan: PlannedDelivery
+    token: str
+    attempts: int
+
+
+class LostClaim(Exception):
+    """Another worker took the delivery over (our lease expired); do nothing more with it."""
+
+
+class MongoDeliveries:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        publisher: OutboxPublisher,
+        settings: ServiceSettings,
+    ) -> None:
+        self.collection = collection
+        self.publisher = publisher
+        self.settings = settings
+
+    async def ensure_indexes(self) -> None:
+        for field in ("state", "due_at", "contact_id", "recipient_id"):
+            await self.collection.create_index([(field, ASCENDING)])
+
+    async def add(self, plans: Sequence[PlannedDelivery], now: datetime) -> None:
+        """Insert new deliveries; a key that exists already (a redelivered trigger) is kept."""
+        if not plans:
+            return
+        try:
+            await self.collection.bulk_write(
+                [InsertOne(_new(p, now)) for p in plans], ordered=False
+            )
+        except BulkWriteError as error:
+            if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
+                raise
+
+    async def due(self, now: datetime, *, limit: int = 100) -> list[str]:
+        query = {"state": {"$in": DUE_STATES}, "due_at": {"$lte": now}}
+        cursor = self.collection.find(query, {"_id": 1}).sort("due_at", ASCENDING).limit(limit)
+        return [document["_id"] async for document in cursor]
+
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> Claimed | None:
+        token = uuid.uuid4().hex
+        document = await self.collection.find_one_and_update(
+            {"_id": key, "state": {"$in": DUE_STATES}, "due_at": {"$lte": now}},
+            {"$set": {"state": State.CLAIMED.value, "claim": token, "lease_until": now + lease}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            return None
+        return Claimed(_plan(document), token, int(document.get("attempts", 0)))
+
+    async def mark_sending(self, claimed: Claimed, fields: Document) -> None:
+        """The last write before the channel is called: from here on the outcome is unknown
+        until recorded (see ``expire_leases``)."""
+        await self._update(claimed, {"$set": {"state": State.SENDING.value, **fields}})
+
+    async def release(self, claimed: Claimed, fields: Document) -> None:
+        """Back to pending (to retry later), without an outcome event."""
+        await self._update(
+            claimed, {"$set": {"state": State.PENDING.value, "claim": None, **fields}}
+        )
+
+    async def record(
+        self, claimed: Claimed, fields: Document, events: Sequence[CloudEvent[Any]]
+    ) -> None:
+        """State change and outcome events in one single-document write, then publish."""
+        update = append_update(outbox_entries(events, self.settings), _wall_clock())
+        update["$set"].update({"claim": None, **fields})
+        document = await self.collection.find_one_and_update(
+            {"_id": claimed.plan.key, "claim": claimed.token},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            raise LostClaim(claimed.plan.key)
+        await self.publisher.publish(self.collection, document)
+
+    async def expired(self, now: datetime, state: State) -> list[Claimed]:
+        query = {"state": state.value, "lease_until": {"$lt": now}}
+        return [
+            Claimed(_plan(d), d["claim"], int(d.get("attempts", 0)))
+            async for d in self.collection.find(query).limit(100)
+        ]
+
+    async def open_for_contact(self, contact_id: str) -> list[PlannedDelivery]:
+        query = {"contact_id": contact_id, "state": {"$in": DUE_STATES}}
+        return [_plan(document) async for document in self.collection.find(query)]
+
+    async def drop(self, plan: PlannedDelivery, events: Sequence[CloudEvent[Any]]) -> None:
+        """Fail a not-yet-claimed delivery (erased contact); a claimed one is left to its worker."""
+        update = append_update(outbox_entries(events, self.settings), _wall_clock())
+        update["$set"].update({"state": State.FAILED.value, "failure": "contact_erased"})
+        document = await self.collection.find_one_and_update(
+            {"_id": plan.key, "state": {"$in": DUE_STATES}},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is not None:
+            await self.publisher.publish(self.collection, document)
+
+    async def forget_personal_data(self, contact_id: str) -> None:
+        await self.collection.update_many({"contact_id": contact_id}, {"$set": {"facts": {}}})
+
+    async def count_sent(self, recipient_id: str, template: Template, since: datetime) -> int:
+        query = {
+            "recipient_id": recipient_id,
+            "template": template.value,
+            "state": State.SENT.value,
+            "sent_at": {"$gte": since},
+        }
+        return await self.collection.count_documents(query)
+
+    async def _update(self, claimed: Claimed, update: Document) -> None:
+        result = await self.collection.update_one(
+            {"_id": claimed.plan.key, "claim": claimed.token}, update
+        )
+        if result.matched_count != 1:
+            raise LostClaim(claimed.plan.key)
+
+
+def _wall_clock() -> datetime:
+    """The outbox sweeper compares with real time, whatever clock the service was given."""
+    return datetime.now(UTC)
+
+
+def _new(plan: PlannedDelivery, now: datetime) -> Document:
+    return {
+        "_id": plan.key,
+        "notification_id": plan.notification_id,
+        "state": State.PENDING.value,
+        "trigger_event_id": plan.trigger_event_id,
+        "template": plan.template.value,
+        "contact_id": plan.contact_id,
+        "agent_id": plan.agent_id,
+        "facts": plan.facts,
+        "received_at": plan.received_at,
+        "due_at": now,
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+def _plan(document: Document) -> PlannedDelivery:
+    return PlannedDelivery(
+        trigger_event_id=document["trigger_event_id"],
+        template=Template(document["template"]),
+        contact_id=document["contact_id"],
+        received_at=document["received_at"],
+        facts=document.get("facts") or {},
+        agent_id=document.get("agent_id"),
+    )

@@ -1,0 +1,52 @@
+"""Domain metrics of deliveries; labels are bounded (templates, channels, known reasons)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter
+
+from rapport_notifications.domain.decision import (
+    CONTACT_ERASED,
+    FREQUENCY_CAP,
+    NO_CONSENT,
+    UNKNOWN_CONTACT,
+)
+
+KNOWN_REASONS = frozenset(
+    {NO_CONSENT, CONTACT_ERASED, FREQUENCY_CAP, UNKNOWN_CONTACT, "outcome_unknown", "render_error"}
+)
+
+
+@dataclass(frozen=True)
+class NotificationMetrics:
+    sent: Counter
+    failed: Counter
+    scheduled: Counter
+
+    @classmethod
+    def register(cls, registry: CollectorRegistry) -> NotificationMetrics:
+        return cls(
+            sent=Counter(
+                "rapport_notifications_sent_total",
+                "Messages delivered.",
+                ["template", "channel", "locale"],
+                registry=registry,
+            ),
+            failed=Counter(
+                "rapport_notifications_failed_total",
+                "Messages given up.",
+                ["template", "reason", "permanent"],
+                registry=registry,
+            ),
+            scheduled=Counter(
+                "rapport_notifications_scheduled_total",
+                "Messages held for the recipient's delivery window.",
+                ["template", "reason"],
+                registry=registry,
+            ),
+        )
+
+    def count_failure(self, template: str, reason: str, permanent: bool) -> None:
+        label = reason if reason in KNOWN_REASONS else "provider_error"
+        self.failed.labels(template, label, str(permanent).lower()).inc()

@@ -1,0 +1,129 @@
+"""What to do with a due delivery: send it now (how), postpone it, wait, or give up (why)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapport_notifications.domain.directory import ContactCard
+from rapport_notifications.domain.quiet_hours import DeliveryWindow, postponement
+from rapport_notifications.domain.templates import SPECS
+from rapport_notifications.domain.triggers import PlannedDelivery
+from rapport_schemas.common import Channel, Consent
+
+NO_CONSENT = "no_consent"
+CONTACT_ERASED = "contact_erased"
+UNKNOWN_CONTACT = "unknown_contact"
+FREQUENCY_CAP = "frequency_cap"
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: Channel
+    address: str
+    consent: Consent | None  # None only for internal alerts
+
+
+@dataclass(frozen=True)
+class Send:
+    route: Route
+    locale: str | None
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class Postpone:
+    until: datetime
+    reason: str
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class Wait:
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Fail:
+    reason: str
+    channel: Channel | None = None
+
+
+Decision = Send | Postpone | Wait | Fail
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    window: DeliveryWindow
+    channel_order: Sequence[Channel]
+    available_channels: frozenset[Channel]
+    internal_locale: str
+    internal_time_zone: str
+    team_email: str
+    agent_emails: Mapping[str, str]
+    unknown_contact_grace: timedelta
+    unknown_contact_retry: timedelta = timedelta(seconds=15)
+
+
+def decide(
+    delivery: PlannedDelivery,
+    card: ContactCard | None,
+    *,
+    now: datetime,
+    cap_reached: bool,
+    policy: DeliveryPolicy,
+) -> Decision:
+    if card is not None and card.erased:
+        return Fail(CONTACT_ERASED)
+    if SPECS[delivery.template].internal:
+        route = _agent_route(delivery, card, policy)
+        return Send(route, policy.internal_locale, policy.internal_time_zone)
+    if card is None:
+        if now < delivery.received_at + policy.unknown_contact_grace:
+            return Wait(now + policy.unknown_contact_retry)
+        return Fail(UNKNOWN_CONTACT)
+    return _to_customer(card, now=now, cap_reached=cap_reached, policy=policy)
+
+
+def _to_customer(
+    card: ContactCard, *, now: datetime, cap_reached: bool, policy: DeliveryPolicy
+) -> Decision:
+    """Customer messages: consent first, then caps, then the recipient's local calendar."""
+    route = choose_route(card, policy)
+    if route is None:
+        return Fail(NO_CONSENT)
+    if cap_reached:
+        return Fail(FREQUENCY_CAP, route.channel)
+    held = postponement(now, time_zone=card.time_zone, country=card.country, window=policy.window)
+    if held is not None:
+        return Postpone(held.until, held.reason, route.channel)
+    return Send(route, card.language, card.time_zone)
+
+
+def choose_route(card: ContactCard, policy: DeliveryPolicy) -> Route | None:
+    """The preferred channel if consented and reachable, else the first that is, in order."""
+    order = [card.preferred_channel] if card.preferred_channel else []
+    for channel in [*order, *policy.channel_order]:
+        consent = card.consent(channel)
+        address = _address(card, channel)
+        if channel in policy.available_channels and consent is not None and address:
+            return Route(channel, address, consent)
+    return None
+
+
+def _address(card: ContactCard, channel: Channel) -> str | None:
+    return {
+        Channel.EMAIL: card.email,
+        Channel.SMS: card.phone,
+        Channel.IN_APP: card.contact_id,
+    }.get(channel)
+
+
+def _agent_route(
+    delivery: PlannedDelivery, card: ContactCard | None, policy: DeliveryPolicy
+) -> Route:
+    """Internal alerts go by e-mail to the agent (or the account owner), else to the team."""
+    agent = delivery.agent_id or (card.account_owner if card else None)
+    address = policy.agent_emails.get(agent, policy.team_email) if agent else policy.team_email
+    return Route(Channel.EMAIL, address, None)

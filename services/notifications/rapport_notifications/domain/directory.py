@@ -1,0 +1,90 @@
+"""The contact directory as this service needs it: reachability, language, calendar, consent.
+
+Folded from ``rapport.contacts.events``; newest facts win so a republished old event never rolls
+a profile or a consent back. Erasure keeps only the tombstone; a merge marks the absorbed card.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from rapport_schemas.common import Channel, Consent
+from rapport_schemas.contacts import ContactProfile
+
+
+class ConsentRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    granted: bool
+    source: str
+    changed_at: datetime
+
+
+class ContactCard(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contact_id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    language: str | None = None
+    time_zone: str = "UTC"
+    country: str | None = None
+    preferred_channel: Channel | None = None
+    account_owner: str | None = None
+    profile_at: datetime | None = None
+    consents: dict[str, ConsentRecord] = {}
+    erased: bool = False
+    merged_into: str | None = None
+
+    def consent(self, channel: Channel) -> Consent | None:
+        """The granted consent for ``channel`` as the proof events carry, else None."""
+        record = self.consents.get(channel.value)
+        if record is None or not record.granted:
+            return None
+        return Consent(
+            channel=channel, granted=True, source=record.source, changed_at=record.changed_at
+        )
+
+
+def with_profile(card: ContactCard, profile: ContactProfile, at: datetime) -> ContactCard:
+    if card.erased or (card.profile_at is not None and at < card.profile_at):
+        return card
+    return card.model_copy(
+        update={
+            "name": profile.name,
+            "email": profile.email,
+            "phone": profile.phone,
+            "language": profile.language,
+            "time_zone": profile.time_zone,
+            "country": profile.country,
+            "preferred_channel": profile.preferred_channel,
+            "account_owner": profile.account_owner,
+            "profile_at": at,
+        }
+    )
+
+
+def with_consents(card: ContactCard, consents: tuple[Consent, ...]) -> ContactCard:
+    if card.erased:
+        return card
+    merged = dict(card.consents)
+    for consent in consents:
+        known = merged.get(consent.channel.value)
+        if known is None or consent.changed_at >= known.changed_at:
+            merged[consent.channel.value] = ConsentRecord(
+                granted=consent.granted, source=consent.source, changed_at=consent.changed_at
+            )
+    return card.model_copy(update={"consents": merged})
+
+
+def erased(card: ContactCard) -> ContactCard:
+    """Only the tombstone stays: nothing personal, and nothing will be sent again."""
+    return ContactCard(contact_id=card.contact_id, erased=True, merged_into=card.merged_into)
+
+
+def merged_into(card: ContactCard, survivor_id: str) -> ContactCard:
+    """The absorbed card keeps its data (a crash between the two writes is repaired)."""
+    return card.model_copy(update={"merged_into": survivor_id})

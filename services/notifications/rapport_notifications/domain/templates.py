@@ -1,0 +1,58 @@
+"""The messages this service sends and the placeholders each one fills.
+
+A catalog (``catalog/<locale>.json``) must provide every template below with exactly these
+placeholders, and the plural variants named in ``plurals`` for every plural category of its
+locale; ``tests/unit/test_catalogs.py`` proves it for every shipped catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Template(StrEnum):
+    WELCOME = "welcome"
+    SURVEY_INVITATION = "survey_invitation"
+    COMPLAINT_ACKNOWLEDGEMENT = "complaint_acknowledgement"
+    PURCHASE_THANK_YOU = "purchase_thank_you"
+    DETRACTOR_FOLLOW_UP = "detractor_follow_up"
+    DETRACTOR_ALERT = "detractor_alert"
+    SLA_BREACH_WARNING = "sla_breach_warning"
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    placeholders: frozenset[str]
+    plurals: frozenset[str] = frozenset()
+    transactional: bool = True
+    internal: bool = False
+
+
+def _spec(*names: str, plurals: tuple[str, ...] = (), **flags: bool) -> TemplateSpec:
+    return TemplateSpec(frozenset(names), frozenset(plurals), **flags)
+
+
+# Transactional = it answers something the customer did (cross-service agreement); survey
+# invitations are not, but feedback already counted them against the contact-pressure budget.
+SPECS: dict[Template, TemplateSpec] = {
+    Template.WELCOME: _spec("name", "brand"),
+    Template.SURVEY_INVITATION: _spec(
+        "name", "brand", "survey_link", "expires_on", transactional=False
+    ),
+    Template.COMPLAINT_ACKNOWLEDGEMENT: _spec(
+        "name", "brand", "reference", "reply_by", "reply_window", plurals=("reply_window",)
+    ),
+    Template.PURCHASE_THANK_YOU: _spec("name", "brand", "amount", "order_ref", "purchased_on"),
+    Template.DETRACTOR_FOLLOW_UP: _spec("name", "brand", "reply_window", plurals=("reply_window",)),
+    Template.DETRACTOR_ALERT: _spec("contact_ref", "reason", "score", "detected_at", internal=True),
+    Template.SLA_BREACH_WARNING: _spec(
+        "contact_ref",
+        "interaction_ref",
+        "channel",
+        "due_at",
+        "overdue",
+        plurals=("overdue",),
+        internal=True,
+    ),
+}

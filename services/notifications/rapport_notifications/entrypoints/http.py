@@ -1,0 +1,37 @@
+"""HTTP API: a contact's in-app inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel
+
+from rapport_kit.http import require_scope
+from rapport_notifications.adapters.channels.in_app import MongoInbox
+
+router = APIRouter(tags=["inbox"])
+ContactIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class InboxMessage(BaseModel):
+    notification_id: str
+    template: str
+    locale: str
+    direction: Literal["ltr", "rtl"]
+    subject: str
+    body: str
+    created_at: datetime
+    read: bool
+
+
+@router.get(
+    "/contacts/{contact_id}/inbox",
+    dependencies=[Depends(require_scope("notifications:read"))],
+)
+async def inbox(contact_id: ContactIdPath, request: Request) -> list[InboxMessage]:
+    """The contact's in-app messages, newest first (at most 50)."""
+    store: MongoInbox = request.app.state.inbox
+    documents = await store.messages(contact_id)
+    return [InboxMessage(notification_id=d["_id"], **d) for d in documents]

@@ -1,0 +1,203 @@
+"""Delivers due notifications: claim, decide, render, send, record — exactly once per key.
+
+The edge we cannot close without a transaction spanning SMTP and MongoDB: a crash after the
+channel accepted a message but before ``sent`` is recorded. We chose **at-most-once** there: a
+delivery whose ``sending`` lease expired is failed as ``outcome_unknown`` (visible in
+NotificationFailed, for an operator to check the provider's log) rather than sent again, because a
+customer receiving the same apology twice is worse than a rare, reported gap. A crash before the
+channel was called (state ``claimed``) is safe to retry and is retried. Messages also carry a
+stable id (Message-ID / ``X-Rapport-Delivery-Id``) so a provider could dedupe if an operator
+resends one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapport_kit.mongo import Document
+from rapport_notifications.adapters.channels.base import (
+    DeliveryChannel,
+    DeliveryError,
+    OutgoingMessage,
+)
+from rapport_notifications.adapters.deliveries import Claimed, LostClaim, MongoDeliveries, State
+from rapport_notifications.adapters.directory import MongoDirectory
+from rapport_notifications.domain.catalog import Catalog
+from rapport_notifications.domain.compose import CompositionContext, compose
+from rapport_notifications.domain.decision import (
+    DeliveryPolicy,
+    Fail,
+    Postpone,
+    Send,
+    Wait,
+    decide,
+)
+from rapport_notifications.domain.directory import ContactCard
+from rapport_notifications.domain.rendering import render
+from rapport_notifications.service_layer.outcomes import OutcomeRecorder
+from rapport_notifications.settings import FrequencyCap
+from rapport_schemas.common import Channel
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+OUTCOME_UNKNOWN = "outcome_unknown"
+RENDER_ERROR = "render_error"
+
+
+@dataclass(frozen=True)
+class Retries:
+    max_attempts: int
+    first_delay: timedelta
+    max_delay: timedelta
+    lease: timedelta
+
+    def backoff(self, attempts: int) -> timedelta:
+        delay: timedelta = self.first_delay * 2 ** max(0, attempts - 1)
+        return min(self.max_delay, delay)
+
+
+@dataclass
+class Dispatcher:
+    deliveries: MongoDeliveries
+    directory: MongoDirectory
+    channels: Mapping[Channel, DeliveryChannel]
+    catalogs: Mapping[str, Catalog]
+    policy: DeliveryPolicy
+    composition: Callable[[datetime], CompositionContext]
+    caps: Mapping[str, FrequencyCap]
+    retries: Retries
+    default_locale: str
+    clock: Clock
+    record: OutcomeRecorder
+
+    async def dispatch_due(self, stop: asyncio.Event | None = None) -> int:
+        now = self.clock()
+        await self._expire_leases(now)
+        keys = await self.deliveries.due(now)
+        for key in keys:
+            if stop is not None and stop.is_set():
+                break
+            await self.dispatch(key)
+        return len(keys)
+
+    async def dispatch(self, key: str) -> None:
+        now = self.clock()
+        claimed = await self.deliveries.claim(key, now, self.retries.lease)
+        if claimed is None:
+            return  # another worker has it, or it is no longer due
+        try:
+            await self._handle(claimed, now)
+        except LostClaim:
+            log.warning("lease lost during delivery; another worker took it over")
+
+    async def _handle(self, claimed: Claimed, now: datetime) -> None:
+        plan = claimed.plan
+        card = await self.directory.card(plan.contact_id)
+        cap_reached = await self._cap_reached(claimed, card, now)
+        decision = decide(plan, card, now=now, cap_reached=cap_reached, policy=self.policy)
+        match decision:
+            case Send():
+                await self._send(claimed, card, decision, now)
+            case Postpone():
+                await self.record.scheduled(claimed, decision, now)
+            case Wait(until=until):
+                await self.deliveries.release(claimed, {"due_at": until})
+            case Fail(reason=reason, channel=channel):
+                await self.record.failed(
+                    claimed,
+                    reason,
+                    permanent=True,
+                    channel=channel,
+                    attempts=claimed.attempts,
+                    now=now,
+                )
+
+    async def _send(
+        self, claimed: Claimed, card: ContactCard | None, send: Send, now: datetime
+    ) -> None:
+        plan = claimed.plan
+        subject = card or ContactCard(contact_id=plan.contact_id)
+        try:
+            rendered = render(
+                self.catalogs,
+                plan.template,
+                requested_locale=send.locale,
+                default_locale=self.default_locale,
+                time_zone=send.time_zone,
+                values=compose(plan, subject, self.composition(now)),
+            )
+        except (LookupError, ValueError) as error:  # e.g. an unknown time zone: never renders
+            log.error(
+                "message cannot be rendered", extra={"fields": {"error": type(error).__name__}}
+            )
+            await self.record.failed(
+                claimed,
+                RENDER_ERROR,
+                permanent=True,
+                channel=send.route.channel,
+                attempts=claimed.attempts,
+                now=now,
+            )
+            return
+        channel = send.route.channel
+        fields: Document = {"channel": channel.value, "locale": rendered.locale}
+        await self.deliveries.mark_sending(claimed, fields)
+        message = OutgoingMessage(
+            plan.notification_id, subject.contact_id, send.route.address, rendered
+        )
+        try:
+            await self.channels[channel].send(message)
+        except DeliveryError as error:
+            await self._after_failure(claimed, error, channel, now)
+            return
+        await self.record.sent(
+            claimed,
+            recipient_id=subject.contact_id,
+            route=send.route,
+            locale=rendered.locale,
+            at=self.clock(),
+        )
+
+    async def _after_failure(
+        self, claimed: Claimed, error: DeliveryError, channel: Channel, now: datetime
+    ) -> None:
+        attempts = claimed.attempts + 1
+        if error.permanent or attempts >= self.retries.max_attempts:
+            await self.record.failed(
+                claimed,
+                error.reason,
+                permanent=error.permanent,
+                channel=channel,
+                attempts=attempts,
+                now=now,
+            )
+            return
+        due_at = now + self.retries.backoff(attempts)
+        fields: Document = {"attempts": attempts, "due_at": due_at, "last_error": error.reason}
+        await self.deliveries.release(claimed, fields)
+
+    async def _cap_reached(self, claimed: Claimed, card: ContactCard | None, now: datetime) -> bool:
+        cap = self.caps.get(claimed.plan.template.value)
+        if cap is None or card is None:
+            return False
+        since = now - timedelta(hours=cap.hours)
+        sent = await self.deliveries.count_sent(card.contact_id, claimed.plan.template, since)
+        return sent >= cap.limit
+
+    async def _expire_leases(self, now: datetime) -> None:
+        for claimed in await self.deliveries.expired(now, State.CLAIMED):
+            await self.deliveries.release(claimed, {})  # nothing was sent: safe to retry
+        for claimed in await self.deliveries.expired(now, State.SENDING):
+            log.warning("delivery outcome unknown after a crash; not resending")
+            await self.record.failed(
+                claimed,
+                OUTCOME_UNKNOWN,
+                permanent=True,
+                channel=None,
+                attempts=claimed.attempts + 1,
+                now=now,
+            )
