@@ -29,10 +29,10 @@ infra-down: ## stop local Kafka and FerretDB (data stays in .local/)
 	-bash deploy/local/kafka.sh stop
 
 services-up: infra-up ## start the four services in the background (logs in .local/logs)
-	bash deploy/local/services.sh start $(SERVICES)
+	bash deploy/local/services.sh start mail $(SERVICES)
 
 services-down: ## stop the four services
-	-bash deploy/local/services.sh stop $(SERVICES)
+	-bash deploy/local/services.sh stop $(SERVICES) mail
 
 run: services-up ## set up and run the whole suite locally, then send demo traffic
 	$(PY) deploy/local/demo.py

@@ -9,13 +9,22 @@ mkdir -p "$STATE/services" "$STATE/logs"
 
 port_of() {
   case "$1" in contacts) echo 8001 ;; feedback) echo 8002 ;; notifications) echo 8003 ;; metrics) echo 8004 ;;
+    mail) echo 2525 ;;
     *) echo "unknown service: $1" >&2; exit 2 ;; esac
 }
 
 running() { [[ -f "$STATE/services/$1.pid" ]] && kill -0 "$(cat "$STATE/services/$1.pid")" 2>/dev/null; }
 
+start_mail_sink() {
+  if running mail; then echo "mail: already running on :2525"; return; fi
+  setsid nohup "$PY" "$REPO/deploy/local/mail_sink.py" --dir "$STATE/mail" >>"$STATE/logs/mail.log" 2>&1 &
+  echo $! >"$STATE/services/mail.pid"
+  echo "mail: SMTP sink on 127.0.0.1:2525, messages in $STATE/mail/"
+}
+
 start_one() {
   local service="$1" port
+  [[ "$service" == mail ]] && { start_mail_sink; return; }
   port="$(port_of "$service")"
   if running "$service"; then echo "$service: already running on :$port"; return; fi
   local prefix="RAPPORT_${service^^}_" otlp=()
