@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
+from opentelemetry.trace import Tracer
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -79,8 +80,16 @@ def create_app(
             await deliveries.ensure_indexes()
             await db[INBOX].create_index("contact_id")
             stop = asyncio.Event()
+            tracer = runtime.tracer_provider.get_tracer("rapport.notifications")
             rounds = _worker_rounds(
-                settings, db, deliveries, client=client, clock=clock, metrics=metrics, stop=stop
+                settings,
+                db,
+                deliveries,
+                client=client,
+                clock=clock,
+                metrics=metrics,
+                stop=stop,
+                tracer=tracer,
             )
             interval = settings.dispatch_interval_seconds
             worker = asyncio.create_task(
@@ -109,6 +118,7 @@ def _worker_rounds(
     clock: Clock,
     metrics: NotificationMetrics,
     stop: asyncio.Event,
+    tracer: Tracer,
 ) -> list[Round]:
     """Erasures first, then the outbox sweep, then deliveries: one writer (see worker.py)."""
     dispatcher = _dispatcher(
@@ -118,6 +128,7 @@ def _worker_rounds(
         channels=_channels(settings, client, db[INBOX]),
         clock=clock,
         metrics=metrics,
+        tracer=tracer,
     )
     eraser = Eraser(MongoErasureRequests(db[ERASURES]), deliveries, MongoInbox(db[INBOX]), clock)
     sweeper = OutboxSweeper(deliveries.publisher, [db[DELIVERIES]])
@@ -157,6 +168,7 @@ def _dispatcher(
     channels: dict[Channel, DeliveryChannel],
     clock: Clock,
     metrics: NotificationMetrics,
+    tracer: Tracer,
 ) -> Dispatcher:
     return Dispatcher(
         deliveries=deliveries,
@@ -175,6 +187,7 @@ def _dispatcher(
         default_locale=settings.default_locale,
         clock=clock,
         record=OutcomeRecorder(deliveries, metrics),
+        tracer=tracer,
     )
 
 

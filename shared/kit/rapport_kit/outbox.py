@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from rapport_kit.mongo import Document
 from rapport_kit.settings import ServiceSettings
-from rapport_kit.tracing import cause_context
+from rapport_kit.tracing import trace_carrier
 from rapport_schemas import CONTENT_TYPE, CloudEvent
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,7 @@ def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings)
 
 
 def _trace_carrier(event: CloudEvent[Any]) -> dict[str, str]:
-    carrier: dict[str, str] = {}
-    cause = cause_context(getattr(event.data, "trigger_event_id", None))
-    propagate.inject(carrier, context=cause)
-    return carrier
+    return trace_carrier(getattr(event.data, "trigger_event_id", None))
 
 
 def append_update(entries: list[Document], now: datetime) -> Document:

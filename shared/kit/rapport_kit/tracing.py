@@ -78,3 +78,18 @@ def cause_context(trigger_event_id: str | None) -> Context | None:
     """The receive-span context of the batch event that caused a new event, if known."""
     causes = _BATCH_CAUSES.get()
     return causes.get(trigger_event_id) if causes and trigger_event_id else None
+
+
+def trace_carrier(trigger_event_id: str | None = None) -> dict[str, str]:
+    """W3C trace headers to store with deferred work (e.g. a scheduled delivery): the trigger's
+    context when it is in the batch being applied, else the current one."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=cause_context(trigger_event_id))
+    return carrier
+
+
+@contextmanager
+def resumed(carrier: Mapping[str, str] | None) -> Iterator[None]:
+    """Continue, later, the trace a ``trace_carrier`` was taken in."""
+    with continue_trace(propagate.extract(dict(carrier)) if carrier else None):
+        yield

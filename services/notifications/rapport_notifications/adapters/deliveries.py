@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -23,6 +23,7 @@ from pymongo.errors import BulkWriteError
 from rapport_kit.mongo import Document
 from rapport_kit.outbox import OutboxPublisher, append_update, outbox_entries
 from rapport_kit.settings import ServiceSettings
+from rapport_kit.tracing import trace_carrier
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_schemas import CloudEvent
@@ -50,6 +51,7 @@ class Claimed:
     plan: PlannedDelivery
     token: str
     attempts: int
+    trace: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class LostClaim(Exception):
@@ -68,8 +70,8 @@ class MongoDeliveries:
         self.settings = settings
 
     async def ensure_indexes(self) -> None:
-        for field in ("state", "due_at", "contact_id", "recipient_id"):
-            await self.collection.create_index([(field, ASCENDING)])
+        for indexed in ("state", "due_at", "contact_id", "recipient_id"):
+            await self.collection.create_index([(indexed, ASCENDING)])
 
     async def add(self, plans: Sequence[PlannedDelivery], now: datetime) -> None:
         """Insert new deliveries; a key that exists already (a redelivered trigger) is kept."""
@@ -97,7 +99,8 @@ class MongoDeliveries:
         )
         if document is None:
             return None
-        return Claimed(_plan(document), token, int(document.get("attempts", 0)))
+        attempts = int(document.get("attempts", 0))
+        return Claimed(_plan(document), token, attempts, document.get("trace") or {})
 
     async def mark_sending(self, claimed: Claimed, fields: Document) -> None:
         """The last write before the channel is called: from here on the outcome is unknown
@@ -187,6 +190,7 @@ def _new(plan: PlannedDelivery, now: datetime) -> Document:
         "due_at": now,
         "attempts": 0,
         "created_at": now,
+        "trace": trace_carrier(plan.trigger_event_id),  # the send continues the trigger's trace
     }
 
 

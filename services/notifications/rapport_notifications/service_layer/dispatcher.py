@@ -15,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from opentelemetry.trace import SpanKind, Tracer, get_tracer
+
 from rapport_kit.mongo import Document
+from rapport_kit.tracing import resumed
 from rapport_notifications.adapters.channels.base import (
     DeliveryChannel,
     DeliveryError,
@@ -73,6 +76,7 @@ class Dispatcher:
     default_locale: str
     clock: Clock
     record: OutcomeRecorder
+    tracer: Tracer = field(default_factory=lambda: get_tracer(__name__))
 
     async def dispatch_due(self, stop: asyncio.Event | None = None) -> int:
         now = self.clock()
@@ -90,7 +94,8 @@ class Dispatcher:
         if claimed is None:
             return  # another worker has it, or it is no longer due
         try:
-            await self._handle(claimed, now)
+            with resumed(claimed.trace):
+                await self._handle(claimed, now)
         except LostClaim:
             log.warning("lease lost during delivery; another worker took it over")
 
@@ -150,7 +155,9 @@ class Dispatcher:
             plan.notification_id, subject.contact_id, send.route.address, rendered
         )
         try:
-            await self.channels[channel].send(message)
+            # A client span per provider call; no address or content in its attributes.
+            with self.tracer.start_as_current_span(f"{channel.value} send", kind=SpanKind.CLIENT):
+                await self.channels[channel].send(message)
         except DeliveryError as error:
             await self._after_failure(claimed, error, channel, now)
             return
