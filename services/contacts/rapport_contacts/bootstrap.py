@@ -20,7 +20,7 @@ from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
 from rapport_contacts.service_layer.unit import Clock, Ports, wall_clock
 from rapport_contacts.settings import ContactsSettings
 from rapport_contacts.views.contact_view import ContactView
-from rapport_kit.http import operations_router
+from rapport_kit.http import instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
@@ -76,6 +76,7 @@ def create_app(
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     app.include_router(activity.router)
     errors.install(app)

@@ -22,7 +22,7 @@ from rapport_feedback.settings import FeedbackSettings
 from rapport_feedback.views.aggregates import AnswersByInteraction, AnswersByKind
 from rapport_feedback.views.by_contact import FeedbackByContact
 from rapport_feedback.views.response_rates import ResponseRates
-from rapport_kit.http import operations_router
+from rapport_kit.http import instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
@@ -69,6 +69,7 @@ def create_app(
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    instrument_requests(app, runtime.registry)
     app.include_router(answers.router)
     app.include_router(reads.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)

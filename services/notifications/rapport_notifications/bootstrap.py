@@ -16,7 +16,7 @@ from opentelemetry.trace import Tracer
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from rapport_kit.http import operations_router
+from rapport_kit.http import instrument_requests, operations_router
 from rapport_kit.mongo import Document
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
@@ -104,6 +104,7 @@ def create_app(
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
     return app
@@ -132,10 +133,15 @@ def _worker_rounds(
     )
     eraser = Eraser(MongoErasureRequests(db[ERASURES]), deliveries, MongoInbox(db[INBOX]), clock)
     sweeper = OutboxSweeper(deliveries.publisher, [db[DELIVERIES]])
+
+    async def measure_backlog() -> None:
+        metrics.backlog.set(await deliveries.scheduled_count())
+
     return [
         eraser.erase_requested,
         sweeper.sweep_once,
         functools.partial(dispatcher.dispatch_due, stop),
+        measure_backlog,
     ]
 
 

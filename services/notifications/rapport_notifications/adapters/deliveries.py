@@ -85,6 +85,9 @@ class MongoDeliveries:
             if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
                 raise
 
+    async def scheduled_count(self) -> int:
+        return await self.collection.count_documents({"state": State.SCHEDULED.value})
+
     async def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         query = {"state": {"$in": DUE_STATES}, "due_at": {"$lte": now}}
         cursor = self.collection.find(query, {"_id": 1}).sort("due_at", ASCENDING).limit(limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from rapport_notifications.domain.decision import (
     CONTACT_ERASED,
@@ -23,6 +23,7 @@ class NotificationMetrics:
     sent: Counter
     failed: Counter
     scheduled: Counter
+    backlog: Gauge
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> NotificationMetrics:
@@ -43,6 +44,11 @@ class NotificationMetrics:
                 "rapport_notifications_scheduled_total",
                 "Messages held for the recipient's delivery window.",
                 ["template", "reason"],
+                registry=registry,
+            ),
+            backlog=Gauge(
+                "rapport_notifications_scheduled_backlog",
+                "Messages waiting for their delivery window right now.",
                 registry=registry,
             ),
         )
