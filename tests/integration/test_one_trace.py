@@ -7,74 +7,20 @@ it. Spans are captured in memory from every service.
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from rapport_contacts.bootstrap import create_app as contacts_app
-from rapport_contacts.settings import ContactsSettings
-from rapport_feedback.bootstrap import create_app as feedback_app
-from rapport_feedback.settings import FeedbackSettings
-from rapport_metrics.bootstrap import create_app as metrics_app
-from rapport_metrics.settings import MetricsSettings
-from rapport_notifications.bootstrap import create_app as notifications_app
-from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas import topics
 from tests.support.kafka import eventually
-from tests.support.services import serving
+from tests.support.suite import Inbox, free_port, running_suite
 
 pytestmark = pytest.mark.suite
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(envelope.content)  # type: ignore[attr-defined]
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@asynccontextmanager
-async def suite(
-    service_env: dict[str, object], exporter: InMemorySpanExporter, smtp_port: int
-) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    spans = (SimpleSpanProcessor(exporter),)
-    namespace = str(service_env["mongo_database"])
-
-    def env(service: str) -> dict[str, object]:
-        return {**service_env, "mongo_database": f"{namespace}_{service}"}
-
-    apps = {
-        "contacts": contacts_app(ContactsSettings(**env("contacts")), span_processors=spans),
-        "feedback": feedback_app(FeedbackSettings(**env("feedback")), span_processors=spans),
-        "notifications": notifications_app(
-            NotificationsSettings(
-                **env("notifications"),
-                smtp_port=smtp_port,
-                quiet_hours_start="00:00",
-                quiet_hours_end="00:00",
-            ),
-            span_processors=spans,
-        ),
-        "metrics": metrics_app(MetricsSettings(**env("metrics")), span_processors=spans),
-    }
-    async with AsyncExitStack() as stack:
-        yield {name: await stack.enter_async_context(serving(app)) for name, app in apps.items()}
 
 
 async def test_one_trace_covers_http_every_produce_and_every_consume(service_env, namespace):
@@ -83,7 +29,7 @@ async def test_one_trace_covers_http_every_produce_and_every_consume(service_env
     smtp = Controller(inbox, hostname="127.0.0.1", port=port)
     smtp.start()
     try:
-        async with suite(service_env, exporter, port) as clients:
+        async with running_suite(service_env, (SimpleSpanProcessor(exporter),), port) as clients:
             contacts = clients["contacts"]
             now = datetime.now(UTC).isoformat()
             registered = await contacts.post(

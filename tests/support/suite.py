@@ -1,0 +1,63 @@
+"""All four services in one process, each with its own database, and a real SMTP server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+from opentelemetry.sdk.trace import SpanProcessor
+
+from rapport_contacts.bootstrap import create_app as contacts_app
+from rapport_contacts.settings import ContactsSettings
+from rapport_feedback.bootstrap import create_app as feedback_app
+from rapport_feedback.settings import FeedbackSettings
+from rapport_metrics.bootstrap import create_app as metrics_app
+from rapport_metrics.settings import MetricsSettings
+from rapport_notifications.bootstrap import create_app as notifications_app
+from rapport_notifications.settings import NotificationsSettings
+from tests.support.services import serving
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def running_suite(
+    service_env: dict[str, object], spans: tuple[SpanProcessor, ...], smtp_port: int
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """Every service started (lifespans run) and an authenticated client for each."""
+    namespace = str(service_env["mongo_database"])
+
+    def env(service: str) -> dict[str, object]:
+        return {**service_env, "mongo_database": f"{namespace}_{service}"}
+
+    apps = {
+        "contacts": contacts_app(ContactsSettings(**env("contacts")), span_processors=spans),
+        "feedback": feedback_app(FeedbackSettings(**env("feedback")), span_processors=spans),
+        "notifications": notifications_app(
+            NotificationsSettings(
+                **env("notifications"),
+                smtp_port=smtp_port,
+                quiet_hours_start="00:00",
+                quiet_hours_end="00:00",
+            ),
+            span_processors=spans,
+        ),
+        "metrics": metrics_app(MetricsSettings(**env("metrics")), span_processors=spans),
+    }
+    async with AsyncExitStack() as stack:
+        yield {name: await stack.enter_async_context(serving(app)) for name, app in apps.items()}
