@@ -7,16 +7,18 @@ skipped. Each test works in a database of its own and drops it at the end.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 
 import pytest
 from bson import ObjectId
-from pymongo import MongoClient, ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import AsyncMongoClient, MongoClient, ReplaceOne, ReturnDocument, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 MONGO_URL = os.environ.get("RAPPORT_MONGO_URL", "mongodb://127.0.0.1:27017/")
 
@@ -194,13 +196,14 @@ def test_id_in_uses_the_id_index() -> None:
         )
         ids = [f"c{i:03d}" for i in range(0, 50, 7)]
 
-        for filter_ in (
+        filters: tuple[Doc, ...] = (
             {"_id": {"$in": ids}},
             {"_id": {"$in": oids}},
             {"_id": {"$in": [*ids, *oids, "missing"]}},
             {"_id": {"$in": ids}, "_v": 3},
             {"_id": {"$in": ids, "$ne": "c007"}},
-        ):
+        )
+        for filter_ in filters:
             _assert_uses_id_index(db, coll.name, filter_)
 
 
@@ -238,9 +241,9 @@ def test_conditional_writes_on_id_still_apply_the_other_conditions() -> None:
                 coll.update_one(stale, {"$set": {"n": 99}}, upsert=True)
             with pytest.raises(DuplicateKeyError):
                 coll.find_one_and_update(stale, {"$set": {"n": 99}}, upsert=True)
-            # What bulk_write sends. (pymongo's bulk_write itself cannot be used here: FerretDB
-            # 1.24 answers an update with a write error without "nModified", and pymongo raises
-            # KeyError instead of BulkWriteError; that is unrelated to the _id pushdown.)
+            with pytest.raises(BulkWriteError):
+                coll.bulk_write([UpdateOne(stale, {"$set": {"n": 99}}, upsert=True)])
+            # What bulk_write sends (ordered by default: the second statement is not run).
             reply = db.command(
                 "update",
                 coll.name,
@@ -332,3 +335,187 @@ def test_id_in_returns_exactly_the_requested_documents() -> None:
         deleted = coll.delete_many({"_id": {"$in": ["c010", "c012", "c013", oids[1]]}, "_v": 1})
         assert deleted.deleted_count == 2  # c010 and c013 have _v 1; c012 and oids[1] have 0
         assert coll.count_documents({}) == 40 + 3 + 2 + 3 - 2
+
+
+# ---------------------------------------------------------------- 0005: atomic read-modify-write
+
+
+@asynccontextmanager
+async def _async_database(db: Database[Doc]) -> AsyncIterator[AsyncDatabase[Doc]]:
+    """The database `db` (of `_fresh_database`) through an async client, for concurrent writes."""
+    client: AsyncMongoClient[Doc] = AsyncMongoClient(
+        MONGO_URL,
+        serverSelectionTimeoutMS=5_000,
+        connectTimeoutMS=5_000,
+        socketTimeoutMS=SOCKET_TIMEOUT_MS,
+    )
+    try:
+        yield client[db.name]
+    finally:
+        await client.close()
+
+
+async def test_concurrent_inc_on_one_document_loses_no_increment() -> None:
+    """(f) 200 concurrent $inc of one document all apply (single-document atomicity)."""
+    with _fresh_database() as db:
+        db["counters"].insert_one({"_id": "c", "n": 0})
+
+        async with _async_database(db) as adb:
+            coll = adb["counters"]
+            results = await asyncio.gather(
+                *(coll.update_one({"_id": "c"}, {"$inc": {"n": 1}}) for _ in range(200))
+            )
+
+        assert sum(r.modified_count for r in results) == 200
+        assert db["counters"].find_one({"_id": "c"}) == {"_id": "c", "n": 200}
+
+
+async def test_concurrent_push_and_pull_all_lose_no_value() -> None:
+    """(f) The outbox pattern: $push from writers while a relay $pullAll's what it has published.
+
+    Every pushed value is either still in the array or was pulled by a relay that had read it.
+    """
+    with _fresh_database() as db:
+        db["aggregates"].insert_one({"_id": "a", "outbox": []})
+        values = [f"e{i:03d}" for i in range(100)]
+        published: list[str] = []
+
+        async with _async_database(db) as adb:
+            coll = adb["aggregates"]
+            pushing = True
+
+            async def push(value: str) -> None:
+                await coll.update_one({"_id": "a"}, {"$push": {"outbox": value}})
+
+            async def relay() -> None:
+                while pushing:
+                    doc = await coll.find_one({"_id": "a"})
+                    assert doc is not None
+                    seen = list(doc["outbox"])  # type: ignore[call-overload]
+                    if seen:
+                        await coll.update_one({"_id": "a"}, {"$pullAll": {"outbox": seen}})
+                        published.extend(seen)
+                    await asyncio.sleep(0)
+
+            async def pushes() -> None:
+                nonlocal pushing
+                try:
+                    await asyncio.gather(*(push(v) for v in values))
+                finally:
+                    pushing = False
+
+            await asyncio.gather(pushes(), relay(), relay(), relay())
+
+        doc = db["aggregates"].find_one({"_id": "a"})
+        assert doc is not None
+        remaining = list(doc["outbox"])  # type: ignore[call-overload]
+        assert len(published) > 0, "the relays never ran during the pushes"
+        assert len(remaining) == len(set(remaining))
+        assert set(remaining).isdisjoint(published)
+        lost = set(values) - set(remaining) - set(published)
+        assert not lost, f"{len(lost)} pushed values lost: {sorted(lost)}"
+        assert set(remaining) | set(published) == set(values)
+
+
+async def test_concurrent_conditional_replace_has_one_winner() -> None:
+    """(f) Optimistic concurrency: of 50 concurrent writes on {_id, _v: 1}, exactly one applies."""
+    with _fresh_database() as db:
+        db["aggregates"].insert_one({"_id": "a", "_v": 1, "owner": None})
+
+        async with _async_database(db) as adb:
+            coll = adb["aggregates"]
+            results = await asyncio.gather(
+                *(coll.replace_one({"_id": "a", "_v": 1}, {"_v": 2, "owner": i}) for i in range(50))
+            )
+
+        winners = [i for i, r in enumerate(results) if r.modified_count == 1]
+        assert sum(r.modified_count for r in results) == 1, winners
+        assert db["aggregates"].find_one({"_id": "a"}) == {"_id": "a", "_v": 2, "owner": winners[0]}
+
+
+async def test_concurrent_find_one_and_update_returns_distinct_values() -> None:
+    """(f) Concurrent findAndModify $inc of a sequence hand out distinct, gapless values."""
+    with _fresh_database() as db:
+        db["sequences"].insert_one({"_id": "seq", "value": 0})
+
+        async with _async_database(db) as adb:
+            coll = adb["sequences"]
+            docs = await asyncio.gather(
+                *(
+                    coll.find_one_and_update(
+                        {"_id": "seq"},
+                        {"$inc": {"value": 1}},
+                        return_document=ReturnDocument.AFTER,
+                    )
+                    for _ in range(100)
+                )
+            )
+
+        values = sorted(doc["value"] for doc in docs if doc is not None)  # type: ignore[type-var]
+        assert values == list(range(1, 101))
+        assert db["sequences"].find_one({"_id": "seq"}) == {"_id": "seq", "value": 100}
+
+
+async def test_concurrent_delete_one_deletes_distinct_documents() -> None:
+    """(f) 50 concurrent delete_one with one filter delete 50 different documents."""
+    with _fresh_database() as db:
+        db["jobs"].insert_many([{"_id": f"j{i:02d}", "state": "done"} for i in range(50)])
+
+        async with _async_database(db) as adb:
+            coll = adb["jobs"]
+            results = await asyncio.gather(*(coll.delete_one({"state": "done"}) for _ in range(50)))
+
+        assert sum(r.deleted_count for r in results) == 50
+        assert db["jobs"].count_documents({}) == 0
+
+
+def test_unordered_bulk_write_reports_the_failed_statement_and_applies_the_others() -> None:
+    """(g) A failing update statement gives BulkWriteError with its index, not a KeyError.
+
+    Unordered: the other statements are applied and counted. Ordered: the ones before it only.
+    """
+    with _fresh_database() as db:
+        coll = db["aggregates"]
+        coll.insert_many([{"_id": "a", "_v": 3}, {"_id": "b", "n": 0}])
+        ops = [
+            UpdateOne({"_id": "b"}, {"$inc": {"n": 1}}),
+            UpdateOne({"_id": "a", "_v": 2}, {"$set": {"x": 1}}, upsert=True),  # duplicate _id
+            UpdateOne({"_id": "new"}, {"$set": {"x": 1}}, upsert=True),
+            ReplaceOne({"_id": "b"}, {"n": 10}),
+        ]
+
+        with pytest.raises(BulkWriteError) as unordered:
+            coll.bulk_write(ops, ordered=False)
+
+        details = unordered.value.details
+        assert [(e["index"], e["code"]) for e in details["writeErrors"]] == [(1, 11000)], details
+        assert details["nMatched"] == 2, details
+        assert details["nModified"] == 2, details
+        assert details["nUpserted"] == 1, details
+        assert details["upserted"] == [{"index": 2, "_id": "new"}], details
+        assert coll.find_one({"_id": "a"}) == {"_id": "a", "_v": 3}
+        assert coll.find_one({"_id": "b"}) == {"_id": "b", "n": 10}
+        assert coll.find_one({"_id": "new"}) == {"_id": "new", "x": 1}
+
+        coll.delete_one({"_id": "new"})
+        with pytest.raises(BulkWriteError) as ordered:
+            coll.bulk_write(ops, ordered=True)
+
+        details = ordered.value.details
+        assert [(e["index"], e["code"]) for e in details["writeErrors"]] == [(1, 11000)], details
+        assert (details["nMatched"], details["nModified"], details["nUpserted"]) == (1, 1, 0)
+        assert coll.find_one({"_id": "b"}) == {"_id": "b", "n": 11}
+        assert coll.find_one({"_id": "new"}) is None
+
+        # Without errors, upserted ids are mapped to the right statements.
+        result = coll.bulk_write(
+            [
+                UpdateOne({"_id": "b"}, {"$inc": {"n": 1}}),
+                UpdateOne({"_id": "u1"}, {"$set": {"x": 1}}, upsert=True),
+                UpdateOne({"_id": "b"}, {"$inc": {"n": 1}}),
+                UpdateOne({"_id": "u2"}, {"$set": {"x": 2}}, upsert=True),
+            ],
+            ordered=False,
+        )
+        assert result.upserted_ids == {1: "u1", 3: "u2"}
+        assert (result.matched_count, result.modified_count) == (2, 2)
