@@ -66,18 +66,21 @@ def main() -> int:
                 },
             ).raise_for_status()
             print(f"demo: contact {contact_id} registered, one inbound interaction logged")
-        volume = wait_for_volume(client, today.date().isoformat())
-    print(f"demo: metrics read model for {today.date()}: {volume}")
+        points = wait_for_complaint_rate(client, today.date().isoformat())
+    print(f"demo: complaint rate (day windows, all contacts) for {today.date()}: {points}")
     print(
-        "look at: http://127.0.0.1:8001/docs (contacts API), http://127.0.0.1:8004/kpis/interaction-volume"
-        f"?day={today.date()} , /metrics on ports 8001-8004, logs in .local/logs/"
+        "look at: http://127.0.0.1:8001/docs (contacts API), http://127.0.0.1:8004/kpis/complaint_rate"
+        f"?window=day&from={today.date()} (and /kpis for every metric), /metrics on ports"
+        " 8001-8004, logs in .local/logs/"
     )
-    return 0 if volume else 1
+    return 0 if points else 1
 
 
-def wait_for_volume(client: httpx.Client, day: str) -> list[dict[str, object]]:
+def wait_for_complaint_rate(client: httpx.Client, day: str) -> list[dict[str, object]]:
     for _ in range(60):
-        response = client.get(f"{METRICS}/kpis/interaction-volume", params={"day": day})
+        response = client.get(
+            f"{METRICS}/kpis/complaint_rate", params={"window": "day", "from": day, "to": day}
+        )
         if response.status_code == 200 and response.json():
             return list(response.json())
         time.sleep(0.5)

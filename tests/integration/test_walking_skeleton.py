@@ -48,12 +48,16 @@ async def test_interaction_logged_over_http_reaches_the_metrics_read_model(
         )
         assert logged.status_code == 201, logged.text
 
-        async def volume() -> list[dict[str, object]]:
-            response = await metrics.get("/kpis/interaction-volume", params={"day": "2026-11-20"})
+        async def complaint_rate() -> list[dict[str, object]]:
+            response = await metrics.get(
+                "/kpis/complaint_rate",
+                params={"window": "day", "segment_kind": "channel", "segment_value": "email"},
+            )
             return response.json() if response.status_code == 200 else []
 
-        assert await eventually(volume) == [
-            {"day": "2026-11-20", "channel": "email", "inbound": 1, "outbound": 0}
+        points = await eventually(complaint_rate)
+        assert [(p["window_start"], p["value"], p["n"], p["too_few"]) for p in points] == [
+            ("2026-11-20", 100.0, 1, True)
         ]
 
     records = await read_until(

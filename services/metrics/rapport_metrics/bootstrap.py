@@ -2,43 +2,62 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
-from rapport_kit.http import operations_router
-from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
+from rapport_kit.http import instrument_requests, operations_router
 from rapport_kit.runtime import ServiceRuntime
-from rapport_metrics.domain.volume import InteractionVolume
+from rapport_metrics.adapters.gauges import KpiGauges
+from rapport_metrics.adapters.kpi_queries import KpiQueries
+from rapport_metrics.adapters.metric_stream import MetricStream
 from rapport_metrics.entrypoints import http
+from rapport_metrics.entrypoints.consumer import KpiPipeline
 from rapport_metrics.settings import MetricsSettings
 from rapport_schemas import topics
 
 SERVICE = "metrics"
+GAUGE_REFRESH_SECONDS = 60.0  # current windows roll over at midnight in the reporting zone
 
 
 def create_app(
-    settings: MetricsSettings, *, span_processors: tuple[SpanProcessor, ...] = ()
+    settings: MetricsSettings,
+    *,
+    span_processors: tuple[SpanProcessor, ...] = (),
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     runtime = ServiceRuntime.build(settings, service=SERVICE, span_processors=span_processors)
+    gauges = KpiGauges(runtime.registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = runtime.db
-        consumer = ProjectionConsumer(
-            SeenEvents(db, "kpis"), [ProjectionStore(db, InteractionVolume())]
+        stream = MetricStream(runtime.db, runtime.broker, settings, gauges, clock)
+        app.state.kpi_queries = KpiQueries(runtime.db, settings)
+        runtime.consume(
+            "kpis",
+            KpiPipeline(runtime.db, settings, stream),
+            base_topics=[topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS],
         )
-        runtime.consume("kpis", consumer, base_topics=[topics.CONTACTS])
         async with runtime.run(produced_topics=[topics.METRICS]):
-            yield
+            await stream.refresh_gauges()
+            refresher = asyncio.create_task(stream.refresh_gauges_forever(GAUGE_REFRESH_SECONDS))
+            try:
+                yield
+            finally:
+                refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresher
 
     app = FastAPI(title="Rapport metrics", version="0.1.0", lifespan=lifespan)
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
     return app

@@ -1,0 +1,39 @@
+"""Prometheus gauges of the headline KPIs: current windows, ``all`` and country segments only.
+
+Labels stay bounded: metric names, three window sizes, and ISO country codes; never ids or text.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Gauge
+
+from rapport_schemas.metrics import MetricComputed
+
+HEADLINE_SEGMENTS = frozenset({"all", "country"})
+LABELS = ["metric", "window", "segment_kind", "segment_value"]
+
+
+class KpiGauges:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.value = Gauge(
+            "rapport_kpi_value", "Current-window KPI value.", LABELS, registry=registry
+        )
+        self.sample_size = Gauge(
+            "rapport_kpi_sample_size",
+            "Sample size behind the KPI value.",
+            LABELS,
+            registry=registry,
+        )
+
+    def observe(self, computed: MetricComputed) -> None:
+        """Called with values of the current windows only."""
+        if computed.segment_kind not in HEADLINE_SEGMENTS or computed.value is None:
+            return
+        labels = (
+            computed.metric,
+            computed.window.value,
+            computed.segment_kind,
+            computed.segment_value,
+        )
+        self.value.labels(*labels).set(computed.value)
+        self.sample_size.labels(*labels).set(computed.sample_size)

@@ -1,0 +1,160 @@
+"""Publishing ``MetricComputed`` for the series points a batch changed, once per point per batch.
+
+Reliability without a second write per counter document: the pipeline publishes before it returns,
+and the batch's offsets are committed only after that, so a crash after the counters were written
+but before the values were on Kafka redelivers the batch, which republishes the same points (from
+the stored counters). A repeat is harmless: the topic is a compacted latest-value stream keyed by
+series point, and the event id derives from the value, so a repeated value carries the same id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
+
+from rapport_kit.mongo import Document
+from rapport_metrics.adapters.documents import SeriesId, load, read_collection, series_of
+from rapport_metrics.adapters.gauges import HEADLINE_SEGMENTS, KpiGauges
+from rapport_metrics.domain.counters import collection_of, counters_collection
+from rapport_metrics.domain.kpis import (
+    FAMILIES,
+    METRICS,
+    Counters,
+    affected_starts,
+    metrics_of,
+    window_values,
+)
+from rapport_metrics.domain.windows import SIZES, local_midnight, window_start
+from rapport_metrics.settings import MetricsSettings
+from rapport_schemas import CONTENT_TYPE, topics, wrap
+from rapport_schemas.metrics import MetricComputed, WindowSize
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+SOURCE = "/rapport/metrics"
+ID_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0b-9a57-1d2f0c6b9e11")
+
+
+class MetricStream:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        broker: KafkaBroker,
+        settings: MetricsSettings,
+        gauges: KpiGauges,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.broker = broker
+        self.settings = settings
+        self.gauges = gauges
+        self.clock = clock
+        self.zone = ZoneInfo(settings.reporting_time_zone)
+
+    async def publish(self, keys: Iterable[str]) -> int:
+        """The current values of every series point stored under ``keys``."""
+        by_collection: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            by_collection[collection_of(key)].append(key)
+        changed: dict[SeriesId, set[date]] = defaultdict(set)
+        stored: dict[SeriesId, dict[date, Counters]] = defaultdict(dict)
+        for name, collection_keys in by_collection.items():
+            collection = self.db[name]
+            family = collection_keys[0].split("|", maxsplit=1)[0]
+            for document in (await load(collection, collection_keys)).values():
+                start = date.fromisoformat(document["start"])
+                changed[series_of(document)].add(start)
+                stored[series_of(document)][start] = document["counters"]
+            if any(METRICS[m].history for m in metrics_of(family)):
+                stored.update(await read_collection(collection))
+        computed = [
+            value
+            for series, starts in changed.items()
+            for value in self._values(series, starts, stored[series])
+        ]
+        await self._send(computed)
+        return len(computed)
+
+    async def refresh_gauges(self) -> None:
+        """Headline gauges from the stored counters: at start-up and as windows roll over."""
+        now = self.clock()
+        for family in FAMILIES:
+            for size in SIZES:
+                current = window_start(now, size, self.zone)
+                for kind in HEADLINE_SEGMENTS:
+                    name = counters_collection(family, size.value, kind)
+                    for series, windows in (await read_collection(self.db[name])).items():
+                        if current in windows:
+                            self._values(series, {current}, windows)
+
+    async def refresh_gauges_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.refresh_gauges()
+            except Exception:
+                log.exception("gauge refresh failed; will retry")
+
+    def _values(
+        self, series: SeriesId, changed: set[date], windows: dict[date, Counters]
+    ) -> list[MetricComputed]:
+        family, window, kind, value = series
+        size, now = WindowSize(window), self.clock()
+        result = []
+        for name in metrics_of(family):
+            metric = METRICS[name]
+            values = window_values(
+                metric,
+                windows,
+                size,
+                minimum=self.settings.min_sample_size,
+                currency=self.settings.base_currency,
+            )
+            for start in sorted(affected_starts(metric, changed, set(windows), size)):
+                kpi = values[start]
+                computed = MetricComputed(
+                    metric=name,
+                    window=size,
+                    window_start=local_midnight(start, self.zone),
+                    segment_kind=kind,
+                    segment_value=value,
+                    value=kpi.value,
+                    sample_size=kpi.n,
+                    ci_low=kpi.ci_low,
+                    ci_high=kpi.ci_high,
+                    too_few=kpi.too_few,
+                    unit=kpi.unit,
+                    computed_at=now,
+                )
+                if start == window_start(now, size, self.zone):
+                    self.gauges.observe(computed)
+                result.append(computed)
+        return result
+
+    async def _send(self, computed: list[MetricComputed]) -> None:
+        topic = self.settings.topic(topics.METRICS)
+        sends = []
+        for data in computed:
+            key = data.partition_key()
+            fingerprint = f"{key}|{data.value}|{data.sample_size}|{data.ci_low}|{data.ci_high}"
+            event_id = str(uuid.uuid5(ID_NAMESPACE, fingerprint))
+            event = wrap(data, source=SOURCE, event_id=event_id, time=data.computed_at)
+            sends.append(
+                self.broker.publish(
+                    event.model_dump_json().encode(),
+                    topic=topic,
+                    key=key.encode(),
+                    headers={"content-type": CONTENT_TYPE},
+                )
+            )
+        # Concurrent sends share producer batches; a key appears once per call, and the next
+        # batch starts only after every send was acknowledged, so per-key order is kept.
+        await asyncio.gather(*sends)

@@ -1,0 +1,124 @@
+"""The KPI counters: one document per (family, window, window start, segment).
+
+Folded with the kit's ``ProjectionStore`` (per-partition watermarks), so a redelivered event never
+adds twice. One collection per family, window size and segment kind: FerretDB 1.24 (SQLite) scans
+the whole collection for the store's optimistic ``{_id, _v}`` write filter, so small collections
+keep writes fast (measured: ~30 writes/s into a 3,000-document collection, ~350/s into 60-document
+ones). On MongoDB the split costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from rapport_kit.consuming import ReceivedEvent
+from rapport_kit.projection import Document, Lookup
+from rapport_metrics.domain.contact_kpis import contact_contributions
+from rapport_metrics.domain.context import Context, Contribution, Increment
+from rapport_metrics.domain.event_kpis import event_contributions
+from rapport_metrics.domain.windows import Point
+
+
+def counters_collection(family: str, window: str, segment_kind: str) -> str:
+    return f"kpi_{family}_{window}_{segment_kind}"
+
+
+def collection_of(key: str) -> str:
+    family, window, _, segment = key.split("|", maxsplit=3)
+    return counters_collection(family, window, segment.split("=", maxsplit=1)[0])
+
+
+def counter_key(family: str, point: Point, segment: tuple[str, str]) -> str:
+    size, start = point
+    return f"{family}|{size.value}|{start.isoformat()}|{segment[0]}={segment[1]}"
+
+
+def contributions(received: ReceivedEvent, context: Context) -> list[Contribution]:
+    data, event_id = received.data, received.event.id
+    return event_contributions(data, event_id, context) + contact_contributions(
+        data, event_id, context
+    )
+
+
+def add(counters: dict[str, object], increments: dict[str, Increment]) -> dict[str, object]:
+    """Sums; money is kept as a Decimal string so no binary rounding creeps in."""
+    total = dict(counters)
+    for name, amount in increments.items():
+        if isinstance(amount, Decimal):
+            total[name] = str(Decimal(str(total.get(name, "0"))) + amount)
+        else:
+            total[name] = total.get(name, 0) + amount  # type: ignore[operator]
+    return total
+
+
+def _new_counters(key: str, contribution: Contribution) -> Document:
+    """Fields to query by; the key's parts are found again from the contribution that made it."""
+    for point in contribution.points:
+        for segment in contribution.segments:
+            if counter_key(contribution.family, point, segment) == key:
+                return {
+                    "family": contribution.family,
+                    "window": point[0].value,
+                    "start": point[1].isoformat(),
+                    "segment_kind": segment[0],
+                    "segment_value": segment[1],
+                    "counters": {},
+                }
+    raise AssertionError(key)
+
+
+class KeyedContributions:
+    """Each event's contributions with their counter keys, computed once per batch."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self._cache: dict[str, list[tuple[str, Contribution]]] = {}
+        self._by_collection: dict[str, dict[str, list[str]]] = {}
+
+    def __call__(self, received: ReceivedEvent) -> list[tuple[str, Contribution]]:
+        event_id = received.event.id
+        if event_id not in self._cache:
+            self._cache[event_id] = [
+                (counter_key(c.family, point, segment), c)
+                for c in contributions(received, self.context)
+                for point in c.points
+                for segment in c.segments
+            ]
+        return self._cache[event_id]
+
+    def keys(self, received: ReceivedEvent) -> list[str]:
+        return list(dict.fromkeys(key for key, _ in self(received)))
+
+    def by_collection(self, received: ReceivedEvent) -> dict[str, list[str]]:
+        event_id = received.event.id
+        if event_id not in self._by_collection:
+            grouped: dict[str, list[str]] = {}
+            for key in self.keys(received):
+                grouped.setdefault(collection_of(key), []).append(key)
+            self._by_collection[event_id] = grouped
+        return self._by_collection[event_id]
+
+    def collections(self, batch: Sequence[ReceivedEvent]) -> list[str]:
+        return sorted({name for r in batch for name in self.by_collection(r)})
+
+
+class KpiCounters:
+    """The counters of one family, window size and segment kind (one collection)."""
+
+    def __init__(self, keyed: KeyedContributions, collection: str) -> None:
+        self.collection = collection
+        self._keyed = keyed
+
+    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+        return self._keyed.by_collection(received).get(self.collection, [])
+
+    def evolve(
+        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+    ) -> Document:
+        matching = [c for k, c in self._keyed(received) if k == key]
+        current = state or _new_counters(key, matching[0])
+        counters = current["counters"]
+        for contribution in matching:
+            counters = add(counters, contribution.increments)
+        return {**current, "counters": counters}

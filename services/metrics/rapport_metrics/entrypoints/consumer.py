@@ -1,0 +1,113 @@
+"""The ``kpis`` consumer: one batch through the read models in dependency order, then publish.
+
+Order: drop republished duplicates → directory → per-contact documents and awaiting inbound
+interactions → counters (reading the snapshots just written) → erasures → metric stream. Each store
+is idempotent by watermarks, and a later store reads only what an earlier one already wrote, so a
+crash anywhere is repaired by the redelivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from rapport_kit.consuming import ReceivedEvent
+from rapport_kit.errors import PermanentError
+from rapport_kit.mongo import Document
+from rapport_kit.projection_store import ProjectionStore, SeenEvents
+from rapport_metrics.adapters.documents import load
+from rapport_metrics.adapters.metric_stream import MetricStream
+from rapport_metrics.domain.context import Context
+from rapport_metrics.domain.counters import KeyedContributions, KpiCounters
+from rapport_metrics.domain.customers import CustomerActivity
+from rapport_metrics.domain.directory import ContactDirectory, Directory, Erasure
+from rapport_metrics.domain.responses import AwaitingResponses
+from rapport_metrics.settings import MetricsSettings
+from rapport_schemas.contacts import (
+    ContactErased,
+    ContactsMerged,
+    InteractionLogged,
+    PurchaseRecorded,
+)
+
+MERGE_CHAIN_ROUNDS = 3
+
+
+class KpiPipeline:
+    def __init__(
+        self, db: AsyncDatabase[Document], settings: MetricsSettings, stream: MetricStream
+    ) -> None:
+        self.db = db
+        self.seen = SeenEvents(db, "kpis")
+        self.stream = stream
+        self.zone = ZoneInfo(settings.reporting_time_zone)
+        self.rates: dict[str, Decimal] = dict(settings.exchange_rates)
+        self.activity: frozenset[str] = frozenset(settings.activity)
+
+    async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
+        self._refuse_unconvertible(batch)
+        fresh = await self.seen.first_sightings(batch)
+        await ProjectionStore(self.db, ContactDirectory()).apply(fresh)
+        directory = await self._directory(fresh)
+        await ProjectionStore(self.db, CustomerActivity(directory, self.zone, self.activity)).apply(
+            fresh
+        )
+        await ProjectionStore(self.db, AwaitingResponses()).apply(fresh)
+        context = Context(
+            directory,
+            self.zone,
+            self.rates,
+            self.activity,
+            customers=await self._customers(fresh, directory),
+            awaiting=await self._awaiting(fresh),
+        )
+        keyed = KeyedContributions(context)
+        for collection in keyed.collections(fresh):
+            await ProjectionStore(self.db, KpiCounters(keyed, collection)).apply(fresh)
+        await self._erase(fresh)
+        await self.stream.publish(key for r in fresh for key in keyed.keys(r))
+
+    def _refuse_unconvertible(self, batch: Sequence[ReceivedEvent]) -> None:
+        """Before anything is stored: such a purchase can never be counted (dead letter)."""
+        for received in batch:
+            data = received.data
+            if isinstance(data, PurchaseRecorded) and data.currency not in self.rates:
+                raise PermanentError("unknown_currency", data.currency)
+
+    async def _directory(self, batch: Sequence[ReceivedEvent]) -> Directory:
+        ids = {str(getattr(r.data, "contact_id", "")) for r in batch}
+        ids |= {r.data.survivor_id for r in batch if isinstance(r.data, ContactsMerged)}
+        entries = await load(self.db[ContactDirectory.collection], ids)
+        for _ in range(MERGE_CHAIN_ROUNDS):
+            survivors = {e["merged_into"] for e in entries.values() if "merged_into" in e}
+            if not survivors - set(entries):
+                break
+            entries |= await load(self.db[ContactDirectory.collection], survivors - set(entries))
+        return Directory(entries)
+
+    async def _customers(
+        self, batch: Sequence[ReceivedEvent], directory: Directory
+    ) -> dict[str, Document]:
+        ids = {directory.resolve(str(getattr(r.data, "contact_id", ""))) for r in batch}
+        ids |= {r.data.contact_id for r in batch if isinstance(r.data, ContactsMerged)}
+        return await load(self.db[CustomerActivity.collection], ids)
+
+    async def _awaiting(self, batch: Sequence[ReceivedEvent]) -> dict[str, Document]:
+        ids = {
+            r.data.in_reply_to or r.data.interaction_id
+            for r in batch
+            if isinstance(r.data, InteractionLogged)
+        }
+        return await load(self.db[AwaitingResponses.collection], ids)
+
+    async def _erase(self, batch: Sequence[ReceivedEvent]) -> None:
+        """Last, so this batch's earlier events were still segmented and counted."""
+        erased = [r.data.contact_id for r in batch if isinstance(r.data, ContactErased)]
+        if not erased:
+            return
+        for collection in (ContactDirectory.collection, CustomerActivity.collection):
+            await ProjectionStore(self.db, Erasure(collection)).apply(batch)
+        await self.db[AwaitingResponses.collection].delete_many({"contact_id": {"$in": erased}})

@@ -1,0 +1,239 @@
+"""Every KPI computed from scratch over the whole dataset (see ``kpi_dataset``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from rapport_schemas.contacts import (
+    CaseResolved,
+    ContactRegistered,
+    ContactsMerged,
+    Direction,
+    InteractionKind,
+    InteractionLogged,
+    PurchaseRecorded,
+    SlaBreached,
+)
+from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
+from services.metrics.tests.integration.kpi_dataset import RATES, ZONE, Dataset
+
+Point = tuple[str, date, str, str]  # window, start, segment kind, segment value
+
+
+def windows(at: datetime) -> list[tuple[str, date]]:
+    day = at.astimezone(ZONE).date()
+    return [
+        ("day", day),
+        ("week", day - timedelta(days=day.weekday())),
+        ("month", day.replace(day=1)),
+    ]
+
+
+def previous(window: str, start: date) -> date:
+    if window == "month":
+        return (start - timedelta(days=1)).replace(day=1)
+    return start - timedelta(days=1 if window == "day" else 7)
+
+
+class Expected:
+    def __init__(self, data: Dataset) -> None:
+        self.profiles = {e.data.contact_id: e.data for e in data.contacts}
+        merges = [e.data for e in data.closing if isinstance(e.data, ContactsMerged)]
+        self.identity = {m.contact_id: m.survivor_id for m in merges}
+        self.sums: dict[tuple[str, Point], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+        self.active: dict[Point, set[str]] = defaultdict(set)
+        self.purchases_of: dict[Point, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.first_purchase: dict[str, datetime] = {}
+        # The first reply in partition order answers, even if it came before its inbound.
+        inbound = {
+            e.data.interaction_id: e.data
+            for e in data.activity
+            if isinstance(e.data, InteractionLogged) and e.data.awaits_response
+        }
+        self.answered: set[str] = set()
+        for event in data.contacts + data.activity:
+            self._event(event.data, inbound)
+        for contact, at in self.first_purchase.items():
+            self._add("purchases", at, self.segments(contact), first_buyers=1)
+
+    def segments(
+        self, contact: str, channel: str | None = None, agent: str | None = None
+    ) -> list[tuple[str, str]]:
+        registered = self.profiles[contact]
+        assert isinstance(registered, ContactRegistered)
+        profile = registered.profile
+        return [
+            ("all", "all"),
+            ("country", profile.country),
+            ("region", str(profile.segment.region)),
+            ("language", profile.language),
+            ("industry", str(profile.segment.industry)),
+            ("channel", channel or profile.preferred_channel.value),
+            ("agent", agent or str(profile.account_owner)),
+        ]
+
+    def _add(self, family: str, at: datetime, segments: list[tuple[str, str]], **sums: Any) -> None:
+        for window, start in windows(at):
+            for kind, value in segments:
+                for name, amount in sums.items():
+                    self.sums[(family, (window, start, kind, value))][name] += amount
+
+    def _event(self, e: Any, inbound: dict[str, InteractionLogged]) -> None:
+        if isinstance(e, ContactRegistered):
+            self._add(
+                "registrations",
+                e.registered_at,
+                self.segments(e.contact_id),
+                n=1,
+                referred=int(e.referred_by is not None),
+            )
+        elif isinstance(e, InteractionLogged):
+            self._add(
+                "interactions",
+                e.occurred_at,
+                self.segments(e.contact_id, e.channel.value, e.agent_id),
+                n=1,
+                complaints=int(e.kind is InteractionKind.COMPLAINT),
+            )
+            self._activity(e.contact_id, e.occurred_at)
+            asked = inbound.get(e.in_reply_to or "")
+            if (
+                e.direction is Direction.OUTBOUND
+                and asked
+                and asked.interaction_id not in (self.answered)
+            ):
+                self.answered.add(asked.interaction_id)
+                self._response(asked, e)
+        elif isinstance(e, SlaBreached) and e.channel.value == "email":
+            self._add(
+                "responses",
+                e.received_at,
+                self.segments(e.contact_id, "email", e.agent_id),
+                breached=1,
+            )
+        elif isinstance(e, CaseResolved):
+            seconds = (e.resolved_at - e.opened_at).total_seconds()
+            self._add(
+                "cases",
+                e.resolved_at,
+                self.segments(e.contact_id, e.channel.value, e.agent_id),
+                n=1,
+                first_contact=int(e.first_contact),
+                duration_sum=seconds,
+            )
+        elif isinstance(e, PurchaseRecorded):
+            self._add(
+                "purchases",
+                e.occurred_at,
+                self.segments(e.contact_id),
+                purchases=1,
+                revenue=e.amount * RATES[e.currency],
+            )
+            self._activity(e.contact_id, e.occurred_at)
+            person = self.identity.get(e.contact_id, e.contact_id)
+            for window, start in windows(e.occurred_at):
+                for kind, value in self.segments(person):
+                    self.purchases_of[(window, start, kind, value)][person] += 1
+            if person not in self.first_purchase or e.occurred_at < self.first_purchase[person]:
+                self.first_purchase[person] = e.occurred_at
+        elif isinstance(e, SurveyRequested):
+            self._add(
+                "surveys", e.requested_at, self.segments(e.contact_id, e.channel.value), requested=1
+            )
+        elif isinstance(e, SurveyAnswered):
+            segments = self.segments(e.contact_id, e.channel.value if e.channel else None)
+            self._add("surveys", e.requested_at or e.answered_at, segments, answered=1)
+            self._add(
+                e.kind.value,
+                e.answered_at,
+                segments,
+                n=1,
+                score=e.score,
+                promoters=int(e.score >= 9),
+                detractors=int(e.score <= 6),
+                satisfied=int(e.score >= 4),
+            )
+
+    def _activity(self, contact: str, at: datetime) -> None:
+        person = self.identity.get(contact, contact)
+        for window, start in windows(at):
+            for kind, value in self.segments(person):
+                self.active[(window, start, kind, value)].add(person)
+
+    def _response(self, asked: InteractionLogged, reply: InteractionLogged) -> None:
+        seconds = (reply.occurred_at - asked.occurred_at).total_seconds()
+        in_time = {}
+        if asked.channel.value == "email" and asked.response_due_at is not None:
+            in_time = {"in_time": int(reply.occurred_at <= asked.response_due_at)}
+        segments = self.segments(asked.contact_id, asked.channel.value, reply.agent_id)
+        self._add("responses", asked.occurred_at, segments, n=1, time_sum=seconds, **in_time)
+
+    def new(self, person: str, window: str, start: date) -> bool:
+        registered = self.profiles[person]
+        assert isinstance(registered, ContactRegistered)
+        return (window, start) in windows(registered.registered_at)
+
+    def value(self, metric: str, point: Point) -> tuple[float | None, int]:
+        window, start, kind, segment = point
+        s = self.sums
+
+        def rate(family: str, numerator: str, denominator: str) -> tuple[float | None, int]:
+            counters = s.get((family, point), {})
+            n = counters.get(denominator, 0)
+            return (100 * counters.get(numerator, 0) / n if n else None), n
+
+        if metric == "nps":
+            c = s.get(("nps", point), {})
+            n = c.get("n", 0)
+            return (100 * (c.get("promoters", 0) - c.get("detractors", 0)) / n if n else None), n
+        if metric in ("ces", "resolution_time", "first_response_time"):
+            family, total = {
+                "ces": ("ces", "score"),
+                "resolution_time": ("cases", "duration_sum"),
+                "first_response_time": ("responses", "time_sum"),
+            }[metric]
+            c = s.get((family, point), {})
+            return (c[total] / c["n"] if c.get("n") else None), c.get("n", 0)
+        if metric == "sla_compliance":
+            c = s.get(("responses", point), {})
+            n = c.get("in_time", 0) + c.get("breached", 0)
+            return (100 * c.get("in_time", 0) / n if n else None), n
+        if metric in ("retention_rate", "churn_rate"):
+            ending = self.active.get(point, set())
+            new = sum(1 for person in ending if self.new(person, window, start))
+            starting = len(self.active.get((window, previous(window, start), kind, segment), set()))
+            if not starting:
+                return None, 0
+            kept = len(ending) - new
+            return (
+                100 * (kept if metric == "retention_rate" else starting - kept) / starting,
+                starting,
+            )
+        if metric == "repeat_purchase_rate":
+            buyers = self.purchases_of.get(point, {})
+            repeat = sum(1 for purchases in buyers.values() if purchases >= 2)
+            return (100 * repeat / len(buyers) if buyers else None), len(buyers)
+        if metric == "clv":
+            revenue, customers = Decimal(0), 0
+            for (family, (w, begin, k, v)), c in s.items():
+                if (
+                    family == "purchases"
+                    and (w, k, v) == (window, kind, segment)
+                    and begin <= start
+                ):
+                    revenue += c.get("revenue", 0)
+                    customers += c.get("first_buyers", 0)
+            return (float(revenue / customers) if customers else None), customers
+        return rate(*RATES_OF[metric])
+
+
+RATES_OF = {
+    "csat": ("csat", "satisfied", "n"),
+    "survey_response_rate": ("surveys", "answered", "requested"),
+    "fcr_rate": ("cases", "first_contact", "n"),
+    "complaint_rate": ("interactions", "complaints", "n"),
+    "referral_rate": ("registrations", "referred", "n"),
+}

@@ -1,0 +1,242 @@
+"""A few thousand deterministic events through the service, with redelivery and republishing;
+every KPI checked against an independent computation, on HTTP and on the metric stream."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import date, datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from rapport_metrics.bootstrap import create_app
+from rapport_metrics.domain.kpis import METRICS
+from rapport_metrics.settings import MetricsSettings
+from rapport_schemas import topics
+from services.metrics.tests.integration.kpi_dataset import RATES, START, Event, generate
+from services.metrics.tests.integration.kpi_expected import Expected
+from tests.support.kafka import eventually
+from tests.support.services import serving
+
+pytestmark = pytest.mark.integration
+
+CONSUMED = (topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS)
+REPUBLISHED = 120  # same CloudEvent ids at new offsets
+REWOUND = 150  # per contacts partition: redelivered at the same offsets
+
+
+async def publish(bootstrap: str, namespace: str, events: list[Event]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        for event in events:
+            topic = f"{namespace}.{type(event.data).topic}"
+            await producer.send(
+                topic, event.model_dump_json().encode(), key=event.partitionkey.encode()
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def group_offsets(
+    bootstrap: str, group: str, namespace: str
+) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """The group's committed offsets and the end offsets of every consumed partition."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(f"{namespace}.{t}", p) for t in CONSUMED for p in range(3)]
+        ends = await consumer.end_offsets(partitions)
+        committed = {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
+        return committed, ends
+    finally:
+        await consumer.stop()
+
+
+async def caught_up(bootstrap: str, group: str, namespace: str) -> bool:
+    async def check() -> bool:
+        committed, ends = await group_offsets(bootstrap, group, namespace)
+        return committed == ends
+
+    return bool(await eventually(check, timeout=180, interval=0.5))
+
+
+async def rewind(bootstrap: str, group: str, namespace: str) -> int:
+    """Commit earlier offsets for the (stopped) group: the next run gets those records again."""
+    committed, _ = await group_offsets(bootstrap, group, namespace)
+    contacts = {
+        tp: max(0, o - REWOUND) for tp, o in committed.items() if tp.topic.endswith(topics.CONTACTS)
+    }
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(contacts))
+        await consumer.commit({tp: OffsetAndMetadata(o, "") for tp, o in contacts.items()})
+    finally:
+        await consumer.stop()
+    return sum(committed[tp] - o for tp, o in contacts.items())
+
+
+async def latest_metrics(bootstrap: str, topic: str) -> dict[str, dict[str, object]]:
+    """What a plain subscriber of the compacted stream holds: the last value per key."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    latest: dict[str, dict[str, object]] = {}
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            partitions = [TopicPartition(topic, p) for p in range(3)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    latest[(record.key or b"").decode()] = json.loads(record.value or b"{}")
+    finally:
+        await consumer.stop()
+    return latest
+
+
+def assert_kpi(
+    metric: str,
+    actual_value: float | None,
+    actual_n: int,
+    expected: tuple[float | None, int],
+    where: object,
+) -> None:
+    value, n = expected
+    assert actual_n == n, (metric, where)
+    if metric in ("ces", "resolution_time", "first_response_time") and value is not None:
+        assert actual_value == pytest.approx(value, rel=1e-12), (metric, where)
+    else:
+        assert actual_value == value, (metric, where)  # exact: counts, rates, Decimal CLV
+
+
+async def test_every_kpi_matches_an_independent_computation(
+    service_env, infra, namespace, mongo_db
+):
+    dataset = generate()
+    expected = Expected(dataset)
+    settings = MetricsSettings(
+        **{**service_env, "consumer_batch_size": 1000},
+        reporting_time_zone="Europe/Istanbul",
+        exchange_rates=RATES,
+    )
+    group = f"{namespace}.rapport-metrics-kpis"
+    bootstrap = infra.kafka_bootstrap
+    clock = lambda: START + timedelta(days=12)  # noqa: E731 - "now" inside the dataset
+
+    async with serving(create_app(settings, clock=clock)):
+        # Contacts first, so every later event finds its contact in the directory.
+        await publish(bootstrap, namespace, dataset.contacts)
+        directory = mongo_db["directory"]
+        assert await eventually(
+            lambda: directory.count_documents({}), expected=len(dataset.contacts), timeout=60
+        )
+        started = time.monotonic()
+        await publish(bootstrap, namespace, dataset.activity + dataset.activity[:REPUBLISHED])
+        assert await caught_up(bootstrap, group, namespace)
+        elapsed = time.monotonic() - started
+    rate = (len(dataset.activity) + REPUBLISHED) / elapsed
+    print(
+        f"\nkpis: {len(dataset.activity) + REPUBLISHED} events in {elapsed:.1f} s "
+        f"= {rate:.0f} events/s"
+    )
+
+    redelivered = await rewind(bootstrap, group, namespace)
+    assert redelivered > 0
+    async with serving(create_app(settings, clock=clock)) as client:
+        assert await caught_up(bootstrap, group, namespace)
+        await publish(bootstrap, namespace, dataset.closing)
+        assert await caught_up(bootstrap, group, namespace)
+        await check_http(client, expected)
+        await check_prometheus(client, redelivered)
+    await check_erasure(mongo_db)
+    await check_metric_stream(bootstrap, f"{namespace}.{topics.METRICS}", expected)
+
+
+async def check_http(client, expected: Expected) -> None:
+    segments = [("all", "all"), ("country", "TR"), ("agent", "agent-2"), ("channel", "email")]
+    for metric in METRICS:
+        for window in ("day", "week", "month"):
+            for kind, value in segments:
+                response = await client.get(
+                    f"/kpis/{metric}",
+                    params={"window": window, "segment_kind": kind, "segment_value": value},
+                )
+                assert response.status_code == 200, response.text
+                points = response.json()
+                assert points or metric in ("retention_rate", "churn_rate"), (metric, window)
+                for point in points:
+                    where = (window, date.fromisoformat(point["window_start"]), kind, value)
+                    assert_kpi(
+                        metric, point["value"], point["n"], expected.value(metric, where), where
+                    )
+    chart = (
+        await client.get(
+            "/kpis/nps/chart", params={"window": "day", "from": "2025-11-20", "to": "2025-12-09"}
+        )
+    ).json()
+    assert chart["window_starts"][0] == "2025-11-20" and len(chart["window_starts"]) == 20
+    assert len(chart["values"]) == len(chart["sample_sizes"]) == 20 and chart["unit"] == "points"
+
+
+async def check_prometheus(client, redelivered: int) -> None:
+    text = (await client.get("/metrics")).text
+    assert re.search(
+        r'rapport_kpi_value\{metric="nps",segment_kind="all",segment_value="all",'
+        r'window="month"\} -?\d',
+        text,
+    )
+    assert 'segment_kind="agent"' not in text  # bounded labels: all and country only
+    consumed = sum(
+        float(v)
+        for v in re.findall(
+            r'rapport_events_consumed_total\{consumer="kpis",event_type="[^"]+"\} (\S+)', text
+        )
+    )
+    assert consumed >= redelivered
+
+
+async def check_erasure(mongo_db) -> None:
+    assert await mongo_db["directory"].find_one({"_id": "c040"}, {"_wm": 0, "_v": 0}) == {
+        "_id": "c040",
+        "erased": True,
+    }
+    assert await mongo_db["customers"].find_one({"_id": "c040"}, {"_wm": 0, "_v": 0}) == {
+        "_id": "c040",
+        "erased": True,
+    }
+    assert await mongo_db["awaiting"].count_documents({"contact_id": "c040"}) == 0
+    assert await mongo_db["directory"].count_documents({"name": {"$exists": True}}) == 0
+
+
+async def check_metric_stream(bootstrap: str, topic: str, expected: Expected) -> None:
+    latest = await latest_metrics(bootstrap, topic)
+    assert len(latest) > 1000
+    for key, event in latest.items():
+        data = event["data"]
+        start = datetime.fromisoformat(data["window_start"]).date()
+        where = (data["window"], start, data["segment_kind"], data["segment_value"])
+        assert key == (
+            f"{data['metric']}|{data['window']}|{start}|"
+            f"{data['segment_kind']}={data['segment_value']}"
+        )
+        assert_kpi(
+            data["metric"],
+            data["value"],
+            data["sample_size"],
+            expected.value(data["metric"], where),
+            where,
+        )
+    for metric in METRICS:
+        assert f"{metric}|month|2025-11-01|all=all" in latest
