@@ -13,6 +13,7 @@ from rich.console import Console
 
 from rapport_ops.dead_letters import ReplayFilter, replay
 from rapport_ops.inspect_topics import show_topics
+from rapport_ops.rebuild import rebuild_read_model
 from rapport_ops.tail import tail_topic
 
 SERVICES = ("contacts", "feedback", "notifications", "metrics")
@@ -21,7 +22,7 @@ SERVICES = ("contacts", "feedback", "notifications", "metrics")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rapport-ops",
-        description="Inspect Rapport's topics, tail events, replay dead letters.",
+        description="Inspect topics, tail events, replay dead letters, rebuild read models.",
     )
     parser.add_argument(
         "--bootstrap",
@@ -37,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("topics", help="list topics with their size and every consumer group's lag")
     _add_tail(commands)
     _add_dlq(commands)
+    rebuild = commands.add_parser("rebuild", help="rebuild a read model from the event log")
+    rebuild.add_argument("service", choices=SERVICES)
+    rebuild.add_argument(
+        "read_model", help="e.g. view (contacts), views (feedback), kpis (metrics)"
+    )
+    rebuild.add_argument(
+        "--switch", action="store_true", help="replace the live collections (default: build beside)"
+    )
     return parser
 
 
@@ -80,6 +89,8 @@ async def run(argv: list[str] | None = None) -> int:
             event_type=args.event_type,
             show_personal_data=args.show_personal_data,
         )
+    elif args.command == "rebuild":
+        work = rebuild_read_model(args.service, args.read_model, console, switch=args.switch)
     else:
         selection = ReplayFilter(args.reason, args.original_topic)
         work = replay(

@@ -16,18 +16,16 @@ from rapport_contacts.adapters.repository import MongoContactRepository
 from rapport_contacts.adapters.views import ContactViews
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.entrypoints import activity, errors, http
+from rapport_contacts.read_models import VIEW_CONSUMER, read_models
 from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
 from rapport_contacts.service_layer.unit import Clock, Ports, wall_clock
 from rapport_contacts.settings import ContactsSettings
-from rapport_contacts.views.contact_view import ContactView
 from rapport_kit.http import instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
-from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
 
 SERVICE = "contacts"
-VIEW_CONSUMER = "view"
 
 
 def create_app(
@@ -47,14 +45,7 @@ def create_app(
         contacts = MongoContactRepository(db["contacts"], publisher, settings)
         keys = MongoKeyStore(db["contact_keys"])
         ports = Ports(contacts, keys, _sla_policy(settings), clock)
-        view = ContactView(
-            timeline_limit=settings.view_timeline_limit, list_limit=settings.view_list_limit
-        )
-        runtime.consume(
-            VIEW_CONSUMER,
-            ProjectionConsumer(SeenEvents(db, VIEW_CONSUMER), [ProjectionStore(db, view)]),
-            base_topics=[topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS],
-        )
+        runtime.consume_read_model(read_models(settings)[VIEW_CONSUMER])
         app.state.ports, app.state.views, app.state.outbox = ports, ContactViews(db), publisher
         await contacts.create_indexes()
         await keys.create_indexes()

@@ -16,15 +16,12 @@ from rapport_feedback.adapters.metrics import FeedbackMetrics
 from rapport_feedback.adapters.survey_store import MongoSurveyStore
 from rapport_feedback.domain.tokens import new_token
 from rapport_feedback.entrypoints import answers, reads
+from rapport_feedback.read_models import VIEWS_CONSUMER, read_models
 from rapport_feedback.service_layer.answering import AnswerIntake
 from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
-from rapport_feedback.views.aggregates import AnswersByInteraction, AnswersByKind
-from rapport_feedback.views.by_contact import FeedbackByContact
-from rapport_feedback.views.response_rates import ResponseRates
 from rapport_kit.http import instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
-from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
 
@@ -58,7 +55,7 @@ def create_app(
             _survey_desk(settings, contacts, surveys, clock, metrics),
             base_topics=[topics.CONTACTS, topics.NOTIFICATIONS],
         )
-        runtime.consume("views", _views(runtime), base_topics=[topics.FEEDBACK, topics.CONTACTS])
+        runtime.consume_read_model(read_models(settings)[VIEWS_CONSUMER])
         sweeper = OutboxSweeper(publisher, [contacts.collection, surveys.collection])
         async with runtime.run(produced_topics=[topics.FEEDBACK]):
             sweeping = asyncio.create_task(sweeper.run())
@@ -93,10 +90,3 @@ def _survey_desk(
         remembered_triggers=settings.remembered_triggers,
         metrics=metrics,
     )
-
-
-def _views(runtime: ServiceRuntime) -> ProjectionConsumer:
-    db = runtime.db
-    projections = (FeedbackByContact(), AnswersByKind(), AnswersByInteraction(), ResponseRates())
-    stores = [ProjectionStore(db, projection) for projection in projections]
-    return ProjectionConsumer(SeenEvents(db, "views"), stores)

@@ -19,6 +19,8 @@ from rapport_kit.http import ReadinessCheck
 from rapport_kit.logs import configure_logging
 from rapport_kit.mongo import Document, build_mongo_client
 from rapport_kit.observability import ConsumerMetrics
+from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
+from rapport_kit.rebuild import ReadModel
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.subscription import dead_letter_publisher, subscribe
 from rapport_kit.telemetry import build_tracer_provider, instrument_mongodb
@@ -87,6 +89,12 @@ class ServiceRuntime:
             topic_names=names,
             metrics=self.consumer_metrics,
         )
+
+    def consume_read_model(self, model: ReadModel) -> None:
+        """Fold ``model``'s topics into its projections (the same definition ``rebuild`` uses)."""
+        stores = [ProjectionStore(self.db, projection) for projection in model.projections]
+        apply = ProjectionConsumer(SeenEvents(self.db, model.consumer), stores)
+        self.consume(model.consumer, apply, base_topics=model.topics)
 
     @asynccontextmanager
     async def run(self, *, produced_topics: Sequence[str] = ()) -> AsyncIterator[None]:
