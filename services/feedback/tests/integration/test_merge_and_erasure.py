@@ -62,7 +62,7 @@ async def test_the_fatigue_cap_follows_a_merge_and_erasure_withdraws_links_and_c
             answers = read.json().get("answers", []) if read.status_code == 200 else []
             return (read.json()["contact_id"], answers[0]["comment"]) if answers else None
 
-        assert await eventually(survivor_comment) == ("c2", comment)
+        assert await eventually(survivor_comment, expected=("c2", comment)) == ("c2", comment)
         await publish(bootstrap, namespace, envelope(ContactErased(contact_id="c2", erased_at=T0)))
 
         async def erased_comment() -> object:
