@@ -40,3 +40,15 @@ async def test_dashboard_and_alert_queries_use_exported_metrics(service_env) -> 
                 exported.add(f"{family.name}_total")  # counters are exposed as NAME_total
     assert queried_metrics() - exported == set()
     assert len(queried_metrics()) >= 15
+
+
+async def test_every_service_serves_its_openapi_and_the_asyncapi_catalogue(service_env) -> None:
+    async with running_suite(service_env, (), free_port()) as clients:
+        for name, client in clients.items():
+            openapi = await client.get("/openapi.json")
+            assert openapi.status_code == 200 and openapi.json()["paths"], name
+            assert (await client.get("/docs")).status_code == 200
+            asyncapi = (await client.get("/asyncapi.json")).json()
+            assert set(asyncapi["channels"]) >= {"rapport.contacts.events", "rapport.metrics.kpis"}
+            page = await client.get("/asyncapi")
+            assert "rapport.feedback.survey_answered.v1" in page.text

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,7 +18,11 @@ from prometheus_client import (
     generate_latest,
 )
 
+from rapport_schemas.generate import ASYNCAPI_FILE as ASYNCAPI_PATH
+from rapport_schemas.generate import asyncapi_html
+
 ReadinessCheck = Callable[[], Awaitable[None]]
+ASYNCAPI_FILE = ASYNCAPI_PATH
 
 _bearer = HTTPBearer(auto_error=False, description="API key with scopes")
 
@@ -37,6 +42,16 @@ def operations_router(registry: CollectorRegistry, checks: dict[str, ReadinessCh
         if any(result != "ok" for result in results.values()):
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return results
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> Response:
+        """The event contracts (AsyncAPI 3.0) every service publishes and consumes."""
+        return Response(ASYNCAPI_FILE.read_bytes(), media_type="application/json")
+
+    @router.get("/asyncapi", include_in_schema=False)
+    async def asyncapi_page() -> HTMLResponse:
+        """A readable catalogue of topics and event types, linking the JSON Schemas."""
+        return HTMLResponse(asyncapi_html())
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

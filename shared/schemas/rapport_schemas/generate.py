@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import sys
 from pathlib import Path
@@ -10,7 +11,13 @@ from typing import Any
 
 from rapport_schemas import topics
 from rapport_schemas.catalog import EVENT_MODELS
-from rapport_schemas.envelope import CONTENT_TYPE, CloudEvent, EventData, schema_url
+from rapport_schemas.envelope import (
+    CONTENT_TYPE,
+    SCHEMA_BASE_URL,
+    CloudEvent,
+    EventData,
+    schema_url,
+)
 
 PACKAGE_DIR = Path(__file__).parent
 SCHEMA_DIR = PACKAGE_DIR / "jsonschema"
@@ -66,6 +73,29 @@ def asyncapi_document() -> dict[str, Any]:
         "channels": channels,
         "components": {"messages": messages},
     }
+
+
+def asyncapi_html() -> str:
+    """The catalogue as a small self-contained page (no scripts, nothing fetched)."""
+    document = asyncapi_document()
+    rows = []
+    for channel in document["channels"].values():
+        for name in channel["messages"]:
+            message = document["components"]["messages"][name]
+            schema_link = SCHEMA_BASE_URL + html.escape(message["payload"]["$ref"].split("/")[-1])
+            rows.append(
+                f"<tr><td><code>{html.escape(channel['address'])}</code></td>"
+                f"<td>{html.escape(name)}</td><td><code>{html.escape(message['name'])}</code></td>"
+                f'<td><a href="{schema_link}">schema</a></td></tr>'
+            )
+    return (
+        "<!doctype html><meta charset=utf-8><title>Rapport events</title>"
+        "<h1>Rapport events (AsyncAPI 3.0: <a href=asyncapi.json>asyncapi.json</a>)</h1>"
+        "<p>CloudEvents 1.0 structured JSON; Kafka key = contact id.</p>"
+        "<table border=1 cellpadding=4><tr><th>topic</th><th>event</th><th>type</th><th></th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
 
 
 def rendered_files() -> dict[Path, str]:
