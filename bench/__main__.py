@@ -52,6 +52,7 @@ async def main() -> None:
     try:
         for service in CONSUMING_SERVICES:
             rows.extend(await service_rows(service, stamp, dataset, logs))
+        print_table(rows, {})
         latencies = await end_to_end(stamp, logs, rows)
     finally:
         smtp.stop()

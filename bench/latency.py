@@ -26,7 +26,8 @@ async def measure(
 ) -> list[float]:
     """Send ``count`` calls at ``rate``/s; return each call's latency in milliseconds."""
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
-        contact = await _contact(client, contacts_url)
+        # One contact per call: calls on one contact serialise on its document (409 when raced).
+        contacts = [await _contact(client, contacts_url, i) for i in range(count)]
         sent: dict[date, float] = {}
         seen: dict[date, float] = {}
         watcher = asyncio.create_task(_watch(client, metrics_url, first_day, count, seen))
@@ -34,15 +35,16 @@ async def measure(
         for index in range(count):
             day = first_day + timedelta(days=index)
             sent[day] = time.perf_counter()
-            calls.append(asyncio.create_task(_log_complaint(client, contacts_url, contact, day)))
+            call = _log_complaint(client, contacts_url, contacts[index], day)
+            calls.append(asyncio.create_task(call))
             await asyncio.sleep(1 / rate)
         await asyncio.gather(*calls)
         await asyncio.wait_for(watcher, timeout=120)
     return sorted((seen[day] - sent[day]) * 1000 for day in sent)
 
 
-async def _contact(client: httpx.AsyncClient, contacts_url: str) -> str:
-    suffix = int(time.time() * 1000)
+async def _contact(client: httpx.AsyncClient, contacts_url: str, index: int) -> str:
+    suffix = f"{time.time_ns()}.{index}"
     response = await client.post(
         f"{contacts_url}/contacts",
         json={
