@@ -20,7 +20,7 @@ from rapport_contacts.read_models import VIEW_CONSUMER, read_models
 from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
 from rapport_contacts.service_layer.unit import Clock, Ports, wall_clock
 from rapport_contacts.settings import ContactsSettings
-from rapport_kit.http import instrument_requests, operations_router
+from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
@@ -63,7 +63,9 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    app = FastAPI(title="Rapport contacts", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Rapport contacts", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+    )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))

@@ -20,7 +20,7 @@ from rapport_feedback.read_models import VIEWS_CONSUMER, read_models
 from rapport_feedback.service_layer.answering import AnswerIntake
 from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
-from rapport_kit.http import instrument_requests, operations_router
+from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
@@ -62,7 +62,9 @@ def create_app(
             yield
             sweeping.cancel()
 
-    app = FastAPI(title="Rapport feedback", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Rapport feedback", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+    )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
-from rapport_kit.http import instrument_requests, operations_router
+from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.runtime import ServiceRuntime
 from rapport_metrics.adapters.gauges import KpiGauges
 from rapport_metrics.adapters.kpi_queries import KpiQueries
@@ -53,7 +53,9 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await refresher
 
-    app = FastAPI(title="Rapport metrics", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Rapport metrics", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+    )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))

@@ -16,7 +16,7 @@ from opentelemetry.trace import Tracer
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from rapport_kit.http import instrument_requests, operations_router
+from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.mongo import Document
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
@@ -100,7 +100,9 @@ def create_app(
             wake.set()
             await _finish(worker, settings.shutdown_grace_seconds)
 
-    app = FastAPI(title="Rapport notifications", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Rapport notifications", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+    )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
@@ -17,12 +17,31 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from pydantic import BaseModel
 
 from rapport_schemas.generate import ASYNCAPI_FILE as ASYNCAPI_PATH
 from rapport_schemas.generate import asyncapi_html
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 ASYNCAPI_FILE = ASYNCAPI_PATH
+
+
+class Problem(BaseModel):
+    """What every error answer carries: a message, or the field errors of a 422."""
+
+    detail: Any
+
+
+# Documented on every route (FastAPI(responses=ERROR_RESPONSES)) so clients and fuzzers know
+# every status an operation can answer.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_400_BAD_REQUEST: {"model": Problem, "description": "Malformed request body"},
+    status.HTTP_401_UNAUTHORIZED: {"model": Problem, "description": "Missing or unknown API key"},
+    status.HTTP_403_FORBIDDEN: {"model": Problem, "description": "API key lacks the scope"},
+    status.HTTP_404_NOT_FOUND: {"model": Problem, "description": "No such resource"},
+    status.HTTP_409_CONFLICT: {"model": Problem, "description": "Conflicts with the current state"},
+    status.HTTP_410_GONE: {"model": Problem, "description": "Erased, expired or withdrawn"},
+}
 
 _bearer = HTTPBearer(auto_error=False, description="API key with scopes")
 
