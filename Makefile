@@ -58,13 +58,16 @@ schemas: setup ## regenerate JSON Schemas and the AsyncAPI document from the mod
 	$(PY) -m rapport_schemas.generate
 
 test-unit: setup ## fast tests: pure domain, fakes, in-memory broker
-	$(PYTEST) -m "not infra and not integration and not suite and not deploy" -q
+	$(PYTEST) -m "not infra and not integration and not suite and not deploy and not faults" -q
 
 test-integration: setup ## tests against the real Kafka broker and MongoDB-wire server
-	$(PYTEST) -m "infra or integration or suite" -q
+	$(PYTEST) -m "infra or integration or suite or faults" -q
 
 test: setup lint ## set up and run every test tier (starts the local servers it needs)
 	$(PYTEST) -q
+
+faults: setup ## fault injection at full size (~50,000 events, kills and server restarts)
+	RAPPORT_FAULT_CONTACTS=1800 $(PYTEST) -m faults -s -q
 
 bench: infra-up ## throughput, latency and memory beside a raw aiokafka + PyMongo baseline
 	$(PY) -m bench
@@ -73,5 +76,5 @@ lock: setup ## refresh constraints.txt from the installed packages
 	{ echo "# Pinned versions of every third-party package (pip install -c constraints.txt); refresh with \`make lock\`."; \
 	  $(PY) -m pip freeze --exclude-editable; } > constraints.txt
 
-PHONY_EXTRA := deploy-check observe bench
+PHONY_EXTRA := deploy-check observe bench faults
 .PHONY: $(PHONY_EXTRA) help setup infra-up infra-down services-up services-down run stop clean lint schemas test-unit test-integration test lock

@@ -31,13 +31,24 @@ class ServiceProcess:
         )
         return kilobytes / 1024
 
+    def kill(self) -> None:
+        """``kill -9``: no shutdown hook runs, whatever batch is in hand is lost in flight."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
 
 
 def start(
-    name: str, *, prefix: str, bootstrap: str, mongo_url: str, log_dir: Path
+    name: str,
+    *,
+    prefix: str,
+    bootstrap: str,
+    mongo_url: str,
+    log_dir: Path,
+    extra: dict[str, str] | None = None,
 ) -> ServiceProcess:
     env_prefix = f"RAPPORT_{name.upper()}_"
     settings = {
@@ -51,6 +62,7 @@ def start(
         "LOG_LEVEL": "WARNING",
         "SMTP_PORT": os.environ.get("BENCH_SMTP_PORT", "2526"),
     }
+    settings.update(extra or {})
     env = {**os.environ, **{env_prefix + key: value for key, value in settings.items()}}
     env["OTEL_TRACES_EXPORTER"] = "none"
     log = (log_dir / f"{name}.log").open("ab")
