@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,3 +122,13 @@ class OutboxSweeper:
             except Exception:
                 log.exception("outbox sweep failed; will retry")
             await asyncio.sleep(self.interval)
+
+
+@dataclass
+class OutboxDocuments:
+    """Base of a repository whose documents carry an outbox: where they live, who publishes them,
+    and the settings that name the topics."""
+
+    collection: AsyncCollection[Document]
+    publisher: OutboxPublisher
+    settings: ServiceSettings

@@ -15,14 +15,18 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 
 from rapport_contacts.adapters.documents import ERASED, STATE_FIELDS, from_document, to_document
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_kit.mongo import Document
-from rapport_kit.outbox import OUTBOX, PENDING, TOUCHED, OutboxPublisher, outbox_entries
-from rapport_kit.settings import ServiceSettings
+from rapport_kit.outbox import (
+    OUTBOX,
+    PENDING,
+    TOUCHED,
+    OutboxDocuments,
+    outbox_entries,
+)
 from rapport_schemas import CloudEvent
 
 log = logging.getLogger(__name__)
@@ -58,17 +62,7 @@ class ContactRepository(Protocol):
     async def overdue(self, now: datetime, *, limit: int) -> list[Contact]: ...
 
 
-class MongoContactRepository:
-    def __init__(
-        self,
-        collection: AsyncCollection[Document],
-        publisher: OutboxPublisher,
-        settings: ServiceSettings,
-    ) -> None:
-        self.collection = collection
-        self.publisher = publisher
-        self.settings = settings
-
+class MongoContactRepository(OutboxDocuments):
     async def create_indexes(self) -> None:
         await self.collection.create_index([("sla_next_due_at", ASCENDING)])
         await self.collection.create_index([("likely_key", ASCENDING)])

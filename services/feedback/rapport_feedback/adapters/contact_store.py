@@ -7,15 +7,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from rapport_feedback.domain.contact import ChannelConsent, ContactFeedback, CountedMessage
 from rapport_feedback.domain.outcome import Outcome
 from rapport_kit.errors import TransientError
 from rapport_kit.mongo import Document
-from rapport_kit.outbox import OUTBOX, OutboxPublisher, append_update, outbox_entries
-from rapport_kit.settings import ServiceSettings
+from rapport_kit.outbox import (
+    OUTBOX,
+    OutboxDocuments,
+    append_update,
+    outbox_entries,
+)
 from rapport_schemas.common import Channel
 
 log = logging.getLogger(__name__)
@@ -24,17 +27,7 @@ VERSION = "_v"
 Loaded = dict[str, tuple[ContactFeedback, int]]
 
 
-class MongoContactFeedbackStore:
-    def __init__(
-        self,
-        collection: AsyncCollection[Document],
-        publisher: OutboxPublisher,
-        settings: ServiceSettings,
-    ) -> None:
-        self.collection = collection
-        self.publisher = publisher
-        self.settings = settings
-
+class MongoContactFeedbackStore(OutboxDocuments):
     async def load(self, contact_ids: Iterable[str]) -> Loaded:
         """The contacts and, transitively, the survivors they were merged into."""
         loaded: Loaded = {}

@@ -8,13 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 
 from rapport_feedback.domain.answers import Survey
 from rapport_feedback.domain.outcome import IssuedSurvey
 from rapport_kit.mongo import Document
-from rapport_kit.outbox import OUTBOX, OutboxPublisher, append_update, outbox_entries
-from rapport_kit.settings import ServiceSettings
+from rapport_kit.outbox import (
+    OUTBOX,
+    OutboxDocuments,
+    append_update,
+    outbox_entries,
+)
 from rapport_schemas import CloudEvent
 from rapport_schemas.common import Channel
 from rapport_schemas.feedback import SurveyKind
@@ -24,17 +27,7 @@ log = logging.getLogger(__name__)
 DIGESTS = "token_digests"
 
 
-class MongoSurveyStore:
-    def __init__(
-        self,
-        collection: AsyncCollection[Document],
-        publisher: OutboxPublisher,
-        settings: ServiceSettings,
-    ) -> None:
-        self.collection = collection
-        self.publisher = publisher
-        self.settings = settings
-
+class MongoSurveyStore(OutboxDocuments):
     async def ensure_indexes(self) -> None:
         await self.collection.create_index(DIGESTS)
         await self.collection.create_index("contact_id")

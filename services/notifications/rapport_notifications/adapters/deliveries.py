@@ -17,12 +17,10 @@ from enum import StrEnum
 from typing import Any
 
 from pymongo import ASCENDING, InsertOne, ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from rapport_kit.mongo import Document
-from rapport_kit.outbox import OutboxPublisher, append_update, outbox_entries
-from rapport_kit.settings import ServiceSettings
+from rapport_kit.outbox import OutboxDocuments, append_update, outbox_entries
 from rapport_kit.tracing import trace_carrier
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
@@ -58,17 +56,7 @@ class LostClaim(Exception):
     """Another worker took the delivery over (our lease expired); do nothing more with it."""
 
 
-class MongoDeliveries:
-    def __init__(
-        self,
-        collection: AsyncCollection[Document],
-        publisher: OutboxPublisher,
-        settings: ServiceSettings,
-    ) -> None:
-        self.collection = collection
-        self.publisher = publisher
-        self.settings = settings
-
+class MongoDeliveries(OutboxDocuments):
     async def ensure_indexes(self) -> None:
         for indexed in ("state", "due_at", "contact_id", "recipient_id"):
             await self.collection.create_index([(indexed, ASCENDING)])
