@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -16,6 +16,7 @@ from opentelemetry.trace import Tracer
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from rapport_kit.clock import utc_now
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.mongo import Document
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
@@ -45,10 +46,6 @@ from rapport_schemas.common import Channel
 
 SERVICE = "notifications"
 CONSUMER = "triggers"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(
