@@ -67,7 +67,7 @@ test: setup lint ## set up and run every test tier (starts the local servers it 
 	$(PYTEST) -q
 
 faults: setup ## fault injection at full size (~50,000 events, kills and server restarts)
-	RAPPORT_FAULT_CONTACTS=1800 $(PYTEST) -m faults -s -q
+	RAPPORT_FAULT_CONTACTS=1800 RAPPORT_FAULT_SCALE=22 $(PYTEST) -m faults -s -q
 
 bench: infra-up ## throughput, latency and memory beside a raw aiokafka + PyMongo baseline
 	$(PY) -m bench

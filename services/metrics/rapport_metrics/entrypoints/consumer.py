@@ -8,6 +8,7 @@ crash anywhere is repaired by the redelivery.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -65,8 +66,14 @@ class KpiPipeline:
             awaiting=await self._awaiting(fresh),
         )
         keyed = KeyedContributions(context)
-        for collection in keyed.collections(fresh):
-            await ProjectionStore(self.db, KpiCounters(keyed, collection)).apply(fresh)
+        # Counter collections are independent documents: write them concurrently (a failure
+        # fails the batch, which is redelivered; what did get written is skipped by watermarks).
+        await asyncio.gather(
+            *(
+                ProjectionStore(self.db, KpiCounters(keyed, collection)).apply(fresh)
+                for collection in keyed.collections(fresh)
+            )
+        )
         await self._erase(fresh)
         await self.stream.publish(key for r in fresh for key in keyed.keys(r))
 

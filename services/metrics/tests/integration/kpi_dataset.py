@@ -58,21 +58,22 @@ class Dataset:
         return self.contacts + self.activity + self.closing
 
 
-def generate(seed: int = 7, contacts: int = 90) -> Dataset:
+def generate(seed: int = 7, contacts: int = 90, scale: int = 1) -> Dataset:
+    """``scale`` multiplies the activity (about 2,240 events per unit)."""
     rng = random.Random(seed)
     data = Dataset()
     ids = [f"c{n:03d}" for n in range(contacts)]
     for n, contact in enumerate(ids):
         data.contacts.append(wrap(_registration(rng, contact, ids[:n]), source="/test"))
-    for _ in range(700):
+    for _ in range(700 * scale):
         data.activity += [wrap(e, source="/test") for e in _conversation(rng, rng.choice(ids))]
-    for n in range(120):
+    for n in range(120 * scale):
         data.activity.append(wrap(_case(rng, rng.choice(ids), n), source="/test"))
-    for n in range(300):
+    for n in range(300 * scale):
         data.activity.append(wrap(_purchase(rng, rng.choice(ids), n), source="/test"))
-    for n in range(400):
+    for n in range(400 * scale):
         data.activity += [wrap(e, source="/test") for e in _survey(rng, rng.choice(ids), n)]
-    for n in range(60):
+    for n in range(60 * scale):
         data.activity.append(wrap(_notification(rng, rng.choice(ids), n), source="/test"))
     rng.shuffle(data.activity)
     for absorbed, survivor in zip(ids[10:16], ids[20:26], strict=True):
