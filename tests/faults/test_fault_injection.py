@@ -40,6 +40,15 @@ def restart(script: str) -> None:
         )
 
 
+async def drop(mongo_url: str, database: str) -> None:
+    """Clean up with a new client: the server restart closed the old client's pooled sockets."""
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_url)
+    try:
+        await client.drop_database(database)
+    finally:
+        await client.close()
+
+
 async def caught_up_eventually(
     bootstrap: str, group: str, namespace: str, rounds: int = 10
 ) -> bool:
@@ -113,8 +122,8 @@ async def test_kpis_survive_kills_and_server_restarts(
             await check_http(client, expected)
     finally:
         service.process.stop()
-        await mongo.drop_database(f"{namespace}_metrics")
         await mongo.close()
+        await drop(infra.mongo_url, f"{namespace}_metrics")
     events = len(dataset.contacts) + len(dataset.activity) + len(dataset.closing)
     print(
         f"\nfaults: {events} events; {'; '.join(log)}; every KPI equals the independent computation"
