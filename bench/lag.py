@@ -8,14 +8,14 @@ import time
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from rapport_ops.kafka_io import end_offsets
+from rapport_kit.admin import end_offsets
 
 
 async def wait_caught_up(
     bootstrap: str, topic: str, group_prefix: str, *, started: float, timeout: float = 600
 ) -> dict[str, float]:
     """Seconds from ``started`` until each ``group_prefix…`` group committed the topic's end."""
-    ends = await end_offsets(bootstrap, topic)
+    ends = await end_offsets(bootstrap, [topic])
     finished: dict[str, float] = {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()

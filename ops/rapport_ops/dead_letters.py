@@ -13,13 +13,14 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from rapport_kit.admin import end_offsets
 from rapport_kit.projection_store import (
     REPLAYED_FOR,
     REPLAYED_OFFSET,
     REPLAYED_PARTITION,
     REPLAYED_TOPIC,
 )
-from rapport_ops.kafka_io import Record, end_offsets, header_map, producer, read_topic, total
+from rapport_ops.kafka_io import Record, header_map, producer, read_topic, total
 from rapport_schemas import topics
 
 
@@ -59,7 +60,7 @@ async def replay(
     execute: bool,
 ) -> int:
     dlq = f"{prefix}{topics.dead_letter_topic(service)}"
-    console.print(f"{dlq}: {total(await end_offsets(bootstrap, dlq)):,} messages")
+    console.print(f"{dlq}: {total(await end_offsets(bootstrap, [dlq])):,} messages")
     letters = await dead_letters(bootstrap, dlq, selection)
     console.print(summary(letters))
     if not execute:

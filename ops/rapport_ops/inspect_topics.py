@@ -6,7 +6,8 @@ from aiokafka import TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from rapport_ops.kafka_io import admin_client, end_offsets, total
+from rapport_kit.admin import end_offsets
+from rapport_ops.kafka_io import admin_client, total
 
 
 async def show_topics(bootstrap: str, console: Console) -> None:
@@ -16,11 +17,10 @@ async def show_topics(bootstrap: str, console: Console) -> None:
             g[0] for g in await admin.list_consumer_groups() if g[0].startswith("rapport")
         )
         committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
-    ends: dict[TopicPartition, int] = {}
+    ends = await end_offsets(bootstrap, names)
     topics = Table("topic", "partitions", "messages (end offsets)", title="Topics")
     for name in names:
-        offsets = await end_offsets(bootstrap, name)
-        ends.update(offsets)
+        offsets = {p: end for p, end in ends.items() if p.topic == name}
         topics.add_row(name, str(len(offsets)), f"{total(offsets):,}")
     console.print(topics)
     console.print(_lag_table(committed, ends))

@@ -9,6 +9,8 @@ from typing import Any, TypeAlias
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from rapport_kit.admin import end_offsets
+
 Record: TypeAlias = ConsumerRecord  # aiokafka ships no type information
 
 
@@ -32,30 +34,11 @@ async def producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
         await client.stop()
 
 
-async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
-    async with admin_client(bootstrap) as admin:
-        described = await admin.describe_topics([topic])
-    return [TopicPartition(topic, p["partition"]) for d in described for p in d["partitions"]]
-
-
-async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    partitions = await partitions_of(bootstrap, topic)
-    if not partitions:
-        return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        offsets: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        return offsets
-    finally:
-        await consumer.stop()
-
-
 async def read_topic(
     bootstrap: str, topic: str, *, from_beginning: bool = True, follow: bool = False
 ) -> AsyncIterator[Record]:
     """Every record now in ``topic`` (and later ones with ``follow``), in partition order."""
-    ends = await end_offsets(bootstrap, topic)
+    ends = await end_offsets(bootstrap, [topic])
     if not follow and not (from_beginning and any(ends.values())):
         return
     consumer = AIOKafkaConsumer(

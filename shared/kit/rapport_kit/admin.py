@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from rapport_kit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+OFFSETS_CHUNK = 200
 
 
 async def ensure_topics(
@@ -40,3 +44,29 @@ async def ensure_topics(
             log.info("topics created", extra={"fields": {"topics": [t.name for t in missing]}})
     finally:
         await admin.close()
+
+
+async def end_offsets(bootstrap: str, topic_names: Sequence[str]) -> dict[TopicPartition, int]:
+    """The current end offset of every partition of ``topic_names``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topic_names))
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]
+    ]
+    if not partitions:
+        return {}
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    ends: dict[TopicPartition, int] = {}
+    try:
+        # aiokafka loads metadata topic by topic (~0.1 s each): ask in chunks so a broker with
+        # hundreds of topics stays within one request's timeout.
+        for start in range(0, len(partitions), OFFSETS_CHUNK):
+            ends.update(await consumer.end_offsets(partitions[start : start + OFFSETS_CHUNK]))
+        return ends
+    finally:
+        await consumer.stop()

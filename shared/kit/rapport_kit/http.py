@@ -19,11 +19,9 @@ from prometheus_client import (
 )
 from pydantic import BaseModel
 
-from rapport_schemas.generate import ASYNCAPI_FILE as ASYNCAPI_PATH
-from rapport_schemas.generate import asyncapi_html
+from rapport_schemas.generate import ASYNCAPI_FILE, asyncapi_html
 
 ReadinessCheck = Callable[[], Awaitable[None]]
-ASYNCAPI_FILE = ASYNCAPI_PATH
 
 
 class Problem(BaseModel):

@@ -41,14 +41,10 @@ def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings)
             "topic": settings.topic(type(event.data).topic),
             "key": event.partitionkey,
             "value": event.model_dump_json(),
-            "trace": _trace_carrier(event),
+            "trace": trace_carrier(getattr(event.data, "trigger_event_id", None)),
         }
         for event in events
     ]
-
-
-def _trace_carrier(event: CloudEvent[Any]) -> dict[str, str]:
-    return trace_carrier(getattr(event.data, "trigger_event_id", None))
 
 
 def append_update(entries: list[Document], now: datetime) -> Document:

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
+from rapport_kit.admin import end_offsets
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.mongo import Document
 from rapport_kit.projection import Lookup, Projection
@@ -72,22 +72,7 @@ class Rebuild:
 
     async def snapshot(self, topic_names: Sequence[str]) -> dict[TopicPartition, int]:
         """The current end offset of every partition of ``topic_names``."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
-        try:
-            described = await admin.describe_topics(list(topic_names))
-        finally:
-            await admin.close()
-        partitions = [
-            TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]
-        ]
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-            return ends
-        finally:
-            await consumer.stop()
+        return await end_offsets(self.bootstrap, topic_names)
 
     async def fold(
         self, start: dict[TopicPartition, int], end: dict[TopicPartition, int], progress: Progress
