@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from rapport_kit.settings import ServiceSettings
 
 Document = dict[str, Any]
+DUPLICATE_KEY = 11000  # the server error code of a unique-index (or version-guard) clash
 
 
 def build_mongo_client(settings: ServiceSettings, *, service: str) -> AsyncMongoClient[Document]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from rapport_kit.mongo import Document
@@ -53,34 +54,53 @@ def append_update(entries: list[Document], now: datetime) -> Document:
 
 
 class OutboxPublisher:
-    """Publishes a document's outbox in order, then removes what Kafka acknowledged."""
+    """Publishes outboxes, then removes what Kafka acknowledged."""
 
     def __init__(self, broker: KafkaBroker) -> None:
         self.broker = broker
 
     async def publish(self, collection: AsyncCollection[Document], document: Document) -> int:
-        entries: list[Document] = document.get(OUTBOX) or []
-        for entry in entries:
-            await self._publish_entry(entry)
-        if entries:
-            # Exact-value $pullAll: FerretDB 1.24 ignores $pull with a condition on a field.
-            await collection.update_one({"_id": document["_id"]}, {"$pullAll": {OUTBOX: entries}})
-        await collection.update_one(
-            {"_id": document["_id"], OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
-        )
-        return len(entries)
+        return await self.publish_many(collection, [document])
 
-    async def _publish_entry(self, entry: Document) -> None:
+    async def publish_many(
+        self, collection: AsyncCollection[Document], documents: Sequence[Document]
+    ) -> int:
+        """Every entry is queued on the producer in order (a document's entries in their own
+        order, so per-key order holds), all acknowledgements are awaited together, then the
+        published entries are removed in one bulk write. A failure removes nothing: the sweeper
+        publishes again and consumers recognise the repeats by event id."""
+        if not documents:
+            return 0
+        published = [d for d in documents if d.get(OUTBOX)]
+        acknowledgements = [await self._enqueue(e) for d in published for e in d[OUTBOX]]
+        await asyncio.gather(*(a for a in acknowledgements if a is not None))
+        if published:
+            # Exact-value $pullAll: FerretDB 1.24 ignores $pull with a condition on a field.
+            await collection.bulk_write([_removal(d) for d in published], ordered=False)
+        await collection.update_many(
+            {"_id": {"$in": [d["_id"] for d in documents]}, OUTBOX: {"$size": 0}},
+            {"$set": {PENDING: False}},
+        )
+        return sum(len(d[OUTBOX]) for d in published)
+
+    async def _enqueue(self, entry: Document) -> asyncio.Future[Any] | None:
+        """The acknowledgement to await (None where a test broker confirmed at once)."""
         token = context.attach(propagate.extract(entry.get("trace") or {}))
         try:
-            await self.broker.publish(
+            acknowledgement = await self.broker.publish(
                 entry["value"].encode(),
                 topic=entry["topic"],
                 key=entry["key"].encode(),
                 headers={"content-type": CONTENT_TYPE},
+                no_confirm=True,
             )
         finally:
             context.detach(token)
+        return acknowledgement if isinstance(acknowledgement, asyncio.Future) else None
+
+
+def _removal(document: Document) -> UpdateOne:
+    return UpdateOne({"_id": document["_id"]}, {"$pullAll": {OUTBOX: document[OUTBOX]}})
 
 
 class OutboxSweeper:
@@ -103,10 +123,8 @@ class OutboxSweeper:
         published = 0
         cutoff = datetime.now(UTC) - self.grace
         for collection in self.collections:
-            async for document in collection.find({PENDING: True, TOUCHED: {"$lt": cutoff}}).limit(
-                500
-            ):
-                published += await self.publisher.publish(collection, document)
+            left = collection.find({PENDING: True, TOUCHED: {"$lt": cutoff}}).limit(500)
+            published += await self.publisher.publish_many(collection, await left.to_list())
         return published
 
     async def run(self) -> None:

@@ -45,10 +45,14 @@ def partition_mark(received: ReceivedEvent) -> str:
 
 @dataclass
 class FoldResult:
-    """Documents to write, with the version each was read at (0 = did not exist)."""
+    """Documents to write, with the version each was read at (0 = did not exist), and every
+    touched document as it stands after the fold (changed or already up to date)."""
 
     changed: dict[str, Document] = field(default_factory=dict)
     read_versions: dict[str, int] = field(default_factory=dict)
+    # Events already folded into every document they touch (a redelivery): skipped entirely.
+    already_applied: set[str] = field(default_factory=set)
+    current: dict[str, Document] = field(default_factory=dict)
 
 
 def fold(
@@ -56,13 +60,17 @@ def fold(
 ) -> FoldResult:
     """Apply, in order, each event to each document whose watermark it has not passed yet."""
     current = {key: dict(document) for key, document in loaded.items()}
-    result = FoldResult(read_versions={k: int(d.get(VERSION, 0)) for k, d in loaded.items()})
+    result = FoldResult(
+        read_versions={k: int(d.get(VERSION, 0)) for k, d in loaded.items()}, current=current
+    )
     for received in events:
         mark = partition_mark(received)
-        for key in projection.keys(received):
+        keys, skipped = projection.keys(received), 0
+        for key in keys:
             document = current.get(key)
             watermarks: dict[str, int] = dict(document.get(WATERMARKS, {})) if document else {}
             if watermarks.get(mark, -1) >= received.offset:
+                skipped += 1
                 continue
             state = projection.evolve(
                 _state(document), received, key, lambda k: _state(current.get(k))
@@ -71,6 +79,8 @@ def fold(
             version = result.read_versions.setdefault(key, 0)
             current[key] = {**state, "_id": key, WATERMARKS: watermarks, VERSION: version + 1}
             result.changed[key] = current[key]
+        if keys and skipped == len(keys):
+            result.already_applied.add(received.event.id)
     return result
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from pymongo import InsertOne, ReplaceOne
@@ -12,12 +12,11 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.errors import TransientError
-from rapport_kit.mongo import Document
+from rapport_kit.mongo import DUPLICATE_KEY, Document
 from rapport_kit.projection import VERSION, Projection, fold
 
 log = logging.getLogger(__name__)
 
-DUPLICATE_KEY = 11000
 # Set by the operator CLI when it republishes a dead letter to its original topic.
 REPLAYED_TOPIC = "x-rapport-replayed-topic"
 REPLAYED_PARTITION = "x-rapport-replayed-partition"
@@ -103,18 +102,27 @@ class ProjectionStore:
     def __init__(self, db: AsyncDatabase[Document], projection: Projection) -> None:
         self.projection = projection
         self.collection = db[projection.collection]
+        # Ids of the last batch's events found already applied (redelivered) and skipped.
+        self.already_applied: set[str] = set()
 
-    async def apply(self, events: Sequence[ReceivedEvent]) -> None:
+    async def apply(self, events: Sequence[ReceivedEvent]) -> dict[str, Document]:
+        """Fold ``events`` in; return the touched documents as they now stand, so a caller that
+        needs them next does not read them again."""
         pending = list(events)
+        states: dict[str, Document] = {}
+        self.already_applied = set()
         for _ in range(MAX_CONFLICT_ROUNDS):
             keys = {key for received in pending for key in self.projection.keys(received)}
             if not keys:
-                return
+                return states
             loaded = await self._load(keys)
             result = fold(self.projection, loaded, pending)
+            if len(pending) == len(events):  # first round; later skips are a racing writer's
+                self.already_applied |= result.already_applied
             conflicted = await self._write(result.changed, result.read_versions)
+            states |= {k: d for k, d in result.current.items() if k not in conflicted}
             if not conflicted:
-                return
+                return states
             pending = [r for r in pending if conflicted & set(self.projection.keys(r))]
         raise TransientError(f"{self.projection.collection}: write conflicts persisted")
 
@@ -160,11 +168,27 @@ class ProjectionStore:
 class ProjectionConsumer:
     """A consumer group's apply step: drop republished duplicates, then fold into each store."""
 
-    def __init__(self, seen: SeenEvents, stores: Sequence[ProjectionStore]) -> None:
+    def __init__(
+        self,
+        seen: SeenEvents,
+        stores: Sequence[ProjectionStore],
+        count_duplicates: Callable[[int], None] | None = None,
+    ) -> None:
         self.seen = seen
         self.stores = stores
+        self.count_duplicates = count_duplicates
 
     async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
         fresh = await self.seen.first_sightings(batch)
         for store in self.stores:
             await store.apply(fresh)
+        if self.count_duplicates is not None:
+            self.count_duplicates(len(batch) - len(fresh) + self._redelivered(fresh))
+
+    def _redelivered(self, fresh: Sequence[ReceivedEvent]) -> int:
+        """Events that every store routing them had already applied: they changed nothing."""
+        count = 0
+        for received in fresh:
+            routed = [s for s in self.stores if s.projection.keys(received)]
+            count += bool(routed) and all(received.event.id in s.already_applied for s in routed)
+        return count

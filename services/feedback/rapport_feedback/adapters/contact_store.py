@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from rapport_feedback.domain.contact import ChannelConsent, ContactFeedback, CountedMessage
 from rapport_feedback.domain.outcome import Outcome
 from rapport_kit.errors import TransientError
-from rapport_kit.mongo import Document
+from rapport_kit.mongo import DUPLICATE_KEY, Document
 from rapport_kit.outbox import (
     OUTBOX,
     OutboxDocuments,
@@ -41,25 +42,36 @@ class MongoContactFeedbackStore(OutboxDocuments):
         return loaded
 
     async def save(self, outcome: Outcome, loaded: Loaded, now: datetime) -> None:
-        """One conditional write per changed contact; a lost race is retried from the start."""
-        for contact_id in sorted(outcome.changed):
-            version = loaded.get(contact_id, (None, 0))[1]
-            events = outcome.emitted.get(contact_id, [])
-            entries = outbox_entries(events, self.settings)
-            update = _update(outcome.current(contact_id), version, entries, now)
-            try:
-                await self.collection.update_one(
-                    {"_id": contact_id, VERSION: version}, update, upsert=True
-                )
-            except DuplicateKeyError:
-                raise TransientError("contact feedback changed concurrently") from None
-            if entries:
-                await self._publish_now({"_id": contact_id, OUTBOX: entries})
+        """One conditional write per changed contact, all in one bulk; a lost race fails the
+        batch, which is retried from the start (decisions already taken are remembered)."""
+        changed = sorted(outcome.changed)
+        written = [self._written(contact_id, outcome, loaded, now) for contact_id in changed]
+        if not written:
+            return
+        try:
+            await self.collection.bulk_write([w for w, _ in written], ordered=False)
+        except BulkWriteError as error:
+            if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
+                raise
+            raise TransientError("contact feedback changed concurrently") from None
+        except KeyError:
+            # FerretDB 1.24's reply to a failed bulk upsert (see the kit's projection store).
+            raise TransientError("contact feedback changed concurrently") from None
+        await self._publish_now([document for _, document in written if document[OUTBOX]])
 
-    async def _publish_now(self, document: Document) -> None:
+    def _written(
+        self, contact_id: str, outcome: Outcome, loaded: Loaded, now: datetime
+    ) -> tuple[UpdateOne, Document]:
+        version = loaded.get(contact_id, (None, 0))[1]
+        entries = outbox_entries(outcome.emitted.get(contact_id, []), self.settings)
+        update = _update(outcome.current(contact_id), version, entries, now)
+        write = UpdateOne({"_id": contact_id, VERSION: version}, update, upsert=True)
+        return write, {"_id": contact_id, OUTBOX: entries}
+
+    async def _publish_now(self, documents: list[Document]) -> None:
         """Low latency path; if Kafka is away the sweeper publishes later."""
         try:
-            await self.publisher.publish(self.collection, document)
+            await self.publisher.publish_many(self.collection, documents)
         except Exception:
             log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -15,13 +15,24 @@ from rapport_metrics.domain.kpis import Counters
 SeriesId = tuple[str, str, str, str]  # family, window, segment kind, segment value
 
 
-async def load(collection: AsyncCollection[Document], ids: Iterable[str]) -> dict[str, Document]:
-    """Documents by id, without the projection bookkeeping."""
-    wanted = sorted(set(ids))
+async def load(
+    collection: AsyncCollection[Document],
+    ids: Iterable[str],
+    known: Mapping[str, Document] | None = None,
+) -> dict[str, Document]:
+    """Documents by id, without the projection bookkeeping; those in ``known`` (documents this
+    batch just folded) are taken from there instead of being read again."""
+    known = known or {}
+    found = {i: _without_bookkeeping(known[i]) for i in set(ids) if i in known}
+    wanted = sorted(set(ids) - set(found))
     if not wanted:
-        return {}
+        return found
     cursor = collection.find({"_id": {"$in": wanted}}, {"_wm": 0, "_v": 0})
-    return {document["_id"]: document async for document in cursor}
+    return found | {document["_id"]: document async for document in cursor}
+
+
+def _without_bookkeeping(document: Document) -> Document:
+    return {k: v for k, v in document.items() if k not in ("_wm", "_v")}
 
 
 def series_of(document: Document) -> SeriesId:
@@ -34,11 +45,12 @@ def series_of(document: Document) -> SeriesId:
 
 
 async def read_collection(
-    collection: AsyncCollection[Document],
+    collection: AsyncCollection[Document], segment_values: Iterable[str] | None = None
 ) -> dict[SeriesId, dict[date, Counters]]:
-    """Every series of one counters collection (a batch may need many of them)."""
+    """Every series of one counters collection, or only those of ``segment_values``."""
+    query = {} if segment_values is None else {"segment_value": {"$in": sorted(segment_values)}}
     series: dict[SeriesId, dict[date, Counters]] = {}
-    async for document in collection.find({}, {"_wm": 0, "_v": 0}):
+    async for document in collection.find(query, {"_wm": 0, "_v": 0}):
         start = date.fromisoformat(document["start"])
         series.setdefault(series_of(document), {})[start] = document["counters"]
     return series

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,9 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_kit.mongo import Document
-from rapport_metrics.adapters.documents import SeriesId, load, read_collection, series_of
+from rapport_metrics.adapters.documents import SeriesId, read_collection, series_of
 from rapport_metrics.adapters.gauges import HEADLINE_SEGMENTS, KpiGauges
-from rapport_metrics.domain.counters import collection_of, counters_collection
+from rapport_metrics.domain.counters import counters_collection
 from rapport_metrics.domain.kpis import (
     FAMILIES,
     METRICS,
@@ -59,22 +59,18 @@ class MetricStream:
         self.clock = clock
         self.zone = ZoneInfo(settings.reporting_time_zone)
 
-    async def publish(self, keys: Iterable[str]) -> int:
-        """The current values of every series point stored under ``keys``."""
-        by_collection: dict[str, list[str]] = defaultdict(list)
-        for key in keys:
-            by_collection[collection_of(key)].append(key)
+    async def publish(self, counters: Mapping[str, Document]) -> int:
+        """The current values of every series point of ``counters`` (the counter documents a
+        batch touched, as they now stand), with the history the metrics of their series need."""
         changed: dict[SeriesId, set[date]] = defaultdict(set)
+        for document in counters.values():
+            changed[series_of(document)].add(date.fromisoformat(document["start"]))
         stored: dict[SeriesId, dict[date, Counters]] = defaultdict(dict)
-        for name, collection_keys in by_collection.items():
-            collection = self.db[name]
-            family = collection_keys[0].split("|", maxsplit=1)[0]
-            for document in (await load(collection, collection_keys)).values():
-                start = date.fromisoformat(document["start"])
-                changed[series_of(document)].add(start)
-                stored[series_of(document)][start] = document["counters"]
-            if any(METRICS[m].history for m in metrics_of(family)):
-                stored.update(await read_collection(collection))
+        stored.update(await self._history(changed))
+        for document in counters.values():
+            stored[series_of(document)][date.fromisoformat(document["start"])] = document[
+                "counters"
+            ]
         computed = [
             value
             for series, starts in changed.items()
@@ -82,6 +78,20 @@ class MetricStream:
         ]
         await self._send(computed)
         return len(computed)
+
+    async def _history(self, changed: Iterable[SeriesId]) -> dict[SeriesId, dict[date, Counters]]:
+        """Every window of the changed series whose metrics look at other windows (retention
+        compares with the previous one, CLV runs through all), read concurrently."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for family, window, kind, value in changed:
+            if any(METRICS[m].history for m in metrics_of(family)):
+                wanted[counters_collection(family, window, kind)].add(value)
+        stored: dict[SeriesId, dict[date, Counters]] = {}
+        for series in await asyncio.gather(
+            *(read_collection(self.db[name], values) for name, values in wanted.items())
+        ):
+            stored |= series
+        return stored
 
     async def refresh_gauges(self) -> None:
         """Headline gauges from the stored counters: at start-up and as windows roll over."""

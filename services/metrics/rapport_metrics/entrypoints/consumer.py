@@ -51,31 +51,35 @@ class KpiPipeline:
     async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
         self._refuse_unconvertible(batch)
         fresh = await self.seen.first_sightings(batch)
-        await ProjectionStore(self.db, ContactDirectory()).apply(fresh)
-        directory = await self._directory(fresh)
-        await ProjectionStore(self.db, CustomerActivity(directory, self.zone, self.activity)).apply(
-            fresh
+        listed = await ProjectionStore(self.db, ContactDirectory()).apply(fresh)
+        directory = await self._directory(fresh, listed)
+        customers, awaiting = await asyncio.gather(
+            ProjectionStore(self.db, CustomerActivity(directory, self.zone, self.activity)).apply(
+                fresh
+            ),
+            ProjectionStore(self.db, AwaitingResponses()).apply(fresh),
         )
-        await ProjectionStore(self.db, AwaitingResponses()).apply(fresh)
         context = Context(
             directory,
             self.zone,
             self.rates,
             self.activity,
-            customers=await self._customers(fresh, directory),
-            awaiting=await self._awaiting(fresh),
+            customers=await self._customers(fresh, directory, customers),
+            awaiting=await self._awaiting(fresh, awaiting),
         )
         keyed = KeyedContributions(context)
         # Counter collections are independent documents: write them concurrently (a failure
         # fails the batch, which is redelivered; what did get written is skipped by watermarks).
-        await asyncio.gather(
+        counters: dict[str, Document] = {}
+        for states in await asyncio.gather(
             *(
                 ProjectionStore(self.db, KpiCounters(keyed, collection)).apply(fresh)
                 for collection in keyed.collections(fresh)
             )
-        )
+        ):
+            counters |= states
         await self._erase(fresh)
-        await self.stream.publish(key for r in fresh for key in keyed.keys(r))
+        await self.stream.publish(counters)
 
     def _refuse_unconvertible(self, batch: Sequence[ReceivedEvent]) -> None:
         """Before anything is stored: such a purchase can never be counted (dead letter)."""
@@ -84,10 +88,12 @@ class KpiPipeline:
             if isinstance(data, PurchaseRecorded) and data.currency not in self.rates:
                 raise PermanentError("unknown_currency", data.currency)
 
-    async def _directory(self, batch: Sequence[ReceivedEvent]) -> Directory:
+    async def _directory(
+        self, batch: Sequence[ReceivedEvent], listed: dict[str, Document]
+    ) -> Directory:
         ids = {str(getattr(r.data, "contact_id", "")) for r in batch}
         ids |= {r.data.survivor_id for r in batch if isinstance(r.data, ContactsMerged)}
-        entries = await load(self.db[ContactDirectory.collection], ids)
+        entries = await load(self.db[ContactDirectory.collection], ids, listed)
         for _ in range(MERGE_CHAIN_ROUNDS):
             survivors = {e["merged_into"] for e in entries.values() if "merged_into" in e}
             if not survivors - set(entries):
@@ -96,19 +102,21 @@ class KpiPipeline:
         return Directory(entries)
 
     async def _customers(
-        self, batch: Sequence[ReceivedEvent], directory: Directory
+        self, batch: Sequence[ReceivedEvent], directory: Directory, folded: dict[str, Document]
     ) -> dict[str, Document]:
         ids = {directory.resolve(str(getattr(r.data, "contact_id", ""))) for r in batch}
         ids |= {r.data.contact_id for r in batch if isinstance(r.data, ContactsMerged)}
-        return await load(self.db[CustomerActivity.collection], ids)
+        return await load(self.db[CustomerActivity.collection], ids, folded)
 
-    async def _awaiting(self, batch: Sequence[ReceivedEvent]) -> dict[str, Document]:
+    async def _awaiting(
+        self, batch: Sequence[ReceivedEvent], folded: dict[str, Document]
+    ) -> dict[str, Document]:
         ids = {
             r.data.in_reply_to or r.data.interaction_id
             for r in batch
             if isinstance(r.data, InteractionLogged)
         }
-        return await load(self.db[AwaitingResponses.collection], ids)
+        return await load(self.db[AwaitingResponses.collection], ids, folded)
 
     async def _erase(self, batch: Sequence[ReceivedEvent]) -> None:
         """Last, so this batch's earlier events were still segmented and counted."""

@@ -19,7 +19,7 @@ from typing import Any
 from pymongo import ASCENDING, InsertOne, ReturnDocument
 from pymongo.errors import BulkWriteError
 
-from rapport_kit.mongo import Document
+from rapport_kit.mongo import DUPLICATE_KEY, Document
 from rapport_kit.outbox import OutboxDocuments, append_update, outbox_entries
 from rapport_kit.tracing import trace_carrier
 from rapport_notifications.domain.templates import Template
@@ -27,7 +27,6 @@ from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_schemas import CloudEvent
 
 DELIVERIES = "deliveries"
-DUPLICATE_KEY = 11000
 
 
 class State(StrEnum):
