@@ -25,6 +25,12 @@ class MetricsSettings(ServiceSettings):
         default={"EUR": Decimal(1), "USD": Decimal("0.92"), "TRY": Decimal("0.027")},
         description="Units of the base currency per unit of each currency (JSON).",
     )
+    consumer_batch_size: int = Field(
+        default=2_000,
+        ge=1,
+        le=10_000,
+        description="Bigger batches fold more events into each counter document (one write each).",
+    )
     min_sample_size: int = Field(default=30, ge=1, description="Below it a value is 'too few'.")
     activity: frozenset[ActivityKind] = Field(
         default=frozenset({"interaction", "purchase"}),

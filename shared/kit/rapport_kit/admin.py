@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from rapport_kit.broker import client_security
 from rapport_kit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,9 @@ async def ensure_topics(
     *,
     compacted: frozenset[str] = frozenset(),
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, **client_security(settings)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

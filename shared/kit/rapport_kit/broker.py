@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -56,3 +57,22 @@ def _security(settings: ServiceSettings) -> BaseSecurity | None:
         "SCRAM-SHA-512": SASLScram512,
     }[settings.kafka_sasl_mechanism]
     return mechanism(username=username, password=password, ssl_context=tls)
+
+
+def client_security(settings: ServiceSettings) -> dict[str, Any]:
+    """The same security as keyword arguments of a plain aiokafka client (e.g. the admin client
+    that provisions topics)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+    if protocol.startswith("SASL"):
+        password = settings.kafka_sasl_password
+        options |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_sasl_username or "",
+            "sasl_plain_password": password.get_secret_value() if password else "",
+        }
+    return options

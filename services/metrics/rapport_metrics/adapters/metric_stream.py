@@ -150,21 +150,21 @@ class MetricStream:
         return result
 
     async def _send(self, computed: list[MetricComputed]) -> None:
+        """Queued on the producer in order, acknowledged together (``acks=all``)."""
         topic = self.settings.topic(topics.METRICS)
-        sends = []
+        acknowledgements = []
         for data in computed:
             key = data.partition_key()
             fingerprint = f"{key}|{data.value}|{data.sample_size}|{data.ci_low}|{data.ci_high}"
             event_id = str(uuid.uuid5(ID_NAMESPACE, fingerprint))
             event = wrap(data, source=SOURCE, event_id=event_id, time=data.computed_at)
-            sends.append(
-                self.broker.publish(
-                    event.model_dump_json().encode(),
-                    topic=topic,
-                    key=key.encode(),
-                    headers={"content-type": CONTENT_TYPE},
-                )
+            acknowledgement = await self.broker.publish(
+                event.model_dump_json().encode(),
+                topic=topic,
+                key=key.encode(),
+                headers={"content-type": CONTENT_TYPE},
+                no_confirm=True,
             )
-        # Concurrent sends share producer batches; a key appears once per call, and the next
-        # batch starts only after every send was acknowledged, so per-key order is kept.
-        await asyncio.gather(*sends)
+            if isinstance(acknowledgement, asyncio.Future):
+                acknowledgements.append(acknowledgement)
+        await asyncio.gather(*acknowledgements)
