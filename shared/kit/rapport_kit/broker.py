@@ -28,7 +28,7 @@ def build_broker(
         client_id=f"rapport-{service}",
         acks="all",
         enable_idempotence=True,
-        linger_ms=5,
+        linger_ms=settings.kafka_linger_ms,
         security=_security(settings),
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),

@@ -39,6 +39,11 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_cafile: str | None = None
     topic_prefix: str = Field(default="", description="Namespace for every topic name.")
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    kafka_linger_ms: int = Field(
+        default=1,
+        ge=0,
+        description="How long the producer waits to fill a request; each hop of an event adds it.",
+    )
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
 
