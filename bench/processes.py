@@ -11,7 +11,12 @@ from pathlib import Path
 
 import httpx
 
-PORTS = {"contacts": 18001, "feedback": 18002, "notifications": 18003, "metrics": 18004}
+# RAPPORT_FAULT_PORT_BASE moves every port, so the fault suite can run beside a benchmark.
+PORT_BASE = int(os.environ.get("RAPPORT_FAULT_PORT_BASE", "18000"))
+PORTS = {
+    name: PORT_BASE + n
+    for n, name in enumerate(("contacts", "feedback", "notifications", "metrics"), start=1)
+}
 API_KEY = "bench-key"
 
 
@@ -36,9 +41,13 @@ class ServiceProcess:
         self.process.kill()
         self.process.wait(timeout=30)
 
-    def stop(self) -> None:
+    def terminate(self) -> int:
+        """SIGTERM, as a platform stops a process: the graceful path; returns the exit code."""
         self.process.terminate()
-        self.process.wait(timeout=30)
+        return self.process.wait(timeout=60)
+
+    def stop(self) -> None:
+        self.terminate()
 
 
 def start(

@@ -1,130 +1,174 @@
-"""Fault injection: the metrics consumer is ``kill -9``-ed mid-stream and restarted repeatedly, the
-Kafka broker is restarted once and the MongoDB-wire server once; afterwards every KPI equals an
-independent computation over the dataset: nothing lost, nothing counted twice.
+"""Fault injection across every consumer service.
 
-``RAPPORT_FAULT_CONTACTS`` scales the dataset (default 90 contacts ≈ 2,400 events for CI)
-and ``RAPPORT_FAULT_SCALE`` the activity; ``make faults`` runs ≈ 50,000 events.
+A deterministic dataset is streamed in slices to the four consumer services running as real
+processes; between slices EVERY service is ``kill -9``-ed mid-stream and restarted (``KILLS``
+rounds), then the Kafka broker is restarted once and the MongoDB-wire server once. Afterwards
+every read model and every KPI must equal an independent computation over the dataset: nothing
+lost, nothing counted twice, no e-mail sent twice (counted on a recording SMTP server).
+
+Design: two topic prefixes. The metrics dataset synthesises ``SurveyRequested``, ``SurveyAnswered``
+and ``NotificationSent`` so every KPI has data; if feedback and notifications ran on the same
+topics they would add their own requests and sends and the KPIs would no longer match the
+dataset. So metrics runs alone on prefix ``…m`` with that dataset (checked over HTTP as before),
+and contacts, feedback and notifications run together on prefix ``…c``, fed the same contact
+events and survey answers (with e-mail addresses and consents added, see ``crm_dataset``) and
+nothing a service would emit itself: the surveys feedback decides to request, the complaints it
+turns into follow-ups and the messages notifications sends are all produced by the services under
+test, and checked against ``replay`` (an independent computation of what they must decide).
+
+``RAPPORT_FAULT_CONTACTS`` (default 90, ≈ 2,400 events per prefix) and ``RAPPORT_FAULT_SCALE``
+size the dataset; ``make faults`` (1,000 contacts, scale 22) runs ≈ 50,000 events over both prefixes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
 import tempfile
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
 from bench import processes
-from services.metrics.tests.integration.kpi_dataset import RATES, generate
+from services.metrics.tests.integration.kpi_dataset import Dataset, Event, generate
 from services.metrics.tests.integration.kpi_expected import Expected
-from services.metrics.tests.integration.test_kpis_end_to_end import caught_up, check_http, publish
-from tests.support.infra import REPO, Infrastructure
+from services.metrics.tests.integration.test_kpis_end_to_end import check_http, publish
+from tests.faults.check_feedback import check_feedback
+from tests.faults.check_views import check_views
+from tests.faults.crm_dataset import CrmDataset, crm_dataset
+from tests.faults.fleet import CRM_SERVICES, SMTP_PORT, Fleet, restart_server
+from tests.faults.mail import RecordingSmtp, check_in_app, check_mail, losses, recording_smtp
+from tests.faults.replay import Replay, replay
+from tests.faults.settling import settled
+from tests.support.infra import Infrastructure
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.faults
 
 CONTACTS = int(os.environ.get("RAPPORT_FAULT_CONTACTS", "90"))
 SCALE = int(os.environ.get("RAPPORT_FAULT_SCALE", "1"))
-KILLS = 3
+KILLS = int(os.environ.get("RAPPORT_FAULT_KILLS", "2"))
+SETTLE_SECONDS = 120 + 60 * SCALE
+SERVICES = ("metrics", *CRM_SERVICES)
+Mongo = AsyncMongoClient[dict[str, Any]]
 
 
-def restart(script: str) -> None:
-    for command in ("stop", "start"):
-        subprocess.run(
-            ["bash", str(REPO / "deploy/local" / script), command], check=True, capture_output=True
-        )
+def slices(events: list[Event], count: int) -> list[list[Event]]:
+    size = -(-len(events) // count)
+    return [events[n * size : (n + 1) * size] for n in range(count)]
 
 
-async def drop(mongo_url: str, database: str) -> None:
-    """Clean up with a new client: the server restart closed the old client's pooled sockets."""
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_url)
+async def publish_both(fleet: Fleet, metrics: list[Event], crm: list[Event]) -> None:
+    await publish(fleet.infra.kafka_bootstrap, fleet.prefix("metrics"), metrics)
+    await publish(fleet.infra.kafka_bootstrap, fleet.prefix("contacts"), crm)
+
+
+async def stream(fleet: Fleet, metrics: list[Event], crm: list[Event]) -> list[str]:
+    """Publish in slices; after each but the last, one fault while the services are busy."""
+    faults: list[str | None] = [*(["kill"] * KILLS), "kafka.sh", "ferretdb.sh", None]
+    parts = zip(slices(metrics, len(faults)), slices(crm, len(faults)), strict=True)
+    log = []
+    for fault, (m, c) in zip(faults, parts, strict=True):
+        await publish_both(fleet, m, c)
+        if fault is None:
+            break
+        await asyncio.sleep(1.5)
+        if fault == "kill":
+            await fleet.kill_all()
+            log.append("kill -9 of " + ", ".join(sorted(fleet.running)))
+        else:
+            await asyncio.to_thread(restart_server, fleet.infra, fault)
+            log.append(f"{fault.removesuffix('.sh')} restarted")
+    return log
+
+
+async def directory_filled(fleet: Fleet, contacts: int) -> None:
+    """Metrics takes segments from its directory as it stands when an event is applied, and
+    survey events travel on another topic than registrations: contacts go in first."""
+    mongo: Mongo = AsyncMongoClient(fleet.infra.mongo_url)
     try:
-        await client.drop_database(database)
+        directory = mongo[fleet.database("metrics")]["directory"]
+        count = lambda: directory.count_documents({})  # noqa: E731
+        assert await eventually(count, expected=contacts, timeout=120) == contacts
     finally:
-        await client.close()
+        await mongo.close()
 
 
-async def caught_up_eventually(
-    bootstrap: str, group: str, namespace: str, rounds: int = 10
-) -> bool:
-    """Up to ten times the single wait: the full-size dataset takes minutes on this store."""
-    for _ in range(rounds):
-        if await caught_up(bootstrap, group, namespace):
-            return True
-    return False
+async def check_crm(fleet: Fleet, mongo: Mongo, smtp: RecordingSmtp, expected: Replay) -> str:
+    notifications = mongo[fleet.database("notifications")]
+    lost = await losses(notifications)
+    mails = check_mail(smtp, expected, lost, bound=fleet.kills["notifications"] + 1)
+    in_app = await check_in_app(notifications, expected, lost)
+    routed = Counter({c: p.messages.total() for c, p in expected.people.items() if p.route})
+    views = await check_views(
+        mongo[fleet.database("contacts")], expected, routed - lost.customer_messages()
+    )
+    feedback = await check_feedback(mongo[fleet.database("feedback")], expected)
+    return (
+        f"{views} contact views, {feedback} feedback documents, {mails} e-mails "
+        f"(no Message-ID twice; {len(lost.unknown)} outcome_unknown), {in_app} in-app messages"
+    )
 
 
-class Metrics:
-    """The metrics service as a process that can be killed and started again."""
-
-    def __init__(self, infra: Infrastructure, namespace: str) -> None:
-        self.infra, self.namespace = infra, namespace
-        self.logs = Path(tempfile.mkdtemp(prefix="rapport-faults-"))
-        self.extra = {
-            "REPORTING_TIME_ZONE": "Europe/Istanbul",
-            "CONSUMER_BATCH_SIZE": "200",
-            "EXCHANGE_RATES": json.dumps({k: str(v) for k, v in RATES.items()}),
-        }
-        self.process = self.start()
-
-    def start(self) -> processes.ServiceProcess:
-        return processes.start(
-            "metrics",
-            prefix=f"{self.namespace}.",
-            bootstrap=self.infra.kafka_bootstrap,
-            mongo_url=self.infra.mongo_url,
-            log_dir=self.logs,
-            extra=self.extra,
-        )
+async def check_kpis(fleet: Fleet, expected: Expected) -> None:
+    headers = {"Authorization": f"Bearer {processes.API_KEY}"}
+    url = fleet.running["metrics"].url
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        await check_http(client, expected)
 
 
-async def test_kpis_survive_kills_and_server_restarts(
+def topics_of(events: list[Event]) -> str:
+    counts = Counter(type(e.data).topic.split(".")[1] for e in events)
+    return ", ".join(f"{topic} {n}" for topic, n in sorted(counts.items()))
+
+
+async def run(fleet: Fleet, smtp: RecordingSmtp, base: Dataset, crm: CrmDataset) -> list[str]:
+    await asyncio.gather(*(asyncio.to_thread(fleet.start, s) for s in SERVICES))
+    await publish_both(fleet, base.contacts, crm.contacts)
+    await directory_filled(fleet, len(base.contacts))
+    log = await stream(fleet, base.activity, crm.activity)
+    mongo: Mongo = AsyncMongoClient(fleet.infra.mongo_url, tz_aware=True)
+    try:
+        await settled(fleet, mongo, SETTLE_SECONDS)
+        await publish_both(fleet, base.closing, crm.closing)
+        await settled(fleet, mongo, SETTLE_SECONDS)
+        await check_kpis(fleet, Expected(base))
+        crm_checks = await check_crm(fleet, mongo, smtp, replay(crm))
+    finally:
+        await mongo.close()
+    kills = ", ".join(f"{s} {n}" for s, n in sorted(fleet.kills.items()))
+    return [
+        f"metrics prefix: {len(base.events)} events ({topics_of(base.events)})",
+        f"crm prefix: {len(crm.events)} events ({topics_of(crm.events)})",
+        f"faults: {'; '.join(log)}",
+        f"kill -9 per service: {kills}",
+        f"equal to the independent computation: every KPI over HTTP; {crm_checks}",
+    ]
+
+
+async def drop(fleet: Fleet) -> None:
+    """With a new client: the server restart closed the old client's pooled sockets."""
+    mongo: Mongo = AsyncMongoClient(fleet.infra.mongo_url)
+    try:
+        for service in SERVICES:
+            await mongo.drop_database(fleet.database(service))
+    finally:
+        await mongo.close()
+
+
+async def test_every_read_model_survives_kills_and_server_restarts(
     infra: Infrastructure, namespace: str
 ) -> None:
-    dataset = generate(contacts=CONTACTS, scale=SCALE)
-    expected = Expected(dataset)
-    service = Metrics(infra, namespace)
-    group = f"{namespace}.rapport-metrics-kpis"
-    log: list[str] = []
-    mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(infra.mongo_url)
-    try:
-        await publish(infra.kafka_bootstrap, namespace, dataset.contacts)
-        # Segments come from the directory as it stands when an event is applied; survey events
-        # travel on another topic than registrations, so the dataset's contacts go in first.
-        directory = mongo[f"{namespace}_metrics"]["directory"]
-        registered = await eventually(
-            lambda: directory.count_documents({}), expected=len(dataset.contacts), timeout=120
-        )
-        assert registered == len(dataset.contacts)
-        await publish(infra.kafka_bootstrap, namespace, dataset.activity)
-        for kill in range(KILLS):
-            await asyncio.sleep(2 + kill)
-            service.process.kill()
-            log.append(f"kill -9 #{kill + 1}")
-            service.process = service.start()
-        restart("kafka.sh")
-        log.append("kafka broker restarted")
-        await asyncio.sleep(3)
-        restart("ferretdb.sh")
-        log.append("ferretdb restarted")
-        assert await caught_up_eventually(infra.kafka_bootstrap, group, namespace)
-        await publish(infra.kafka_bootstrap, namespace, dataset.closing)
-        assert await caught_up(infra.kafka_bootstrap, group, namespace)
-        headers = {"Authorization": f"Bearer {processes.API_KEY}"}
-        async with httpx.AsyncClient(
-            base_url=service.process.url, headers=headers, timeout=30
-        ) as client:
-            await check_http(client, expected)
-    finally:
-        service.process.stop()
-        await mongo.close()
-        await drop(infra.mongo_url, f"{namespace}_metrics")
-    events = len(dataset.contacts) + len(dataset.activity) + len(dataset.closing)
-    print(
-        f"\nfaults: {events} events; {'; '.join(log)}; every KPI equals the independent computation"
-    )
+    base = generate(contacts=CONTACTS, scale=SCALE)
+    fleet = Fleet(infra, namespace, Path(tempfile.mkdtemp(prefix="rapport-faults-")))
+    with recording_smtp(SMTP_PORT) as smtp:
+        try:
+            summary = await run(fleet, smtp, base, crm_dataset(base))
+        finally:
+            fleet.stop()
+            await drop(fleet)
+    print("\nfault injection (logs in " + str(fleet.logs) + "):\n  " + "\n  ".join(summary))

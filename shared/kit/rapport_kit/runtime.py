@@ -93,7 +93,8 @@ class ServiceRuntime:
     def consume_read_model(self, model: ReadModel) -> None:
         """Fold ``model``'s topics into its projections (the same definition ``rebuild`` uses)."""
         stores = [ProjectionStore(self.db, projection) for projection in model.projections]
-        apply = ProjectionConsumer(SeenEvents(self.db, model.consumer), stores)
+        duplicates = self.consumer_metrics.duplicates.labels(model.consumer)
+        apply = ProjectionConsumer(SeenEvents(self.db, model.consumer), stores, duplicates.inc)
         self.consume(model.consumer, apply, base_topics=model.topics)
 
     @asynccontextmanager
