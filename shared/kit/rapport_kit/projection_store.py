@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pymongo import InsertOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -66,6 +67,11 @@ class SeenEvents:
                 if not await self._is_first_sighting(seen, unique[seen["_id"]]):
                     del unique[seen["_id"]]
         return [r for r in events if unique.get(r.event.id) is r]
+
+    async def forget_before(self, moment: datetime) -> int:
+        """Drop sightings older than ``moment``: a republished duplicate arrives within minutes
+        (an outbox sweep), so the ids need not be kept for ever."""
+        return (await self.collection.delete_many({"at": {"$lt": moment}})).deleted_count
 
     async def _is_first_sighting(self, seen: Document, received: ReceivedEvent) -> bool:
         """Same coordinates: a redelivery (watermarks decide). Others: a duplicate, unless it is
@@ -192,3 +198,25 @@ class ProjectionConsumer:
             routed = [s for s in self.stores if s.projection.keys(received)]
             count += bool(routed) and all(received.event.id in s.already_applied for s in routed)
         return count
+
+
+async def forget_old_sightings(
+    db: AsyncDatabase[Document],
+    consumers: Sequence[str],
+    *,
+    retention: timedelta,
+    interval: float = 3600,
+) -> None:
+    """Background task: every ``interval`` seconds, prune each consumer's seen event ids."""
+    while True:
+        cutoff = datetime.now(UTC) - retention
+        for consumer in consumers:
+            try:
+                forgotten = await SeenEvents(db, consumer).forget_before(cutoff)
+            except Exception:
+                log.exception("pruning seen events failed; will retry")
+                continue
+            if forgotten:
+                fields = {"consumer": consumer, "forgotten": forgotten}
+                log.info("seen events pruned", extra={"fields": fields})
+        await asyncio.sleep(interval)

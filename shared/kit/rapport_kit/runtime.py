@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -19,7 +21,12 @@ from rapport_kit.http import ReadinessCheck
 from rapport_kit.logs import configure_logging
 from rapport_kit.mongo import Document, build_mongo_client
 from rapport_kit.observability import ConsumerMetrics
-from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
+from rapport_kit.projection_store import (
+    ProjectionConsumer,
+    ProjectionStore,
+    SeenEvents,
+    forget_old_sightings,
+)
 from rapport_kit.rebuild import ReadModel
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.subscription import dead_letter_publisher, subscribe
@@ -39,6 +46,7 @@ class ServiceRuntime:
     mongo: AsyncMongoClient[Document]
     consumer_metrics: ConsumerMetrics
     consumed_topics: list[str] = field(default_factory=list)
+    consumers: list[str] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -72,6 +80,7 @@ class ServiceRuntime:
         """Subscribe ``apply`` in this service's consumer group; call before ``run``."""
         names = [self.settings.topic(base) for base in base_topics]
         self.consumed_topics.extend(names)
+        self.consumers.append(name)
         consumer = BatchConsumer(
             name=name,
             apply=apply,
@@ -106,9 +115,14 @@ class ServiceRuntime:
             self.settings, sorted(set(own + self.consumed_topics)), compacted=compacted
         )
         await self.broker.start()
+        retention = timedelta(hours=self.settings.seen_retention_hours)
+        pruning = asyncio.create_task(
+            forget_old_sightings(self.db, self.consumers, retention=retention)
+        )
         try:
             yield
         finally:
+            pruning.cancel()
             await self.broker.stop()
             await self.mongo.close()
             self.tracer_provider.shutdown()
