@@ -39,6 +39,11 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_cafile: str | None = None
     topic_prefix: str = Field(default="", description="Namespace for every topic name.")
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    consumer_poll_ms: int = Field(
+        default=10,
+        ge=1,
+        description="An idle consumer waits this long for records, then sleeps as long again.",
+    )
     seen_retention_hours: int = Field(
         default=168,
         ge=1,
