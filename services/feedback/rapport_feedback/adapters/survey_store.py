@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 
 from rapport_feedback.domain.answers import Survey
 from rapport_feedback.domain.outcome import IssuedSurvey
@@ -38,17 +38,9 @@ class MongoSurveyStore(OutboxDocuments):
         A retried decision issues a new token for the same survey; each digest is added, so the
         token in whichever ``SurveyRequested`` was finally published always opens the survey.
         """
-        for survey in issued:
-            request = survey.request
-            await self.collection.update_one(
-                {"_id": request.survey_id},
-                {
-                    "$addToSet": {DIGESTS: survey.token_digest},
-                    "$max": {"expires_at": request.expires_at},
-                    "$setOnInsert": _new_record(survey),
-                },
-                upsert=True,
-            )
+        if not issued:
+            return
+        await self.collection.bulk_write([_registration(s) for s in issued], ordered=False)
 
     async def find_by_token_digest(self, digest: str) -> Survey | None:
         document = await self.collection.find_one({DIGESTS: digest}, {OUTBOX: 0})
@@ -84,6 +76,19 @@ class MongoSurveyStore(OutboxDocuments):
             await self.collection.update_many(
                 {"contact_id": contact_id, "used": False}, {"$set": {"withdrawn": True}}
             )
+
+
+def _registration(survey: IssuedSurvey) -> UpdateOne:
+    request = survey.request
+    return UpdateOne(
+        {"_id": request.survey_id},
+        {
+            "$addToSet": {DIGESTS: survey.token_digest},
+            "$max": {"expires_at": request.expires_at},
+            "$setOnInsert": _new_record(survey),
+        },
+        upsert=True,
+    )
 
 
 def _new_record(survey: IssuedSurvey) -> Document:
