@@ -64,3 +64,10 @@ def test_fuzzing_finds_no_server_error_and_no_contract_violation(
         running.stop()
     assert result.returncode == 0, result.stdout[-4000:]
     assert " passed" in result.stdout
+    summary = [line.strip() for line in result.stdout.splitlines() if _is_summary(line)]
+    print(f"\nfuzzing {service}: " + "; ".join(summary))
+
+
+def _is_summary(line: str) -> bool:
+    """Schemathesis' closing lines: operations, test cases generated, and the pass line."""
+    return any(word in line for word in ("API Operations:", "Test Cases:", " passed"))

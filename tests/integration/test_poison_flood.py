@@ -105,3 +105,9 @@ async def test_poison_is_dead_lettered_and_good_events_still_apply(
         {"consumer": "view", "event_type": "rapport.contacts.interaction_logged.v1"},
     )
     assert applied == GOOD - GOOD // 10
+    by_reason = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
+    print(
+        f"\npoison: tried {GOOD + BAD} ({BAD} bad, {GOOD} good); dead-lettered {len(letters)}"
+        f" ({by_reason}); processed {GOOD} (views of {GOOD // 10} contacts, {int(applied)}"
+        " interactions)"
+    )

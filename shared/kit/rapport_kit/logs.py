@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from opentelemetry import trace
@@ -38,9 +40,44 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class RepeatsSuppressed(logging.Filter):
+    """Lets one record per logger and message template of the ``libraries`` through per
+    ``window`` seconds.
+
+    While the broker is down aiokafka logs every reconnect attempt (measured: ~1,000 lines/s
+    for minutes); the first line says it, the next one a window later says how many were dropped.
+    """
+
+    def __init__(
+        self,
+        libraries: tuple[str, ...] = ("aiokafka", "faststream"),
+        window: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.libraries = libraries
+        self.window = window
+        self.clock = clock
+        self.last: dict[tuple[str, object], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.libraries):
+            return True
+        key, now = (record.name, record.msg), self.clock()
+        shown_at, dropped = self.last.get(key, (-self.window, 0))
+        if now - shown_at < self.window:
+            self.last[key] = (shown_at, dropped + 1)
+            return False
+        self.last[key] = (now, 0)
+        if dropped:
+            record.fields = {**getattr(record, "fields", {}), "repeats_suppressed": dropped}
+        return True
+
+
 def configure_logging(service: str, level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(RepeatsSuppressed())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
