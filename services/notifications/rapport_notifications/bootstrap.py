@@ -192,6 +192,7 @@ def _dispatcher(
         default_locale=settings.default_locale,
         clock=clock,
         record=OutcomeRecorder(deliveries, metrics),
+        concurrency=settings.dispatch_concurrency,
         tracer=tracer,
     )
 

@@ -74,6 +74,9 @@ class NotificationsSettings(ServiceSettings):
     retry_first_delay_seconds: float = Field(default=30.0, gt=0)
     retry_max_delay_seconds: float = Field(default=3600.0, gt=0)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    dispatch_concurrency: int = Field(
+        default=8, ge=1, description="Contacts whose due deliveries are sent at the same time."
+    )
     lease_seconds: float = Field(default=120.0, gt=0)
     shutdown_grace_seconds: float = Field(
         default=10.0, gt=0, description="How long shutdown waits for a send under way."

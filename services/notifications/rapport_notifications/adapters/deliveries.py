@@ -75,10 +75,12 @@ class MongoDeliveries(OutboxDocuments):
     async def scheduled_count(self) -> int:
         return await self.collection.count_documents({"state": State.SCHEDULED.value})
 
-    async def due(self, now: datetime, *, limit: int = 100) -> list[str]:
+    async def due(self, now: datetime, *, limit: int = 100) -> list[tuple[str, str]]:
+        """(delivery id, contact id) of the deliveries due first."""
         query = {"state": {"$in": DUE_STATES}, "due_at": {"$lte": now}}
-        cursor = self.collection.find(query, {"_id": 1}).sort("due_at", ASCENDING).limit(limit)
-        return [document["_id"] async for document in cursor]
+        fields = {"_id": 1, "contact_id": 1}
+        cursor = self.collection.find(query, fields).sort("due_at", ASCENDING).limit(limit)
+        return [(document["_id"], document["contact_id"]) async for document in cursor]
 
     async def claim(self, key: str, now: datetime, lease: timedelta) -> Claimed | None:
         token = uuid.uuid4().hex
