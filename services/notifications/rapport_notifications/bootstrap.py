@@ -193,6 +193,7 @@ def _dispatcher(
         clock=clock,
         record=OutcomeRecorder(deliveries, metrics),
         concurrency=settings.dispatch_concurrency,
+        page=settings.dispatch_page,
         tracer=tracer,
     )
 

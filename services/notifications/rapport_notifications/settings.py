@@ -74,6 +74,7 @@ class NotificationsSettings(ServiceSettings):
     retry_first_delay_seconds: float = Field(default=30.0, gt=0)
     retry_max_delay_seconds: float = Field(default=3600.0, gt=0)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    dispatch_page: int = Field(default=500, ge=1, description="Due deliveries taken per round.")
     dispatch_concurrency: int = Field(
         default=8, ge=1, description="Contacts whose due deliveries are sent at the same time."
     )
