@@ -52,7 +52,8 @@ pytestmark = pytest.mark.faults
 CONTACTS = int(os.environ.get("RAPPORT_FAULT_CONTACTS", "90"))
 SCALE = int(os.environ.get("RAPPORT_FAULT_SCALE", "1"))
 KILLS = int(os.environ.get("RAPPORT_FAULT_KILLS", "2"))
-SETTLE_SECONDS = 120 + 60 * SCALE
+# Notifications drains ~14 deliveries per crm contact at ~8/s on FerretDB at full size.
+SETTLE_SECONDS = 120 + CONTACTS * SCALE // 8
 SERVICES = ("metrics", *CRM_SERVICES)
 Mongo = AsyncMongoClient[dict[str, Any]]
 
