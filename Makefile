@@ -66,7 +66,7 @@ test-integration: setup ## tests against the real Kafka broker and MongoDB-wire 
 test: setup lint ## set up and run every test tier (starts the local servers it needs)
 	$(PYTEST) -q
 
-faults: setup ## fault injection at full size (~50,000 events over both prefixes, kills and server restarts)
+faults: setup ## fault injection at full size (~90,000 events over both prefixes, kills and server restarts; ~27 min)
 	RAPPORT_FAULT_CONTACTS=1000 RAPPORT_FAULT_SCALE=22 $(PYTEST) -m faults -s -q
 
 bench: infra-up ## throughput, latency and memory beside a raw aiokafka + PyMongo baseline

@@ -17,7 +17,7 @@ turns into follow-ups and the messages notifications sends are all produced by t
 test, and checked against ``replay`` (an independent computation of what they must decide).
 
 ``RAPPORT_FAULT_CONTACTS`` (default 90, ≈ 2,400 events per prefix) and ``RAPPORT_FAULT_SCALE``
-size the dataset; ``make faults`` (1,000 contacts, scale 22) streams ≈ 50,000 events in all.
+size the dataset; ``make faults`` (1,000 contacts, scale 22) streams ≈ 90,000 events in all.
 """
 
 from __future__ import annotations
