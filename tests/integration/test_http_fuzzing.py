@@ -69,5 +69,5 @@ def test_fuzzing_finds_no_server_error_and_no_contract_violation(
 
 
 def _is_summary(line: str) -> bool:
-    """Schemathesis' closing lines: operations, test cases generated, and the pass line."""
-    return any(word in line for word in ("API Operations:", "Test Cases:", " passed"))
+    """Schemathesis' test-case line: how many were generated, passed and skipped."""
+    return " generated," in line
