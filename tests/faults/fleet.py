@@ -22,6 +22,9 @@ from tests.faults.replay import FATIGUE_CAP
 from tests.support.infra import REPO, Infrastructure
 
 CRM_SERVICES = ("contacts", "feedback", "notifications")
+# Deliveries in flight at once: a kill -9 can leave each of them between the provider's acceptance
+# and its record, i.e. `outcome_unknown` (reported, never resent).
+DISPATCH_CONCURRENCY = 8
 SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", "2599"))
 # Consumer groups (``rapport-<service>-<consumer>``) and the base topics each one reads.
 GROUPS = {
@@ -47,6 +50,7 @@ EXTRA = {
         "UNKNOWN_CONTACT_RETRY_SECONDS": "1",
         "RETRY_FIRST_DELAY_SECONDS": "1",
         "DISPATCH_INTERVAL_SECONDS": "0.5",
+        "DISPATCH_CONCURRENCY": str(DISPATCH_CONCURRENCY),
         "SMTP_PORT": str(SMTP_PORT),
     },
 }

@@ -40,7 +40,13 @@ from services.metrics.tests.integration.test_kpis_end_to_end import check_http, 
 from tests.faults.check_feedback import check_feedback
 from tests.faults.check_views import check_views
 from tests.faults.crm_dataset import CrmDataset, crm_dataset
-from tests.faults.fleet import CRM_SERVICES, SMTP_PORT, Fleet, restart_server
+from tests.faults.fleet import (
+    CRM_SERVICES,
+    DISPATCH_CONCURRENCY,
+    SMTP_PORT,
+    Fleet,
+    restart_server,
+)
 from tests.faults.mail import RecordingSmtp, check_in_app, check_mail, losses, recording_smtp
 from tests.faults.replay import Replay, replay
 from tests.faults.settling import settled
@@ -102,7 +108,8 @@ async def directory_filled(fleet: Fleet, contacts: int) -> None:
 async def check_crm(fleet: Fleet, mongo: Mongo, smtp: RecordingSmtp, expected: Replay) -> str:
     notifications = mongo[fleet.database("notifications")]
     lost = await losses(notifications)
-    mails = check_mail(smtp, expected, lost, bound=fleet.kills["notifications"] + 1)
+    in_flight = (fleet.kills["notifications"] + 1) * DISPATCH_CONCURRENCY
+    mails = check_mail(smtp, expected, lost, bound=in_flight)
     in_app = await check_in_app(notifications, expected, lost)
     routed = Counter({c: p.messages.total() for c, p in expected.people.items() if p.route})
     views = await check_views(
