@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections.abc import Iterable
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -13,6 +15,9 @@ from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from rapport_kit.settings import ServiceSettings
+from rapport_schemas import CONTENT_TYPE
+
+Acknowledgement = asyncio.Future[Any] | None
 
 
 def build_broker(
@@ -83,3 +88,17 @@ def client_security(settings: ServiceSettings) -> dict[str, Any]:
             "sasl_plain_password": password.get_secret_value() if password else "",
         }
     return options
+
+
+async def enqueue(broker: KafkaBroker, value: bytes, *, topic: str, key: bytes) -> Acknowledgement:
+    """Queue one CloudEvent on the producer and return its acknowledgement to await later:
+    sends queued one after another keep their order, and awaiting them together shares requests.
+    (None where an in-memory test broker confirmed at once.)"""
+    acknowledgement = await broker.publish(
+        value, topic=topic, key=key, headers={"content-type": CONTENT_TYPE}, no_confirm=True
+    )
+    return acknowledgement if isinstance(acknowledgement, asyncio.Future) else None
+
+
+async def acknowledged(acknowledgements: Iterable[Acknowledgement]) -> None:
+    await asyncio.gather(*(a for a in acknowledgements if a is not None))

@@ -21,10 +21,11 @@ from opentelemetry import context, propagate
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from rapport_kit.broker import Acknowledgement, acknowledged, enqueue
 from rapport_kit.mongo import Document
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.tracing import trace_carrier
-from rapport_schemas import CONTENT_TYPE, CloudEvent
+from rapport_schemas import CloudEvent
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,7 @@ class OutboxPublisher:
         if not documents:
             return 0
         published = [d for d in documents if d.get(OUTBOX)]
-        acknowledgements = [await self._enqueue(e) for d in published for e in d[OUTBOX]]
-        await asyncio.gather(*(a for a in acknowledgements if a is not None))
+        await acknowledged([await self._enqueue(e) for d in published for e in d[OUTBOX]])
         if published:
             # Exact-value $pullAll: FerretDB 1.24 ignores $pull with a condition on a field.
             await collection.bulk_write([_removal(d) for d in published], ordered=False)
@@ -83,20 +83,13 @@ class OutboxPublisher:
         )
         return sum(len(d[OUTBOX]) for d in published)
 
-    async def _enqueue(self, entry: Document) -> asyncio.Future[Any] | None:
-        """The acknowledgement to await (None where a test broker confirmed at once)."""
+    async def _enqueue(self, entry: Document) -> Acknowledgement:
         token = context.attach(propagate.extract(entry.get("trace") or {}))
         try:
-            acknowledgement = await self.broker.publish(
-                entry["value"].encode(),
-                topic=entry["topic"],
-                key=entry["key"].encode(),
-                headers={"content-type": CONTENT_TYPE},
-                no_confirm=True,
-            )
+            value, topic, key = entry["value"].encode(), entry["topic"], entry["key"].encode()
+            return await enqueue(self.broker, value, topic=topic, key=key)
         finally:
             context.detach(token)
-        return acknowledgement if isinstance(acknowledgement, asyncio.Future) else None
 
 
 def _removal(document: Document) -> UpdateOne:

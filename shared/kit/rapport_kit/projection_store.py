@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pymongo import InsertOne, ReplaceOne
@@ -102,33 +103,38 @@ class SeenEvents:
         return set()
 
 
+@dataclass
+class Applied:
+    """What a batch did to one collection: every touched document as it now stands (so a caller
+    that needs them next does not read them again) and the events that were already folded into
+    every document they route to (redelivered, skipped)."""
+
+    documents: dict[str, Document] = field(default_factory=dict)
+    already_applied: set[str] = field(default_factory=set)
+
+
 class ProjectionStore:
     """Applies a batch of events to one projection's collection."""
 
     def __init__(self, db: AsyncDatabase[Document], projection: Projection) -> None:
         self.projection = projection
         self.collection = db[projection.collection]
-        # Ids of the last batch's events found already applied (redelivered) and skipped.
-        self.already_applied: set[str] = set()
 
-    async def apply(self, events: Sequence[ReceivedEvent]) -> dict[str, Document]:
-        """Fold ``events`` in; return the touched documents as they now stand, so a caller that
-        needs them next does not read them again."""
+    async def apply(self, events: Sequence[ReceivedEvent]) -> Applied:
         pending = list(events)
-        states: dict[str, Document] = {}
-        self.already_applied = set()
-        for _ in range(MAX_CONFLICT_ROUNDS):
+        applied = Applied()
+        for conflict_round in range(MAX_CONFLICT_ROUNDS):
             keys = {key for received in pending for key in self.projection.keys(received)}
             if not keys:
-                return states
+                return applied
             loaded = await self._load(keys)
             result = fold(self.projection, loaded, pending)
-            if len(pending) == len(events):  # first round; later skips are a racing writer's
-                self.already_applied |= result.already_applied
+            if conflict_round == 0:  # later skips are a racing writer's work, not redeliveries
+                applied.already_applied = result.already_applied
             conflicted = await self._write(result.changed, result.read_versions)
-            states |= {k: d for k, d in result.current.items() if k not in conflicted}
+            applied.documents |= {k: d for k, d in result.current.items() if k not in conflicted}
             if not conflicted:
-                return states
+                return applied
             pending = [r for r in pending if conflicted & set(self.projection.keys(r))]
         raise TransientError(f"{self.projection.collection}: write conflicts persisted")
 
@@ -186,18 +192,20 @@ class ProjectionConsumer:
 
     async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
         fresh = await self.seen.first_sightings(batch)
-        for store in self.stores:
-            await store.apply(fresh)
+        applied = [(store, await store.apply(fresh)) for store in self.stores]
         if self.count_duplicates is not None:
-            self.count_duplicates(len(batch) - len(fresh) + self._redelivered(fresh))
+            self.count_duplicates(len(batch) - len(fresh) + _redelivered(fresh, applied))
 
-    def _redelivered(self, fresh: Sequence[ReceivedEvent]) -> int:
-        """Events that every store routing them had already applied: they changed nothing."""
-        count = 0
-        for received in fresh:
-            routed = [s for s in self.stores if s.projection.keys(received)]
-            count += bool(routed) and all(received.event.id in s.already_applied for s in routed)
-        return count
+
+def _redelivered(
+    fresh: Sequence[ReceivedEvent], applied: Sequence[tuple[ProjectionStore, Applied]]
+) -> int:
+    """Events that every store routing them had already applied: they changed nothing."""
+    count = 0
+    for received in fresh:
+        routed = [a for store, a in applied if store.projection.keys(received)]
+        count += bool(routed) and all(received.event.id in a.already_applied for a in routed)
+    return count
 
 
 async def forget_old_sightings(

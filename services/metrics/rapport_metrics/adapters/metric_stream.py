@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
+from rapport_kit.broker import acknowledged, enqueue
 from rapport_kit.mongo import Document
 from rapport_metrics.adapters.documents import SeriesId, read_collection, series_of
 from rapport_metrics.adapters.gauges import HEADLINE_SEGMENTS, KpiGauges
@@ -34,7 +35,7 @@ from rapport_metrics.domain.kpis import (
 )
 from rapport_metrics.domain.windows import SIZES, local_midnight, window_start
 from rapport_metrics.settings import MetricsSettings
-from rapport_schemas import CONTENT_TYPE, topics, wrap
+from rapport_schemas import topics, wrap
 from rapport_schemas.metrics import MetricComputed, WindowSize
 
 log = logging.getLogger(__name__)
@@ -158,13 +159,6 @@ class MetricStream:
             fingerprint = f"{key}|{data.value}|{data.sample_size}|{data.ci_low}|{data.ci_high}"
             event_id = str(uuid.uuid5(ID_NAMESPACE, fingerprint))
             event = wrap(data, source=SOURCE, event_id=event_id, time=data.computed_at)
-            acknowledgement = await self.broker.publish(
-                event.model_dump_json().encode(),
-                topic=topic,
-                key=key.encode(),
-                headers={"content-type": CONTENT_TYPE},
-                no_confirm=True,
-            )
-            if isinstance(acknowledgement, asyncio.Future):
-                acknowledgements.append(acknowledgement)
-        await asyncio.gather(*acknowledgements)
+            value, encoded_key = event.model_dump_json().encode(), key.encode()
+            acknowledgements.append(await enqueue(self.broker, value, topic=topic, key=encoded_key))
+        await acknowledged(acknowledgements)

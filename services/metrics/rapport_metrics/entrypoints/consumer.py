@@ -51,7 +51,7 @@ class KpiPipeline:
     async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
         self._refuse_unconvertible(batch)
         fresh = await self.seen.first_sightings(batch)
-        listed = await ProjectionStore(self.db, ContactDirectory()).apply(fresh)
+        listed = (await ProjectionStore(self.db, ContactDirectory()).apply(fresh)).documents
         directory = await self._directory(fresh, listed)
         customers, awaiting = await asyncio.gather(
             ProjectionStore(self.db, CustomerActivity(directory, self.zone, self.activity)).apply(
@@ -64,20 +64,20 @@ class KpiPipeline:
             self.zone,
             self.rates,
             self.activity,
-            customers=await self._customers(fresh, directory, customers),
-            awaiting=await self._awaiting(fresh, awaiting),
+            customers=await self._customers(fresh, directory, customers.documents),
+            awaiting=await self._awaiting(fresh, awaiting.documents),
         )
         keyed = KeyedContributions(context)
         # Counter collections are independent documents: write them concurrently (a failure
         # fails the batch, which is redelivered; what did get written is skipped by watermarks).
         counters: dict[str, Document] = {}
-        for states in await asyncio.gather(
+        for applied in await asyncio.gather(
             *(
                 ProjectionStore(self.db, KpiCounters(keyed, collection)).apply(fresh)
                 for collection in keyed.collections(fresh)
             )
         ):
-            counters |= states
+            counters |= applied.documents
         await self._erase(fresh)
         await self.stream.publish(counters)
 
