@@ -54,6 +54,7 @@ def create_app(
             [contacts.collection],
             interval=settings.outbox_sweep_interval_seconds,
             grace=timedelta(seconds=settings.outbox_sweep_grace_seconds),
+            clock=clock,
         )
         scheduler = SlaScheduler(ports, sla_metrics, interval=settings.sla_check_interval_seconds)
         async with runtime.run(produced_topics=[topics.CONTACTS]):

@@ -52,7 +52,7 @@ def create_app(
             base_topics=[topics.CONTACTS, topics.NOTIFICATIONS],
         )
         runtime.consume_read_model(read_models(settings)[VIEWS_CONSUMER])
-        sweeper = OutboxSweeper(publisher, [contacts.collection, surveys.collection])
+        sweeper = OutboxSweeper(publisher, [contacts.collection, surveys.collection], clock=clock)
         async with runtime.run(produced_topics=[topics.FEEDBACK]):
             sweeping = asyncio.create_task(sweeper.run())
             yield

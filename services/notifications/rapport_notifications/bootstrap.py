@@ -131,7 +131,7 @@ def _worker_rounds(
         tracer=tracer,
     )
     eraser = Eraser(MongoErasureRequests(db[ERASURES]), deliveries, MongoInbox(db[INBOX]), clock)
-    sweeper = OutboxSweeper(deliveries.publisher, [db[DELIVERIES]])
+    sweeper = OutboxSweeper(deliveries.publisher, [db[DELIVERIES]], clock=clock)
 
     async def measure_backlog() -> None:
         metrics.backlog.set(await deliveries.scheduled_count())

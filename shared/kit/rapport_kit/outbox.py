@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -22,6 +22,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from rapport_kit.broker import Acknowledgement, acknowledged, enqueue
+from rapport_kit.clock import Clock, utc_now
 from rapport_kit.mongo import Document
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.tracing import trace_carrier
@@ -106,15 +107,20 @@ class OutboxSweeper:
         *,
         interval: float = 1.0,
         grace: timedelta = timedelta(seconds=2),
+        clock: Clock = utc_now,
     ) -> None:
         self.publisher = publisher
         self.collections = collections
         self.interval = interval
         self.grace = grace
+        # The writers' clock: ``outbox_touched_at`` is their time, so "older than the grace
+        # period" must be measured on it too (with an injected clock, real time would make every
+        # fresh entry look overdue and the sweeper would race the writer's own publish).
+        self.clock = clock
 
     async def sweep_once(self) -> int:
         published = 0
-        cutoff = datetime.now(UTC) - self.grace
+        cutoff = self.clock() - self.grace
         for collection in self.collections:
             left = collection.find({PENDING: True, TOUCHED: {"$lt": cutoff}}).limit(500)
             published += await self.publisher.publish_many(collection, await left.to_list())
