@@ -20,6 +20,9 @@ $(VENV)/.installed: constraints.txt requirements-dev.txt $(addsuffix /pyproject.
 
 setup: $(VENV)/.installed ## create .venv and install every package (pinned by constraints.txt)
 
+browser: ## install Debian's chromium and chromium-driver for the browser tests (apt-get)
+	bash deploy/local/browser.sh install
+
 infra-up: setup ## start (or reuse) local Kafka 4.4 and FerretDB 1.24 on loopback
 	bash deploy/local/kafka.sh start
 	bash deploy/local/ferretdb.sh start
@@ -60,10 +63,10 @@ schemas: setup ## regenerate JSON Schemas and the AsyncAPI document from the mod
 test-unit: setup ## fast tests: pure domain, fakes, in-memory broker
 	$(PYTEST) -m "not infra and not integration and not suite and not deploy and not faults" -q
 
-test-integration: setup ## tests against the real Kafka broker and MongoDB-wire server
+test-integration: setup browser ## tests against the real Kafka broker and MongoDB-wire server
 	$(PYTEST) -m "infra or integration or suite or faults" -q
 
-test: setup lint ## set up and run every test tier (starts the local servers it needs)
+test: setup browser lint ## set up and run every test tier (starts the local servers it needs)
 	$(PYTEST) -q
 
 faults: setup ## fault injection at full size (~90,000 events over both prefixes, kills and server restarts; ~27 min)
@@ -76,5 +79,5 @@ lock: setup ## refresh constraints.txt from the installed packages
 	{ echo "# Pinned versions of every third-party package (pip install -c constraints.txt); refresh with \`make lock\`."; \
 	  $(PY) -m pip freeze --exclude-editable; } > constraints.txt
 
-PHONY_EXTRA := deploy-check observe bench faults
+PHONY_EXTRA := browser deploy-check observe bench faults
 .PHONY: $(PHONY_EXTRA) help setup infra-up infra-down services-up services-down run stop clean lint schemas test-unit test-integration test lock
