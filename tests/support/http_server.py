@@ -1,4 +1,4 @@
-"""Serve an ASGI app on a real loopback port (uvicorn), for clients that are not httpx: a browser."""
+"""Serve an ASGI app on a real loopback port (uvicorn), for clients other than httpx: a browser."""
 
 from __future__ import annotations
 
