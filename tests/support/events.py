@@ -13,10 +13,11 @@ from rapport_schemas.contacts import Direction, InteractionKind, InteractionLogg
 
 
 def record(
-    value: bytes, *, offset: int, partition: int = 0, topic: str = "t"
+    value: bytes, *, offset: int, partition: int = 0, topic: str = "t", key: bytes | None = b"k"
 ) -> ConsumerRecord[bytes, bytes]:
+    key_size = len(key) if key is not None else -1
     return ConsumerRecord(
-        topic, partition, offset, 0, 0, b"k", value, None, len(b"k"), len(value), []
+        topic, partition, offset, 0, 0, key, value, None, key_size, len(value), []
     )
 
 
@@ -36,6 +37,5 @@ def received(
 ) -> ReceivedEvent:
     event = wrap(data, source="/test", event_id=event_id)
     raw = event.model_dump_json().encode()
-    return ReceivedEvent(
-        event, "t", partition, offset, record(raw, offset=offset, partition=partition)
-    )
+    keyed = record(raw, offset=offset, partition=partition, key=event.subject.encode())
+    return ReceivedEvent(event, "t", partition, offset, keyed)

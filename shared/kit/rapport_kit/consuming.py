@@ -30,6 +30,8 @@ from rapport_schemas import CloudEvent, EventData, UndecodableEvent, decode
 
 log = logging.getLogger(__name__)
 
+MAX_DETAIL_CHARS = 500
+
 
 @dataclass(frozen=True)
 class ReceivedEvent:
@@ -143,17 +145,32 @@ def _decode_all(
     for record in records:
         try:
             event = decode(record.value or b"")
+            _check_key(record, event)
         except UndecodableEvent as error:
-            dead.append(DeadLetter(record, error.reason, error.detail))
+            dead.append(dead_letter(record, error.reason, error.detail))
             continue
         events.append(ReceivedEvent(event, record.topic, record.partition, record.offset, record))
     return events, dead
 
 
+def _check_key(record: ConsumerRecord[bytes, bytes], event: CloudEvent[EventData]) -> None:
+    """Per-contact order holds only if every event about a contact has its id as the key."""
+    if record.key is None:
+        raise UndecodableEvent("key_mismatch", "record has no key")
+    if record.key.decode("utf-8", "replace") != event.subject:
+        raise UndecodableEvent("key_mismatch", "record key differs from the event's subject")
+
+
+def dead_letter(record: ConsumerRecord[bytes, bytes], reason: str, detail: str) -> DeadLetter:
+    """Detail goes into a Kafka header: short and always encodable."""
+    printable = detail.encode("utf-8", "replace").decode("utf-8")[:MAX_DETAIL_CHARS]
+    return DeadLetter(record, reason, printable)
+
+
 def _dead_letter_for(received: ReceivedEvent, error: Exception) -> DeadLetter:
     reason = error.reason if isinstance(error, PermanentError) else "handler_error"
     detail = error.detail if isinstance(error, PermanentError) else type(error).__name__
-    return DeadLetter(received.record, reason, detail[:500])
+    return dead_letter(received.record, reason, detail)
 
 
 def dead_letter_headers(letter: DeadLetter, *, consumer: str) -> dict[str, str]:

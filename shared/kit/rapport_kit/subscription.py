@@ -15,6 +15,12 @@ from faststream.message import StreamMessage
 from rapport_kit.consuming import BatchConsumer, DeadLetter, dead_letter_headers
 from rapport_kit.observability import ConsumerMetrics
 from rapport_kit.settings import ServiceSettings
+from rapport_kit.truncation import (
+    DEAD_LETTER_MAX_BYTES,
+    TRUNCATED_HEADER,
+    stored_key,
+    stored_value,
+)
 from rapport_schemas import topics
 
 Records = tuple[ConsumerRecord[bytes, bytes], ...]
@@ -59,11 +65,15 @@ def dead_letter_publisher(
 
     async def publish(consumer_name: str, letters: Sequence[DeadLetter]) -> None:
         for letter in letters:
+            headers = dead_letter_headers(letter, consumer=consumer_name)
+            summary = stored_value(letter.record, letter.reason, limit=DEAD_LETTER_MAX_BYTES)
+            if summary is not None:
+                headers[TRUNCATED_HEADER] = "true"
             await broker.publish(
-                letter.record.value or b"",
+                summary if summary is not None else letter.record.value or b"",
                 topic=dlq_topic,
-                key=letter.record.key,
-                headers=dead_letter_headers(letter, consumer=consumer_name),
+                key=stored_key(letter.record.key),
+                headers=headers,
             )
 
     return publish
@@ -72,13 +82,18 @@ def dead_letter_publisher(
 async def _tolerant_parser(
     records: Records, original: Callable[[Records], Awaitable[StreamMessage[Any]]]
 ) -> StreamMessage[Any]:
-    """Headers that are not UTF-8 would make FastStream's parser fail the whole batch forever."""
+    """Headers that are not UTF-8 (or have no value) would make FastStream's parser fail the whole
+    batch forever."""
     return await original(tuple(_with_text_headers(record) for record in records))
 
 
 def _with_text_headers(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
-    headers = [(name, value.decode("utf-8", "replace").encode()) for name, value in record.headers]
+    headers = [(name, _text(value)) for name, value in record.headers]
     return dataclasses.replace(record, headers=headers)
+
+
+def _text(value: bytes | None) -> bytes:
+    return (value or b"").decode("utf-8", "replace").encode()
 
 
 async def _raw_values(message: StreamMessage[Any]) -> list[bytes]:

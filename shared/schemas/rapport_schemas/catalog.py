@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from pydantic import ValidationError
 
+from rapport_schemas import raw_json
 from rapport_schemas.contacts import (
     CaseResolved,
     ContactConsentChanged,
@@ -59,13 +58,29 @@ class UndecodableEvent(ValueError):
 
 
 def decode(raw: bytes) -> CloudEvent[EventData]:
-    """Parse and validate a structured-mode CloudEvent, or raise ``UndecodableEvent``."""
+    """Parse and validate a structured-mode CloudEvent, or raise ``UndecodableEvent``.
+
+    Size and nesting depth are checked before parsing; any other failure of parsing or validation
+    (whatever the input provokes) is an ``UndecodableEvent`` too, so no input escapes a consumer.
+    """
     if len(raw) > MAX_EVENT_BYTES:
         raise UndecodableEvent("too_large", f"{len(raw)} bytes > {MAX_EVENT_BYTES}")
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UndecodableEvent("invalid_json", str(error)[:200]) from None
+        return _validated(_parsed(raw))
+    except UndecodableEvent:
+        raise
+    except Exception as error:  # hostile input must never fail the batch
+        raise UndecodableEvent("undecodable", type(error).__name__) from None
+
+
+def _parsed(raw: bytes) -> object:
+    try:
+        return raw_json.loads(raw)
+    except raw_json.HostileJson as error:
+        raise UndecodableEvent(error.reason, error.detail) from None
+
+
+def _validated(document: object) -> CloudEvent[EventData]:
     try:
         envelope = AnyCloudEvent.model_validate(document)
     except ValidationError as error:
