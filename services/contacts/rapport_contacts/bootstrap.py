@@ -20,6 +20,7 @@ from rapport_contacts.read_models import VIEW_CONSUMER, read_models
 from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
 from rapport_contacts.service_layer.unit import Clock, Ports, wall_clock
 from rapport_contacts.settings import ContactsSettings
+from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.runtime import ServiceRuntime
@@ -65,11 +66,17 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
 
     app = FastAPI(
-        title="Rapport contacts", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+        title="Rapport contacts",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,  # served offline by serve_docs
     )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    serve_docs(app)
     instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     app.include_router(activity.router)

@@ -21,6 +21,7 @@ from rapport_feedback.service_layer.answering import AnswerIntake
 from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
 from rapport_kit.clock import Clock, utc_now
+from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.runtime import ServiceRuntime
@@ -59,11 +60,17 @@ def create_app(
             sweeping.cancel()
 
     app = FastAPI(
-        title="Rapport feedback", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+        title="Rapport feedback",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,  # served offline by serve_docs
     )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    serve_docs(app)
     instrument_requests(app, runtime.registry)
     app.include_router(answers.router)
     app.include_router(reads.router)

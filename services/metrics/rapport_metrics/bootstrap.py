@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
+from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.runtime import ServiceRuntime
 from rapport_metrics.adapters.gauges import KpiGauges
@@ -54,11 +55,17 @@ def create_app(
                     await refresher
 
     app = FastAPI(
-        title="Rapport metrics", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+        title="Rapport metrics",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,  # served offline by serve_docs
     )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    serve_docs(app)
     instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)

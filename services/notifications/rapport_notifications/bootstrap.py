@@ -17,6 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_kit.clock import utc_now
+from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.mongo import Document
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
@@ -98,11 +99,17 @@ def create_app(
             await _finish(worker, settings.shutdown_grace_seconds)
 
     app = FastAPI(
-        title="Rapport notifications", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+        title="Rapport notifications",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,  # served offline by serve_docs
     )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    serve_docs(app)
     instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)

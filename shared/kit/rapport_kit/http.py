@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -19,7 +22,7 @@ from prometheus_client import (
 )
 from pydantic import BaseModel
 
-from rapport_schemas.generate import ASYNCAPI_FILE, asyncapi_html
+_log = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -59,16 +62,6 @@ def operations_router(registry: CollectorRegistry, checks: dict[str, ReadinessCh
         if any(result != "ok" for result in results.values()):
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return results
-
-    @router.get("/asyncapi.json", include_in_schema=False)
-    async def asyncapi_document() -> Response:
-        """The event contracts (AsyncAPI 3.0) every service publishes and consumes."""
-        return Response(ASYNCAPI_FILE.read_bytes(), media_type="application/json")
-
-    @router.get("/asyncapi", include_in_schema=False)
-    async def asyncapi_page() -> HTMLResponse:
-        """A readable catalogue of topics and event types, linking the JSON Schemas."""
-        return HTMLResponse(asyncapi_html())
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -127,10 +120,37 @@ def instrument_requests(app: FastAPI, registry: CollectorRegistry) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        try:
+            response = await call_next(request)
+        except Exception as error:
+            # Starlette would log "Exception in ASGI application" without the route, and this
+            # counter would miss the 5xx: answer here, log one line, count it.
+            response = unhandled_error(request, error)
+        template = route_template(request)
         status_class = f"{response.status_code // 100}xx"
         requests.labels(request.method, template, status_class).inc()
         latency.labels(request.method, template).observe(time.perf_counter() - started)
         return response
+
+
+def route_template(request: Request) -> str:
+    return str(getattr(request.scope.get("route"), "path", "unmatched"))
+
+
+def unhandled_error(request: Request, error: Exception) -> Response:
+    """Log an unexpected exception (frames and types, no messages) and answer a generic 500."""
+    span = trace.get_current_span()
+    # The type only (semantic conventions' error.type): the message may quote personal data.
+    span.set_attribute("error.type", type(error).__qualname__)
+    span.set_status(StatusCode.ERROR)
+    context = span.get_span_context()
+    trace_id = format(context.trace_id, "032x") if context.is_valid else None
+    _log.error(
+        "unhandled exception",
+        exc_info=error,
+        extra={"fields": {"method": request.method, "route": route_template(request)}},
+    )
+    return JSONResponse(
+        {"detail": "internal error", "trace_id": trace_id},
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

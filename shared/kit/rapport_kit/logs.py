@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -35,9 +36,29 @@ class JsonFormatter(logging.Formatter):
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
             entry.update(extra)
-        if record.exc_info and record.exc_info[0] is not None:
-            entry["error"] = record.exc_info[0].__name__
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["error"] = type(record.exc_info[1]).__name__
+            entry["traceback"] = traceback_without_messages(record.exc_info[1])
         return json.dumps(entry, default=str)
+
+
+def traceback_without_messages(error: BaseException) -> str:
+    """Frames and exception types of ``error`` and the exceptions it came from, no messages.
+
+    An exception's message may quote what it failed on (an e-mail address, a name): messages stay
+    out of the logs like payloads do; the frames say where it failed. Oldest exception first, as
+    Python prints them.
+    """
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.format_list(traceback.extract_tb(current.__traceback__))
+        kind = type(current)
+        parts.append("".join(frames) + f"{kind.__module__}.{kind.__qualname__}\n")
+        current = current.__cause__ or current.__context__
+    return "then:\n".join(reversed(parts))
 
 
 class RepeatsSuppressed(logging.Filter):

@@ -75,14 +75,18 @@ def asyncapi_document() -> dict[str, Any]:
     }
 
 
-def asyncapi_html() -> str:
-    """The catalogue as a small self-contained page (no scripts, nothing fetched)."""
+def asyncapi_html(*, schema_base: str = SCHEMA_BASE_URL) -> str:
+    """The catalogue as a small self-contained page (no scripts, nothing fetched).
+
+    ``schema_base`` is where the schema links point: a service passes the path it serves them at,
+    so the page needs nothing outside the cluster.
+    """
     document = asyncapi_document()
     rows = []
     for channel in document["channels"].values():
         for name in channel["messages"]:
             message = document["components"]["messages"][name]
-            schema_link = SCHEMA_BASE_URL + html.escape(message["payload"]["$ref"].split("/")[-1])
+            schema_link = schema_base + html.escape(message["payload"]["$ref"].split("/")[-1])
             rows.append(
                 f"<tr><td><code>{html.escape(channel['address'])}</code></td>"
                 f"<td>{html.escape(name)}</td><td><code>{html.escape(message['name'])}</code></td>"
