@@ -65,6 +65,7 @@ def create_app(
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
+    app.include_router(runtime.liveness_router())
     serve_docs(app)
     instrument_requests(app, runtime.registry)
     app.include_router(http.router)

@@ -15,6 +15,7 @@ class ConsumerMetrics:
     duplicates: Counter
     batch_seconds: Histogram
     lag: Gauge
+    stalled: Gauge
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> ConsumerMetrics:
@@ -51,8 +52,15 @@ class ConsumerMetrics:
             ),
             lag=Gauge(
                 "rapport_consumer_lag_messages",
-                "Messages behind the partition's high watermark after the last batch.",
+                "Messages behind the partition's end: after each batch and every few seconds from"
+                " the group's committed offsets.",
                 ["consumer", "topic", "partition"],
+                registry=registry,
+            ),
+            stalled=Gauge(
+                "rapport_consumer_stalled",
+                "1 while a consumer has a partition with lag and no progress for the stall time.",
+                ["consumer"],
                 registry=registry,
             ),
         )

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from fastapi import APIRouter
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from prometheus_client import CollectorRegistry
@@ -18,6 +19,7 @@ from rapport_kit.admin import ensure_topics
 from rapport_kit.broker import build_broker
 from rapport_kit.consuming import ApplyBatch, BatchConsumer
 from rapport_kit.http import ReadinessCheck
+from rapport_kit.liveness import liveness_router
 from rapport_kit.logs import configure_logging
 from rapport_kit.mongo import Document, build_mongo_client
 from rapport_kit.observability import ConsumerMetrics
@@ -29,6 +31,7 @@ from rapport_kit.projection_store import (
 )
 from rapport_kit.rebuild import ReadModel
 from rapport_kit.settings import ServiceSettings
+from rapport_kit.stalls import StallMonitor, WatchedConsumer
 from rapport_kit.subscription import dead_letter_publisher, subscribe
 from rapport_kit.telemetry import build_tracer_provider, instrument_mongodb
 from rapport_schemas import topics
@@ -45,8 +48,11 @@ class ServiceRuntime:
     broker: KafkaBroker
     mongo: AsyncMongoClient[Document]
     consumer_metrics: ConsumerMetrics
+    stalls: StallMonitor
     consumed_topics: list[str] = field(default_factory=list)
     consumers: list[str] = field(default_factory=list)
+    # The dict ``operations_router`` reads on every /readyz; ``consume`` adds each consumer's check.
+    _readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -58,6 +64,7 @@ class ServiceRuntime:
     ) -> ServiceRuntime:
         configure_logging(service, settings.log_level)
         registry = CollectorRegistry()
+        consumer_metrics = ConsumerMetrics.register(registry)
         tracer_provider = build_tracer_provider(service, extra_processors=span_processors)
         instrument_mongodb(tracer_provider)
         return cls(
@@ -69,7 +76,8 @@ class ServiceRuntime:
                 settings, service=service, tracer_provider=tracer_provider, registry=registry
             ),
             mongo=build_mongo_client(settings, service=service),
-            consumer_metrics=ConsumerMetrics.register(registry),
+            consumer_metrics=consumer_metrics,
+            stalls=StallMonitor(settings, consumer_metrics),
         )
 
     @property
@@ -90,14 +98,17 @@ class ServiceRuntime:
             metrics=self.consumer_metrics,
             tracer=self.tracer_provider.get_tracer(f"rapport.{self.service}"),
         )
-        subscribe(
+        group_id = f"{self.settings.topic_prefix}rapport-{self.service}-{name}"
+        assigned = subscribe(
             self.broker,
             consumer,
             settings=self.settings,
-            group_id=f"{self.settings.topic_prefix}rapport-{self.service}-{name}",
+            group_id=group_id,
             topic_names=names,
             metrics=self.consumer_metrics,
         )
+        self.stalls.watch(WatchedConsumer(name, group_id, assigned))
+        self.readiness_checks()[f"consumer {name}"] = self.stalls.check(name)
 
     def consume_read_model(self, model: ReadModel) -> None:
         """Fold ``model``'s topics into its projections (the same definition ``rebuild`` uses)."""
@@ -119,15 +130,31 @@ class ServiceRuntime:
         pruning = asyncio.create_task(
             forget_old_sightings(self.db, self.consumers, retention=retention)
         )
+        measuring = asyncio.create_task(self.stalls.run())
         try:
             yield
         finally:
+            measuring.cancel()
             pruning.cancel()
+            await asyncio.gather(measuring, return_exceptions=True)
             await self.broker.stop()
             await self.mongo.close()
             self.tracer_provider.shutdown()
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """Kafka, MongoDB and (once registered) every consumer making progress."""
+        if not self._readiness:
+            self._readiness.update(self._dependency_checks())
+        return self._readiness
+
+    def liveness_router(self) -> APIRouter:
+        """``/livez``: fails only when this process's consumers are stuck and a restart can help."""
+        restart_after = self.settings.consumer_stall_restart_seconds
+        return liveness_router(
+            self.stalls.stuck_for, self._dependency_checks(), restart_after=restart_after
+        )
+
+    def _dependency_checks(self) -> dict[str, ReadinessCheck]:
         async def kafka() -> None:
             if not await self.broker.ping(timeout=2.0):
                 raise ConnectionError("kafka")

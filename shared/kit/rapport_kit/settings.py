@@ -54,6 +54,20 @@ class ServiceSettings(BaseSettings):
         ge=0,
         description="How long the producer waits to fill a request; each hop of an event adds it.",
     )
+    consumer_stall_after_seconds: float = Field(
+        default=120,
+        gt=0,
+        description="A consumer with lag and no committed progress this long is stalled.",
+    )
+    consumer_stall_restart_seconds: float = Field(
+        default=600,
+        gt=0,
+        description="/livez fails (the pod is replaced) after a stall this long with Kafka and"
+        " MongoDB answering.",
+    )
+    consumer_stall_check_seconds: float = Field(
+        default=10, gt=0, description="How often consumer lag is measured from committed offsets."
+    )
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
 

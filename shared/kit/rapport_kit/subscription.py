@@ -34,15 +34,16 @@ def subscribe(
     group_id: str,
     topic_names: Sequence[str],
     metrics: ConsumerMetrics,
-) -> None:
-    """Register ``consumer`` for ``topic_names`` (already prefixed) in group ``group_id``."""
+) -> Callable[[], frozenset[TopicPartition]]:
+    """Register ``consumer`` for ``topic_names`` (already prefixed) in group ``group_id``; returns
+    the partitions assigned to this process at call time (empty before the broker starts)."""
 
     async def handle_batch(message: KafkaMessage) -> None:
         records: Records = message.raw_message
         await consumer.handle(records)
         _record_lag(getattr(message, "consumer", None), records, consumer.name, metrics)
 
-    broker.subscriber(
+    subscriber = broker.subscriber(
         *topic_names,
         group_id=group_id,
         batch=True,
@@ -55,7 +56,16 @@ def subscribe(
         parser=_tolerant_parser,
         decoder=_raw_values,
         title=f"{group_id}:{consumer.name}",
-    )(handle_batch)
+    )
+    subscriber(handle_batch)
+
+    def assigned() -> frozenset[TopicPartition]:
+        kafka_consumer = getattr(subscriber, "consumer", None)
+        if not isinstance(kafka_consumer, AIOKafkaConsumer):
+            return frozenset()
+        return frozenset(kafka_consumer.assignment())
+
+    return assigned
 
 
 def dead_letter_publisher(
