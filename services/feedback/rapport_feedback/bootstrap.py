@@ -13,9 +13,10 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_feedback.adapters.contact_store import MongoContactFeedbackStore
 from rapport_feedback.adapters.metrics import FeedbackMetrics
+from rapport_feedback.adapters.page_texts import load_page_texts
 from rapport_feedback.adapters.survey_store import MongoSurveyStore
-from rapport_feedback.domain.tokens import new_token
-from rapport_feedback.entrypoints import answers, reads
+from rapport_feedback.entrypoints import answers, reads, survey_page
+from rapport_feedback.entrypoints.page_rendering import PageRenderer
 from rapport_feedback.read_models import VIEWS_CONSUMER, read_models
 from rapport_feedback.service_layer.answering import AnswerIntake
 from rapport_feedback.service_layer.surveying import SurveyDesk
@@ -46,7 +47,9 @@ def create_app(
         contacts = MongoContactFeedbackStore(db["contact_feedback"], publisher, settings)
         surveys = MongoSurveyStore(db["surveys"], publisher, settings)
         await surveys.ensure_indexes()
-        app.state.answers = AnswerIntake(surveys, contacts, clock, metrics)
+        app.state.answers = AnswerIntake(
+            surveys, contacts, clock, metrics, link_keys=settings.link_keys()
+        )
         runtime.consume(
             "surveys",
             _survey_desk(settings, contacts, surveys, clock, metrics),
@@ -73,6 +76,10 @@ def create_app(
     app.include_router(runtime.liveness_router())
     serve_docs(app)
     instrument_requests(app, runtime.registry)
+    app.state.survey_pages = PageRenderer.build(
+        load_page_texts(), default_locale=settings.default_locale, brand=settings.brand_name
+    )
+    app.include_router(survey_page.router)
     app.include_router(answers.router)
     app.include_router(reads.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
@@ -91,7 +98,6 @@ def _survey_desk(
         surveys=surveys,
         rules=settings.survey_rules(),
         clock=clock,
-        new_token=new_token,
         token_ttl=timedelta(days=settings.survey_token_ttl_days),
         remembered_triggers=settings.remembered_triggers,
         metrics=metrics,

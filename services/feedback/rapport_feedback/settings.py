@@ -4,16 +4,18 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from rapport_feedback.domain.policy import SurveyRules
-from rapport_kit.settings import ServiceSettings
+from rapport_kit.settings import LinkSigningSettings, ServiceSettings
 
 
-class FeedbackSettings(ServiceSettings):
+class FeedbackSettings(ServiceSettings, LinkSigningSettings):
     """Environment variables prefixed ``RAPPORT_FEEDBACK_``."""
 
     model_config = SettingsConfigDict(env_prefix="RAPPORT_FEEDBACK_", extra="ignore")
 
     http_port: int = 8002
     mongo_database: str = "rapport_feedback"
+    brand_name: str = Field(default="Rapport", description="Named in the survey page's question.")
+    default_locale: str = Field(default="en", description="Survey page language of last resort.")
     nps_interval_days: int = Field(default=90, ge=1, description="At most one NPS per contact.")
     nps_after_interaction: bool = True
     nps_after_purchase: bool = True

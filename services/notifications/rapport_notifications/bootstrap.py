@@ -23,6 +23,7 @@ from rapport_kit.mongo import Document
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
+from rapport_kit.signed_links import SURVEY_ANSWER, LinkClaims, sign_link
 from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.adapters.channels.base import DeliveryChannel
 from rapport_notifications.adapters.channels.email import SmtpChannel
@@ -230,7 +231,12 @@ def _composition(settings: NotificationsSettings, now: datetime) -> CompositionC
         now=now,
         brand=settings.brand_name,
         answer_base_url=settings.answer_base_url,
+        sign_survey_link=functools.partial(_sign_survey_link, settings.link_keys()[0]),
         business_day_end=settings.business_day_end,
         complaint_reply_business_days=settings.complaint_reply_business_days,
         detractor_follow_up_business_days=settings.detractor_follow_up_business_days,
     )
+
+
+def _sign_survey_link(key: bytes, survey_id: str, expires_at: datetime) -> str:
+    return sign_link(LinkClaims(SURVEY_ANSWER, survey_id, expires_at), key)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import time
+from ipaddress import ip_address
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from rapport_kit.settings import Environment, ServiceSettings
+from rapport_kit.settings import Environment, LinkSigningSettings, ServiceSettings
 from rapport_schemas.common import Channel
 
 DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret-change-me"  # noqa: S105 — refused in production
@@ -21,7 +23,7 @@ class FrequencyCap(BaseModel):
     hours: int = Field(ge=1)
 
 
-class NotificationsSettings(ServiceSettings):
+class NotificationsSettings(ServiceSettings, LinkSigningSettings):
     """Environment variables prefixed ``RAPPORT_NOTIFICATIONS_``."""
 
     model_config = SettingsConfigDict(env_prefix="RAPPORT_NOTIFICATIONS_", extra="ignore")
@@ -33,7 +35,10 @@ class NotificationsSettings(ServiceSettings):
     default_locale: str = "en"
     internal_locale: str = Field(default="en", description="Locale of alerts to agents.")
     internal_time_zone: str = Field(default="UTC", description="Time zone of alerts to agents.")
-    answer_base_url: str = "http://127.0.0.1:8002/answers"
+    answer_base_url: str = Field(
+        default="http://127.0.0.1:8002/answers",
+        description="The survey page as customers reach it (https in production).",
+    )
 
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
@@ -88,8 +93,27 @@ class NotificationsSettings(ServiceSettings):
     unknown_contact_retry_seconds: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
+    def _refuse_a_survey_page_customers_cannot_reach(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            url = urlsplit(self.answer_base_url)
+            if url.scheme != "https" or _is_loopback(url.hostname or ""):
+                raise ValueError(
+                    "answer_base_url: production needs the public https address of the survey page"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_development_webhook_secret(self) -> Self:
         secret = self.webhook_secret.get_secret_value()
         if self.environment is Environment.PRODUCTION and secret == DEVELOPMENT_WEBHOOK_SECRET:
             raise ValueError("webhook_secret: the development secret is not allowed in production")
         return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False

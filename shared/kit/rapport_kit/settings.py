@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_API_KEY = "dev-key-change-me"
+DEVELOPMENT_LINK_KEY = "dev-link-key-change-me"  # refused in production
 DEFAULT_MONGO_URL = "mongodb://127.0.0.1:27017/"
 
 
@@ -87,3 +88,27 @@ class ServiceSettings(BaseSettings):
 
     def topic(self, base: str) -> str:
         return f"{self.topic_prefix}{base}"
+
+
+class LinkSigningSettings(BaseSettings):
+    """For services that make or check customer links (survey answers): the shared HMAC keys."""
+
+    link_signing_keys: list[SecretStr] = Field(
+        default_factory=lambda: [SecretStr(DEVELOPMENT_LINK_KEY)],
+        min_length=1,
+        description="JSON list; the first signs, every one verifies (rotation). Same in feedback"
+        " and notifications.",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_development_link_key(self) -> Self:
+        keys = [key.get_secret_value() for key in self.link_signing_keys]
+        production = getattr(self, "environment", None) is Environment.PRODUCTION
+        if production and DEVELOPMENT_LINK_KEY in keys:
+            raise ValueError("link_signing_keys: the development key is not allowed in production")
+        if production and any(len(key) < 32 for key in keys):
+            raise ValueError("link_signing_keys: each key needs at least 32 characters")
+        return self
+
+    def link_keys(self) -> list[bytes]:
+        return [key.get_secret_value().encode() for key in self.link_signing_keys]

@@ -17,7 +17,12 @@ from rapport_schemas.contacts import (
     SlaBreached,
 )
 from rapport_schemas.envelope import AnyCloudEvent, CloudEvent, EventData
-from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyRequested
+from rapport_schemas.feedback import (
+    DetractorDetected,
+    SurveyAnswered,
+    SurveyRequested,
+    SurveyRequestedV1,
+)
 from rapport_schemas.metrics import MetricComputed
 from rapport_schemas.notifications import (
     NotificationFailed,
@@ -36,6 +41,7 @@ EVENT_MODELS: tuple[type[EventData], ...] = (
     CaseResolved,
     SlaBreached,
     SurveyRequested,
+    SurveyRequestedV1,
     SurveyAnswered,
     DetractorDetected,
     NotificationScheduled,

@@ -23,12 +23,13 @@ class FeedbackEvent(EventData):
 
 
 class SurveyRequested(FeedbackEvent):
-    event_type: ClassVar[str] = "rapport.feedback.survey_requested.v1"
+    """A survey was issued; its answer link goes only to the customer, never on a topic (v2)."""
+
+    event_type: ClassVar[str] = "rapport.feedback.survey_requested.v2"
 
     survey_id: EntityId
     contact_id: ContactId
     kind: SurveyKind
-    token: str = Field(min_length=16, max_length=128, description="Single-use answer token.")
     expires_at: AwareDatetime
     language: LanguageTag
     channel: Channel
@@ -39,6 +40,21 @@ class SurveyRequested(FeedbackEvent):
     country: CountryCode | None = Field(
         default=None, description="The contact's country when asked, for response-rate segments."
     )
+
+
+class SurveyRequestedV1(SurveyRequested):
+    """Deprecated: carried the answer token in clear; superseded by survey_requested.v2.
+
+    Migration for subscribers: consume ``rapport.feedback.survey_requested.v2`` (the same fields
+    without ``token``). Nothing produces v1 any more; records already in the log still decode as
+    v1 (a subclass of v2, so code handling v2 handles them too), and their tokens no longer answer
+    a survey: the answer link is signed by the services that send it.
+    """
+
+    event_type: ClassVar[str] = "rapport.feedback.survey_requested.v1"
+    superseded_by: ClassVar[str] = SurveyRequested.event_type
+
+    token: str = Field(min_length=16, max_length=128, description="No longer accepted.")
 
 
 class SurveyAnswered(FeedbackEvent):

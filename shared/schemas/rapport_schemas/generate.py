@@ -37,7 +37,16 @@ def event_schema(model: type[EventData]) -> dict[str, Any]:
     schema["title"] = model.__name__
     schema["description"] = (model.__doc__ or model.__name__).strip().splitlines()[0]
     schema["properties"]["type"]["const"] = model.event_type
+    successor = getattr(model, "superseded_by", None)
+    if successor:
+        schema["deprecated"] = True
+        schema["x-superseded-by"] = successor
     return schema
+
+
+def _message_description(model: type[EventData]) -> str:
+    """The model's docstring: for a superseded version, its migration note for subscribers."""
+    return " ".join((model.__doc__ or model.__name__).split())
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -45,6 +54,7 @@ def asyncapi_document() -> dict[str, Any]:
         model.__name__: {
             "name": model.event_type,
             "title": model.__name__,
+            "description": _message_description(model),
             "contentType": CONTENT_TYPE.split(";")[0],
             "payload": {"$ref": f"jsonschema/{model.event_type}.json"},
         }

@@ -1,4 +1,4 @@
-"""Survey records, found by token digest; an answer and its events are one atomic write."""
+"""Survey records, found by id; an answer and its events are one atomic write."""
 
 from __future__ import annotations
 
@@ -24,26 +24,23 @@ from rapport_schemas.feedback import SurveyKind
 
 log = logging.getLogger(__name__)
 
-DIGESTS = "token_digests"
-
 
 class MongoSurveyStore(OutboxDocuments):
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index(DIGESTS)
         await self.collection.create_index("contact_id")
 
     async def register(self, issued: Sequence[IssuedSurvey]) -> None:
         """Idempotent upsert on the derived survey id, before the event that announces it exists.
 
-        A retried decision issues a new token for the same survey; each digest is added, so the
-        token in whichever ``SurveyRequested`` was finally published always opens the survey.
+        A retried decision may announce a later expiry for the same survey; the latest is kept,
+        so the link signed from whichever ``SurveyRequested`` was finally published opens it.
         """
         if not issued:
             return
         await self.collection.bulk_write([_registration(s) for s in issued], ordered=False)
 
-    async def find_by_token_digest(self, digest: str) -> Survey | None:
-        document = await self.collection.find_one({DIGESTS: digest}, {OUTBOX: 0})
+    async def find(self, survey_id: str) -> Survey | None:
+        document = await self.collection.find_one({"_id": survey_id}, {OUTBOX: 0})
         return _from_document(document) if document else None
 
     async def record_answer(
@@ -83,7 +80,6 @@ def _registration(survey: IssuedSurvey) -> UpdateOne:
     return UpdateOne(
         {"_id": request.survey_id},
         {
-            "$addToSet": {DIGESTS: survey.token_digest},
             "$max": {"expires_at": request.expires_at},
             "$setOnInsert": _new_record(survey),
         },

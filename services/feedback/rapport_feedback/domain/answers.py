@@ -10,6 +10,8 @@ from rapport_schemas.common import Channel
 from rapport_schemas.envelope import EventData
 from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyKind
 
+COMMENT_MAX_CHARS = 1000
+
 
 @dataclass(frozen=True)
 class Survey:
@@ -57,18 +59,29 @@ class SurveyExpired(AnswerRejected):
     pass
 
 
+class SurveyWithdrawn(SurveyExpired):
+    """The contact was erased (or the survey otherwise withdrawn): the link no longer works."""
+
+
 class ScoreOutOfRange(AnswerRejected):
     pass
+
+
+def ensure_open(survey: Survey, now: datetime) -> None:
+    """Raises the ``AnswerRejected`` that explains why ``survey`` takes no answer now."""
+    if survey.used:
+        raise SurveyAlreadyAnswered("this survey was already answered")
+    if survey.withdrawn:
+        raise SurveyWithdrawn("this survey was withdrawn")
+    if now >= survey.expires_at:
+        raise SurveyExpired("this survey link has expired")
 
 
 def accept_answer(
     survey: Survey, answer: Answer, respondent: Respondent, now: datetime
 ) -> tuple[SurveyAnswered, *tuple[EventData, ...]]:
     """``SurveyAnswered`` and, for an unhappy customer, ``DetractorDetected``; or a rejection."""
-    if survey.used:
-        raise SurveyAlreadyAnswered("this survey was already answered")
-    if survey.withdrawn or now >= survey.expires_at:
-        raise SurveyExpired("this survey link has expired")
+    ensure_open(survey, now)
     if not score_in_range(survey.kind, answer.score):
         lowest, highest = SCORE_RANGES[survey.kind]
         raise ScoreOutOfRange(f"{survey.kind.value} scores range from {lowest} to {highest}")

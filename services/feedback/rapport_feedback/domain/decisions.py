@@ -137,12 +137,10 @@ def _decide_trigger(
 def _issue(
     state: ContactFeedback, trigger: Trigger, planned: PlannedSurvey, context: DecisionContext
 ) -> IssuedSurvey:
-    token = context.new_token()
     request = SurveyRequested(
         survey_id=derived_id(trigger.event_id, planned.kind.value),
         contact_id=state.contact_id,
         kind=planned.kind,
-        token=token,
         expires_at=context.now + context.token_ttl,
         language=planned.language,
         channel=planned.channel,
@@ -152,7 +150,7 @@ def _issue(
         trigger_event_id=trigger.event_id,
         country=state.country,
     )
-    return IssuedSurvey(request, context.token_digest(token))
+    return IssuedSurvey(request)
 
 
 def _complaint(

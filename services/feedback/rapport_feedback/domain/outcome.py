@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,8 +24,6 @@ def derived_id(*parts: str) -> str:
 class DecisionContext:
     rules: SurveyRules
     now: datetime
-    new_token: Callable[[], str]
-    token_digest: Callable[[str], str]
     token_ttl: timedelta = timedelta(days=14)
     remembered_triggers: int = 100
 
@@ -34,7 +31,6 @@ class DecisionContext:
 @dataclass(frozen=True)
 class IssuedSurvey:
     request: SurveyRequested
-    token_digest: str
 
 
 @dataclass

@@ -1,16 +1,22 @@
-"""Survey answer tokens: unguessable, and stored only as a digest."""
+"""Survey answer links: signed by the services that send them, so no topic carries a credential.
+
+The link names the survey and its expiry, signed with a key only feedback and notifications
+hold (``rapport_kit.signed_links``); feedback checks the signature, then the survey's own record
+(used, withdrawn, expired) — the record stays the authority, the signature only proves the link.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from rapport_kit.signed_links import SURVEY_ANSWER, LinkClaims, sign_link, verify_link
 
 
-def new_token() -> str:
-    """256 bits from the OS CSPRNG, URL-safe: the answer link's only credential."""
-    return secrets.token_urlsafe(32)
+def survey_link_token(survey_id: str, expires_at: datetime, key: bytes) -> str:
+    return sign_link(LinkClaims(SURVEY_ANSWER, survey_id, expires_at), key)
 
 
-def token_digest(token: str) -> str:
-    """What MongoDB keeps: a leaked database does not leak answerable links."""
-    return hashlib.sha256(token.encode()).hexdigest()
+def survey_id_of(token: str, *, keys: Sequence[bytes], now: datetime) -> str:
+    """The survey a genuine, unexpired link names; raises ``InvalidLink`` or ``ExpiredLink``."""
+    return verify_link(token, purpose=SURVEY_ANSWER, keys=keys, now=now).subject

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from rapport_feedback.domain.answers import (
+    COMMENT_MAX_CHARS,
     Answer,
     AnswerRejected,
     ScoreOutOfRange,
@@ -32,7 +33,7 @@ class AnswerSubmission(BaseModel):
 
     token: str = Field(min_length=16, max_length=128, description="From the survey link.")
     score: int = Field(description="NPS 0–10, CSAT 1–5, CES 1–7.")
-    comment: str | None = Field(default=None, max_length=1000)
+    comment: str | None = Field(default=None, max_length=COMMENT_MAX_CHARS)
 
 
 class AnswerAccepted(BaseModel):
@@ -68,5 +69,6 @@ async def answer_survey(
         detail = [{"loc": ["body", "score"], "msg": str(error), "type": "score_out_of_range"}]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
     except AnswerRejected as error:
-        raise HTTPException(STATUS[type(error)], str(error)) from None
+        code = next(code for kind, code in STATUS.items() if isinstance(error, kind))
+        raise HTTPException(code, str(error)) from None
     return AnswerAccepted(survey_id=answered.survey_id, kind=answered.kind, score=answered.score)

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from rapport_feedback.domain.answers import (
     Answer,
     Respondent,
+    Survey,
     SurveyAlreadyAnswered,
+    SurveyExpired,
     SurveyNotFound,
     accept_answer,
 )
 from rapport_feedback.domain.outcome import MAX_MERGE_HOPS, SOURCE, derived_id
-from rapport_feedback.domain.tokens import token_digest
+from rapport_feedback.domain.tokens import survey_id_of
 from rapport_feedback.service_layer.ports import (
     ContactFeedbackStore,
     EventCounter,
     SurveyStore,
 )
+from rapport_kit.signed_links import ExpiredLink, InvalidLink
 from rapport_schemas import CloudEvent, EventData, wrap
 from rapport_schemas.feedback import SurveyAnswered
 
@@ -30,12 +33,24 @@ class AnswerIntake:
     contacts: ContactFeedbackStore
     clock: Callable[[], datetime]
     metrics: EventCounter
+    link_keys: Sequence[bytes]
+
+    async def open(self, token: str) -> Survey:
+        """The survey a link opens, in whatever state; ``AnswerRejected`` if it is no link."""
+        try:
+            survey_id = survey_id_of(token, keys=self.link_keys, now=self.clock())
+        except InvalidLink:
+            raise SurveyNotFound("unknown survey link") from None
+        except ExpiredLink:
+            raise SurveyExpired("this survey link has expired") from None
+        survey = await self.surveys.find(survey_id)
+        if survey is None:
+            raise SurveyNotFound("unknown survey link")
+        return survey
 
     async def submit(self, token: str, answer: Answer) -> SurveyAnswered:
         """Raises an ``AnswerRejected`` subclass, having stored nothing, for every refusal."""
-        survey = await self.surveys.find_by_token_digest(token_digest(token))
-        if survey is None:
-            raise SurveyNotFound("unknown survey token")
+        survey = await self.open(token)
         respondent = await _respondent(survey.contact_id, self.contacts)
         now = self.clock()
         events = accept_answer(survey, answer, respondent, now)

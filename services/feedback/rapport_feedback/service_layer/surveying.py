@@ -10,7 +10,6 @@ from rapport_feedback.domain.contact import ContactFeedback
 from rapport_feedback.domain.decisions import decide
 from rapport_feedback.domain.outcome import DecisionContext
 from rapport_feedback.domain.policy import SurveyRules
-from rapport_feedback.domain.tokens import token_digest
 from rapport_feedback.service_layer.ports import (
     ContactFeedbackStore,
     EventCounter,
@@ -31,7 +30,6 @@ class SurveyDesk:
     surveys: SurveyStore
     rules: SurveyRules
     clock: Clock
-    new_token: Callable[[], str]
     token_ttl: timedelta
     remembered_triggers: int
     metrics: EventCounter
@@ -53,8 +51,6 @@ class SurveyDesk:
         return DecisionContext(
             rules=self.rules,
             now=now,
-            new_token=self.new_token,
-            token_digest=token_digest,
             token_ttl=self.token_ttl,
             remembered_triggers=self.remembered_triggers,
         )

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from rapport_kit.settings import DEVELOPMENT_LINK_KEY
+from rapport_kit.signed_links import SURVEY_ANSWER, LinkClaims, sign_link
 from rapport_schemas import CloudEvent, EventData, decode, topics, wrap
 from rapport_schemas.common import Channel, Consent
 from rapport_schemas.contacts import (
@@ -16,6 +18,7 @@ from rapport_schemas.contacts import (
     InteractionKind,
     InteractionLogged,
 )
+from rapport_schemas.feedback import SurveyRequested
 from tests.support.kafka import produce, read_until
 
 DataT = TypeVar("DataT", bound=EventData)
@@ -94,3 +97,9 @@ async def feedback_events(
 
 def of_type(events: list[CloudEvent[EventData]], model: type[DataT]) -> list[DataT]:
     return [event.data for event in events if isinstance(event.data, model)]
+
+
+def answer_link_token(request: SurveyRequested, key: str = DEVELOPMENT_LINK_KEY) -> str:
+    """The token notifications puts in the invitation's link (signed with the default key)."""
+    claims = LinkClaims(SURVEY_ANSWER, request.survey_id, request.expires_at)
+    return sign_link(claims, key.encode())

@@ -9,9 +9,11 @@ import pytest
 
 from rapport_feedback.bootstrap import create_app
 from rapport_feedback.settings import FeedbackSettings
+from rapport_schemas import decode, topics
 from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyKind, SurveyRequested
 from services.feedback.tests.integration.helpers import (
     T0,
+    answer_link_token,
     case_resolved,
     envelope,
     feedback_events,
@@ -20,7 +22,7 @@ from services.feedback.tests.integration.helpers import (
     publish,
     registered,
 )
-from tests.support.kafka import eventually
+from tests.support.kafka import eventually, read_until, values
 from tests.support.services import serving
 
 pytestmark = pytest.mark.integration
@@ -32,7 +34,7 @@ async def requested_tokens(infra, namespace, count: int) -> dict[SurveyKind, str
         namespace,
         lambda events: len(of_type(events, SurveyRequested)) >= count,
     )
-    return {r.kind: r.token for r in of_type(events, SurveyRequested)}
+    return {r.kind: answer_link_token(r) for r in of_type(events, SurveyRequested)}
 
 
 async def test_an_nps_detractor_answer_flows_to_survey_answered_and_detractor_detected(
@@ -152,3 +154,51 @@ async def _surveys(mongo_db) -> list[dict[str, object]]:  # type: ignore[no-unty
     """The survey records without the outbox bookkeeping the publisher clears asynchronously."""
     cursor = mongo_db["surveys"].find({}, {"outbox": 0, "outbox_touched_at": 0}).sort("_id", 1)
     return [document async for document in cursor]
+
+
+def _strings(value: object) -> list[str]:
+    """Every string in a decoded JSON document: what a subscriber could try as a token."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in (key, *_strings(item))]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+async def test_nothing_read_from_the_feedback_topic_answers_a_survey(
+    service_env, infra, namespace, mongo_db
+) -> None:
+    app = create_app(FeedbackSettings(**service_env), clock=lambda: T0)
+    async with serving(app) as client:
+        await publish(
+            infra.kafka_bootstrap,
+            namespace,
+            envelope(registered("c1")),
+            envelope(case_resolved("c1", "case-1")),
+        )
+        records = await read_until(
+            infra.kafka_bootstrap, f"{namespace}.{topics.FEEDBACK}", lambda rs: len(rs) >= 2
+        )
+        requests = [decode(record.value).data for record in records]
+        assert {type(r) for r in requests} == {SurveyRequested}
+        candidates = {s for record in values(records) for s in _strings(record)}
+        candidates |= {(r.value or b"").decode() for r in records}
+        forged = [answer_link_token(r, key="a-key-nobody-holds-" + "x" * 20) for r in requests]
+        before = await mongo_db["surveys"].find({}).to_list()
+
+        tried = {}
+        for candidate in sorted(candidates) + forged:
+            for score in (1, 5):
+                response = await client.post(
+                    "/surveys/answers", json={"token": candidate, "score": score}
+                )
+                tried[candidate] = response.status_code
+        assert len(tried) >= 20
+        assert set(tried.values()) <= {404, 422}, tried
+        assert await mongo_db["surveys"].find({}).to_list() == before
+
+        genuine = answer_link_token(requests[0])  # what only the e-mail carries
+        answered = await client.post("/surveys/answers", json={"token": genuine, "score": 4})
+        assert answered.status_code == 201, answered.text

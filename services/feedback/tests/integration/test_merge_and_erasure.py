@@ -10,6 +10,7 @@ from rapport_schemas.contacts import ContactErased, ContactsMerged, InteractionK
 from rapport_schemas.feedback import DetractorDetected, SurveyKind, SurveyRequested
 from services.feedback.tests.integration.helpers import (
     T0,
+    answer_link_token,
     case_resolved,
     envelope,
     feedback_events,
@@ -40,7 +41,7 @@ async def test_the_fatigue_cap_follows_a_merge_and_erasure_withdraws_links_and_c
         events = await feedback_events(
             bootstrap, namespace, lambda es: len(of_type(es, SurveyRequested)) >= 2
         )
-        tokens = {r.kind: r.token for r in of_type(events, SurveyRequested)}
+        tokens = {r.kind: answer_link_token(r) for r in of_type(events, SurveyRequested)}
         comment = "Ayşe Hanım çok ilgiliydi"
         answer = {"token": tokens[SurveyKind.CSAT], "score": 5, "comment": comment}
         assert (await client.post("/surveys/answers", json=answer)).status_code == 201

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from rapport_feedback.domain.contact import ChannelConsent, ContactFeedback, CountedMessage
 from rapport_feedback.domain.outcome import DecisionContext
 from rapport_feedback.domain.policy import SurveyRules
-from rapport_feedback.domain.tokens import token_digest
 from rapport_schemas import CloudEvent, EventData, wrap
 from rapport_schemas.common import Channel
 
@@ -35,13 +34,7 @@ def counted(count: int, *, days: float, prefix: str = "m") -> tuple[CountedMessa
 
 
 def context(rules: SurveyRules | None = None, now: datetime = NOW) -> DecisionContext:
-    tokens = iter(f"token-{i:04d}-abcdefghijkl" for i in range(1000))
-    return DecisionContext(
-        rules=rules or SurveyRules(),
-        now=now,
-        new_token=lambda: next(tokens),
-        token_digest=token_digest,
-    )
+    return DecisionContext(rules=rules or SurveyRules(), now=now)
 
 
 def event(data: EventData, event_id: str) -> CloudEvent[EventData]:

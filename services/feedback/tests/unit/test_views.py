@@ -23,7 +23,6 @@ def requested(survey: str, contact: str) -> SurveyRequested:
         survey_id=survey,
         contact_id=contact,
         kind=SurveyKind.NPS,
-        token="t" * 43,
         expires_at=NOW,
         language="tr-TR",
         channel=Channel.EMAIL,

@@ -25,6 +25,8 @@ class MessageText:
     subject: str
     body: str
     plurals: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # A placeholder (or a label) whose wording depends on a fact: option → text (ICU "select").
+    choices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,16 @@ def _message(locale: str, key: str, value: object) -> MessageText:
     if not isinstance(value, dict) or not {"subject", "body"} <= value.keys():
         raise CatalogError(f"{locale}.{key}: needs 'subject' and 'body'")
     message = MessageText(
-        subject=str(value["subject"]), body=str(value["body"]), plurals=value.get("plurals", {})
+        subject=str(value["subject"]),
+        body=str(value["body"]),
+        plurals=value.get("plurals", {}),
+        choices=value.get("choices", {}),
     )
-    variants = [text for forms in message.plurals.values() for text in forms.values()]
+    variants = [
+        text
+        for variations in (*message.plurals.values(), *message.choices.values())
+        for text in variations.values()
+    ]
     for text in (message.subject, message.body, *variants):
         placeholders(text)
     return message

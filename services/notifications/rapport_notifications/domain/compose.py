@@ -14,14 +14,20 @@ from rapport_notifications.domain.directory import ContactCard
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import Facts, PlannedDelivery
 from rapport_notifications.domain.values import (
+    Choice,
     LocalDate,
     LocalDateTime,
     Money,
     Number,
     Quantity,
+    ScoreLinks,
     Text,
     Values,
 )
+
+# Signs the survey link for (survey id, expiry); only this service and feedback hold the key.
+SurveyLinkSigner = Callable[[str, datetime], str]
+SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class CompositionContext:
     now: datetime
     brand: str
     answer_base_url: str
+    sign_survey_link: SurveyLinkSigner
     business_day_end: time
     complaint_reply_business_days: int
     detractor_follow_up_business_days: int
@@ -47,11 +54,18 @@ def _welcome(facts: Facts, card: ContactCard, context: CompositionContext) -> Va
 
 
 def _survey_invitation(facts: Facts, card: ContactCard, context: CompositionContext) -> Values:
-    link = f"{context.answer_base_url}?{urlencode({'token': str(facts['token'])})}"
+    """The link is signed here, at sending time: no token is stored or published anywhere."""
+    expires_at = _at(facts["expires_at"])
+    token = context.sign_survey_link(str(facts["survey_id"]), expires_at)
+    link = f"{context.answer_base_url}?{urlencode({'token': token})}"
+    kind = str(facts["kind"])
+    lowest, highest = SCORE_RANGES[kind]
     return {
         **_customer(card, context),
-        "survey_link": Text(text=link),
-        "expires_on": LocalDate(at=_at(facts["expires_at"])),
+        "survey_subject": Choice(option=kind),
+        "survey_question": Choice(option=kind),
+        "survey_link": ScoreLinks(url=link, lowest=lowest, highest=highest, option=kind),
+        "expires_on": LocalDate(at=expires_at),
     }
 
 

@@ -12,15 +12,17 @@ from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_name
 from babel.numbers import format_currency, format_decimal
 
+from rapport_kit.locales import negotiate
 from rapport_notifications.domain.catalog import Catalog, Direction, MessageText, substitute
-from rapport_notifications.domain.locales import negotiate
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.values import (
+    Choice,
     LocalDate,
     LocalDateTime,
     Money,
     Number,
     Quantity,
+    ScoreLinks,
     Text,
     Value,
 )
@@ -55,19 +57,32 @@ def render(
         name: _format(value, name, message, locale, ZoneInfo(time_zone))
         for name, value in values.items()
     }
-    subject = substitute(message.subject, formatted)
-    body = substitute(message.body, formatted)
+    # Chosen wording may itself use the message's other placeholders (``{brand}``).
+    plain = {name: text for name, text in formatted.items() if not isinstance(values[name], Choice)}
+    for name, value in values.items():
+        if isinstance(value, Choice):
+            formatted[name] = substitute(formatted[name], plain)
+    blocks = {
+        name: _score_links_html(value, message)
+        for name, value in values.items()
+        if isinstance(value, ScoreLinks)
+    }
+    markers = {name: f"\x00{name}\x00" for name in blocks}
+    html_body = substitute(message.body, {**formatted, **markers})
+    language = str(locale).replace("_", "-")
     return Rendered(
         template=template,
         locale=catalog.locale,
         direction=catalog.direction,
-        subject=subject,
-        text=body,
-        html=_html(body, language=str(locale).replace("_", "-"), direction=catalog.direction),
+        subject=substitute(message.subject, formatted),
+        text=substitute(message.body, formatted),
+        html=_html(html_body, language=language, direction=catalog.direction, blocks=blocks),
     )
 
 
-def _format(value: Value, name: str, message: MessageText, locale: Locale, zone: ZoneInfo) -> str:
+def _format(  # noqa: PLR0911 — one return per kind of value
+    value: Value, name: str, message: MessageText, locale: Locale, zone: ZoneInfo
+) -> str:
     match value:
         case Text():
             return value.text
@@ -79,6 +94,10 @@ def _format(value: Value, name: str, message: MessageText, locale: Locale, zone:
             return format_date(value.at.astimezone(zone), "long", locale=locale)
         case LocalDateTime():
             return local_date_time(value, locale, zone)
+        case ScoreLinks():
+            return value.url
+        case Choice():
+            return message.choices[name][value.option]
         case Quantity():
             variants = message.plurals[name]
             category = locale.plural_form(value.count)
@@ -96,12 +115,14 @@ def local_date_time(value: LocalDateTime, locale: Locale, zone: ZoneInfo) -> str
     return f"{joined} {get_timezone_name(zone, 'long', locale=locale)}"
 
 
-def _html(text: str, *, language: str, direction: Direction) -> str:
+def _html(text: str, *, language: str, direction: Direction, blocks: Mapping[str, str]) -> str:
     """A minimal HTML part; ``dir`` makes right-to-left scripts display correctly."""
     paragraphs = "\n".join(
         f"<p>{_linked(html.escape(block)).replace(chr(10), '<br>')}</p>"
         for block in text.split("\n\n")
     )
+    for name, block in blocks.items():
+        paragraphs = paragraphs.replace(f"\x00{name}\x00", block)
     return (
         f'<!DOCTYPE html>\n<html lang="{language}" dir="{direction}">\n'
         f'<head><meta charset="utf-8"></head>\n<body dir="{direction}">\n{paragraphs}\n</body>\n'
@@ -111,3 +132,24 @@ def _html(text: str, *, language: str, direction: Direction) -> str:
 
 def _linked(escaped: str) -> str:
     return _URL.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>', escaped)
+
+
+_SCORE_STYLE = (
+    "display:inline-block;min-width:2.2em;padding:6px 2px;margin:2px;border:2px solid #0b5cad;"
+    "border-radius:4px;color:#0b5cad;font-weight:bold;text-align:center;text-decoration:none"
+)
+
+
+def _score_links_html(value: ScoreLinks, message: MessageText) -> str:
+    """One link per score (each opens the page with it chosen), the scale's ends, the link."""
+    separator = "&" if "?" in value.url else "?"
+    links = " ".join(
+        f'<a href="{html.escape(f"{value.url}{separator}score={score}")}" '
+        f'style="{_SCORE_STYLE}">{score}</a>'
+        for score in range(value.lowest, value.highest + 1)
+    )
+    low = html.escape(message.choices["scale_low"][value.option])
+    high = html.escape(message.choices["scale_high"][value.option])
+    url = html.escape(value.url)
+    ends = f"<small>{low} · {high}</small>"
+    return f'<span>{links}</span><br>{ends}<br><a href="{url}">{url}</a>'

@@ -7,7 +7,8 @@ locale; ``tests/unit/test_catalogs.py`` proves it for every shipped catalog.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -25,12 +26,21 @@ class Template(StrEnum):
 class TemplateSpec:
     placeholders: frozenset[str]
     plurals: frozenset[str] = frozenset()
+    choices: Mapping[str, frozenset[str]] = field(default_factory=dict)  # name → its options
     transactional: bool = True
     internal: bool = False
 
 
-def _spec(*names: str, plurals: tuple[str, ...] = (), **flags: bool) -> TemplateSpec:
-    return TemplateSpec(frozenset(names), frozenset(plurals), **flags)
+def _spec(
+    *names: str,
+    plurals: tuple[str, ...] = (),
+    choices: Mapping[str, frozenset[str]] | None = None,
+    **flags: bool,
+) -> TemplateSpec:
+    return TemplateSpec(frozenset(names), frozenset(plurals), dict(choices or {}), **flags)
+
+
+SURVEY_KINDS = frozenset({"nps", "csat", "ces"})
 
 
 # Transactional = it answers something the customer did (cross-service agreement); survey
@@ -38,7 +48,19 @@ def _spec(*names: str, plurals: tuple[str, ...] = (), **flags: bool) -> Template
 SPECS: dict[Template, TemplateSpec] = {
     Template.WELCOME: _spec("name", "brand"),
     Template.SURVEY_INVITATION: _spec(
-        "name", "brand", "survey_link", "expires_on", transactional=False
+        "name",
+        "brand",
+        "survey_subject",
+        "survey_question",
+        "survey_link",
+        "expires_on",
+        # The subject and question name the survey; the labels sit at the ends of the e-mail's
+        # one-click score row.
+        choices={
+            name: SURVEY_KINDS
+            for name in ("survey_subject", "survey_question", "scale_low", "scale_high")
+        },
+        transactional=False,
     ),
     Template.COMPLAINT_ACKNOWLEDGEMENT: _spec(
         "name", "brand", "reference", "reply_by", "reply_window", plurals=("reply_window",)

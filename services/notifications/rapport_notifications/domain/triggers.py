@@ -18,7 +18,12 @@ from rapport_schemas.contacts import (
     PurchaseRecorded,
     SlaBreached,
 )
-from rapport_schemas.feedback import DetractorDetected, DetractorReason, SurveyRequested
+from rapport_schemas.feedback import (
+    DetractorDetected,
+    DetractorReason,
+    SurveyRequested,
+    SurveyRequestedV1,
+)
 
 Facts = dict[str, str | int | None]
 # Stable ids: the same trigger always yields the same notification and outcome event ids.
@@ -66,7 +71,12 @@ def _welcome(event_id: str, data: ContactRegistered, at: datetime) -> list[Plann
 
 
 def _survey_invitation(event_id: str, data: SurveyRequested, at: datetime) -> list[PlannedDelivery]:
-    facts: Facts = {"token": data.token, "expires_at": data.expires_at.isoformat()}
+    # v1 records (still in the log) carried a token; it is ignored: the link is signed at sending.
+    facts: Facts = {
+        "survey_id": data.survey_id,
+        "kind": data.kind.value,
+        "expires_at": data.expires_at.isoformat(),
+    }
     return [PlannedDelivery(event_id, Template.SURVEY_INVITATION, data.contact_id, at, facts)]
 
 
@@ -125,6 +135,7 @@ def _sla_breach_warning(event_id: str, data: SlaBreached, at: datetime) -> list[
 _PLANNERS: dict[type[EventData], Callable[[str, Any, datetime], list[PlannedDelivery]]] = {
     ContactRegistered: _welcome,
     SurveyRequested: _survey_invitation,
+    SurveyRequestedV1: _survey_invitation,
     InteractionLogged: _complaint_acknowledgement,
     PurchaseRecorded: _purchase_thank_you,
     DetractorDetected: _detractor,

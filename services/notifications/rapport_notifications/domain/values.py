@@ -49,7 +49,29 @@ class Quantity(_Value):
     count: int
 
 
+class Choice(_Value):
+    """Wording picked by a fact (e.g. the survey's kind) from the catalog's ``choices``."""
+
+    kind: Literal["choice"] = "choice"
+    option: str
+
+
+class ScoreLinks(_Value):
+    """A survey link: the link itself in plain text; in HTML, one link per score to preselect it.
+
+    Each score link only opens the survey page with that score chosen: a GET never records an
+    answer, because mail scanners and link prefetchers follow every link in a message.
+    """
+
+    kind: Literal["score_links"] = "score_links"
+    url: str
+    lowest: int
+    highest: int
+    option: str  # which ``scale_low``/``scale_high`` labels describe the ends
+
+
 Value = Annotated[
-    Text | Number | Money | LocalDate | LocalDateTime | Quantity, Field(discriminator="kind")
+    Text | Number | Money | LocalDate | LocalDateTime | Quantity | Choice | ScoreLinks,
+    Field(discriminator="kind"),
 ]
 Values = dict[str, Value]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from rapport_kit.signed_links import SURVEY_ANSWER, verify_link
 from rapport_notifications.bootstrap import create_app
 from rapport_schemas.common import Channel
 from rapport_schemas.feedback import (
@@ -32,14 +35,13 @@ DAYTIME = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 async def test_a_survey_invitation_carries_the_answer_link_and_is_not_transactional(
-    settings_for: Any, smtp: Any, infra: Any, namespace: str
+    settings_for: Any, smtp: Any, infra: Any, namespace: str, mongo_db: Any
 ) -> None:
     _, sink = smtp
     survey = SurveyRequested(
         survey_id="s1",
         contact_id="dora",
         kind=SurveyKind.NPS,
-        token="tok_0123456789abcdef",
         expires_at=DAYTIME + timedelta(days=7),
         language="hu-HU",
         channel=Channel.EMAIL,
@@ -58,9 +60,23 @@ async def test_a_survey_invitation_carries_the_answer_link_and_is_not_transactio
             infra.kafka_bootstrap, namespace, lambda es: len(of_type(es, "NotificationSent")) >= 2
         )
 
-    texts = [mail.get_body(("plain",)).get_content() for mail in sink.messages]
-    invitation = next(text for text in texts if "kérdőív" in text)
-    assert "https://feedback.example/answers?token=tok_0123456789abcdef" in invitation
+    mail = next(m for m in sink.messages if m["X-Rapport-Template"] == "survey_invitation")
+    invitation = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    links = re.findall(r"https://feedback\.example/answers\?token=[A-Za-z0-9_.%-]+", invitation)
+    assert len(links) == 1
+    token = parse_qs(urlsplit(links[0]).query)["token"][0]
+    claims = verify_link(token, purpose=SURVEY_ANSWER, keys=settings.link_keys(), now=DAYTIME)
+    assert (claims.subject, claims.expires_at) == ("s1", survey.expires_at)
+    assert mail["Subject"] == "Ajánlana minket? Egyetlen kérdésünk van"
+    assert "ajánlana minket egy barátjának" in invitation
+    # One-click scores in the HTML part only open the page with the score chosen.
+    scores = re.findall(
+        r'href="https://feedback\.example/answers\?token=[^"&]+&amp;score=(\d+)"', html
+    )
+    assert scores == [str(score) for score in range(11)]
+    stored = await mongo_db["deliveries"].find({}).to_list()
+    assert len(stored) == 2 and token not in str(stored) and "token" not in str(stored)
     assert "2026. december 1." in invitation
     sent = {e.data.template: e.data for e in of_type(events, "NotificationSent")}
     assert not sent["survey_invitation"].transactional and sent["welcome"].transactional

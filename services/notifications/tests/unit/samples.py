@@ -14,6 +14,7 @@ CONTEXT = CompositionContext(
     now=NOW,
     brand="Rapport",
     answer_base_url="https://rapport.example/answers",
+    sign_survey_link=lambda survey_id, expires_at: f"signed-{survey_id}",
     business_day_end=time(18, 0),
     complaint_reply_business_days=1,
     detractor_follow_up_business_days=2,
@@ -21,7 +22,8 @@ CONTEXT = CompositionContext(
 FACTS = {
     Template.WELCOME: {},
     Template.SURVEY_INVITATION: {
-        "token": "tok-1234567890abcdef",
+        "survey_id": "s-1",
+        "kind": "nps",
         "expires_at": "2026-12-01T00:00:00+00:00",
     },
     Template.COMPLAINT_ACKNOWLEDGEMENT: {

@@ -29,6 +29,12 @@ def test_catalog_has_every_message_with_exactly_its_placeholders(locale: str) ->
         used = placeholders(message.subject) | placeholders(message.body)
         assert used == spec.placeholders, (locale, template)
         assert set(message.plurals) == spec.plurals, (locale, template)
+        assert {name: set(options) for name, options in message.choices.items()} == {
+            name: set(options) for name, options in spec.choices.items()
+        }, (locale, template)
+        choice_texts = [text for options in message.choices.values() for text in options.values()]
+        for text in choice_texts:
+            assert text.strip() and placeholders(text) <= spec.placeholders, (locale, template)
 
 
 @pytest.mark.parametrize("locale", sorted(CATALOGS))

@@ -1,4 +1,4 @@
-from rapport_notifications.domain.locales import candidates, negotiate
+from rapport_kit.locales import candidates, negotiate
 
 AVAILABLE = {"en", "pt", "de", "tr", "zh_Hant"}
 
