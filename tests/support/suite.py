@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
 
 import httpx
 from opentelemetry.sdk.trace import SpanProcessor
@@ -17,7 +17,10 @@ from rapport_metrics.bootstrap import create_app as metrics_app
 from rapport_metrics.settings import MetricsSettings
 from rapport_notifications.bootstrap import create_app as notifications_app
 from rapport_notifications.settings import NotificationsSettings
-from tests.support.services import serving
+from tests.support.http_server import free_port, listening
+from tests.support.services import AUTH, serving
+
+__all__ = ["Inbox", "free_port", "running_suite"]
 
 
 class Inbox:
@@ -29,17 +32,21 @@ class Inbox:
         return "250 OK"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @asynccontextmanager
 async def running_suite(
-    service_env: dict[str, object], spans: tuple[SpanProcessor, ...], smtp_port: int
+    service_env: dict[str, object],
+    spans: tuple[SpanProcessor, ...],
+    smtp_port: int,
+    *,
+    listen: Mapping[str, int] | None = None,
+    feedback_clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    """Every service started (lifespans run) and an authenticated client for each."""
+    """Every service started (lifespans run) and an authenticated client for each.
+
+    Services named in ``listen`` serve on that loopback port (uvicorn), for a real browser;
+    the others are called in-process.
+    """
+    clock = {"clock": feedback_clock} if feedback_clock else {}
     namespace = str(service_env["mongo_database"])
 
     def env(service: str) -> dict[str, object]:
@@ -47,7 +54,9 @@ async def running_suite(
 
     apps = {
         "contacts": contacts_app(ContactsSettings(**env("contacts")), span_processors=spans),
-        "feedback": feedback_app(FeedbackSettings(**env("feedback")), span_processors=spans),
+        "feedback": feedback_app(
+            FeedbackSettings(**env("feedback")), span_processors=spans, **clock
+        ),
         "notifications": notifications_app(
             NotificationsSettings(
                 **env("notifications"),
@@ -60,4 +69,12 @@ async def running_suite(
         "metrics": metrics_app(MetricsSettings(**env("metrics")), span_processors=spans),
     }
     async with AsyncExitStack() as stack:
-        yield {name: await stack.enter_async_context(serving(app)) for name, app in apps.items()}
+        clients = {}
+        for name, app in apps.items():
+            if listen and name in listen:
+                url = await stack.enter_async_context(listening(app, port=listen[name]))
+                client = httpx.AsyncClient(base_url=url, headers=AUTH)
+                clients[name] = await stack.enter_async_context(client)
+            else:
+                clients[name] = await stack.enter_async_context(serving(app))
+        yield clients

@@ -21,6 +21,7 @@ from rapport_feedback.read_models import VIEWS_CONSUMER, read_models
 from rapport_feedback.service_layer.answering import AnswerIntake
 from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
+from rapport_kit import http_guards
 from rapport_kit.clock import Clock, utc_now
 from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
     app.include_router(runtime.liveness_router())
     serve_docs(app)
+    http_guards.install(app, settings)
     instrument_requests(app, runtime.registry)
     app.state.survey_pages = PageRenderer.build(
         load_page_texts(), default_locale=settings.default_locale, brand=settings.brand_name

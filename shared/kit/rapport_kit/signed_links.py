@@ -27,7 +27,11 @@ class InvalidLink(ValueError):
 
 
 class ExpiredLink(ValueError):
-    """A genuine link whose expiry has passed."""
+    """A genuine link whose expiry has passed; its claims say what it was for."""
+
+    def __init__(self, claims: LinkClaims) -> None:
+        super().__init__("the link has expired")
+        self.claims = claims
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def verify_link(token: str, *, purpose: str, keys: Sequence[bytes], now: datetim
     if claims.purpose != purpose:
         raise InvalidLink("the link was made for another purpose")
     if now >= claims.expires_at:
-        raise ExpiredLink("the link has expired")
+        raise ExpiredLink(claims)
     return claims
 
 

@@ -10,13 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from rapport_kit.signed_links import SURVEY_ANSWER, LinkClaims, sign_link, verify_link
+from rapport_kit.signed_links import (
+    SURVEY_ANSWER,
+    ExpiredLink,
+    LinkClaims,
+    sign_link,
+    verify_link,
+)
 
 
 def survey_link_token(survey_id: str, expires_at: datetime, key: bytes) -> str:
     return sign_link(LinkClaims(SURVEY_ANSWER, survey_id, expires_at), key)
 
 
-def survey_id_of(token: str, *, keys: Sequence[bytes], now: datetime) -> str:
-    """The survey a genuine, unexpired link names; raises ``InvalidLink`` or ``ExpiredLink``."""
-    return verify_link(token, purpose=SURVEY_ANSWER, keys=keys, now=now).subject
+def survey_link_claims(token: str, *, keys: Sequence[bytes], now: datetime) -> LinkClaims:
+    """What a genuine link names, expired or not; raises ``InvalidLink`` for anything else."""
+    try:
+        return verify_link(token, purpose=SURVEY_ANSWER, keys=keys, now=now)
+    except ExpiredLink as expired:
+        return expired.claims

@@ -17,6 +17,7 @@ from rapport_feedback.views.aggregates import (
 from rapport_feedback.views.by_contact import FeedbackByContact
 from rapport_feedback.views.response_rates import ALL, ResponseRates
 from rapport_kit.http import require_scope
+from rapport_kit.http_guards import PathId
 from rapport_kit.mongo import Document
 from rapport_schemas.feedback import SurveyKind
 
@@ -49,7 +50,7 @@ class ResponseRate(BaseModel):
 
 
 @router.get("/contacts/{contact_id}/feedback")
-async def contact_feedback(contact_id: str, db: Database) -> dict[str, Any]:
+async def contact_feedback(contact_id: PathId, db: Database) -> dict[str, Any]:
     """Surveys, answers, latest scores and NPS category; a merged contact shows its survivor."""
     collection = db[FeedbackByContact.collection]
     for _ in range(MAX_MERGE_HOPS):
@@ -63,13 +64,13 @@ async def contact_feedback(contact_id: str, db: Database) -> dict[str, Any]:
 
 
 @router.get("/interactions/{interaction_id}/feedback")
-async def interaction_feedback(interaction_id: str, db: Database) -> dict[str, Any]:
+async def interaction_feedback(interaction_id: PathId, db: Database) -> dict[str, Any]:
     """Answers to the surveys an interaction triggered (scores only)."""
     return await _answers_about(db, interaction_key("interaction", interaction_id))
 
 
 @router.get("/cases/{case_id}/feedback")
-async def case_feedback(case_id: str, db: Database) -> dict[str, Any]:
+async def case_feedback(case_id: PathId, db: Database) -> dict[str, Any]:
     """Answers to the surveys a resolved case triggered (scores only)."""
     return await _answers_about(db, interaction_key("case", case_id))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rapport_feedback.domain.answers import (
@@ -11,18 +11,17 @@ from rapport_feedback.domain.answers import (
     Respondent,
     Survey,
     SurveyAlreadyAnswered,
-    SurveyExpired,
     SurveyNotFound,
     accept_answer,
 )
 from rapport_feedback.domain.outcome import MAX_MERGE_HOPS, SOURCE, derived_id
-from rapport_feedback.domain.tokens import survey_id_of
+from rapport_feedback.domain.tokens import survey_link_claims
 from rapport_feedback.service_layer.ports import (
     ContactFeedbackStore,
     EventCounter,
     SurveyStore,
 )
-from rapport_kit.signed_links import ExpiredLink, InvalidLink
+from rapport_kit.signed_links import InvalidLink
 from rapport_schemas import CloudEvent, EventData, wrap
 from rapport_schemas.feedback import SurveyAnswered
 
@@ -38,15 +37,14 @@ class AnswerIntake:
     async def open(self, token: str) -> Survey:
         """The survey a link opens, in whatever state; ``AnswerRejected`` if it is no link."""
         try:
-            survey_id = survey_id_of(token, keys=self.link_keys, now=self.clock())
+            claims = survey_link_claims(token, keys=self.link_keys, now=self.clock())
         except InvalidLink:
             raise SurveyNotFound("unknown survey link") from None
-        except ExpiredLink:
-            raise SurveyExpired("this survey link has expired") from None
-        survey = await self.surveys.find(survey_id)
+        survey = await self.surveys.find(claims.subject)
         if survey is None:
             raise SurveyNotFound("unknown survey link")
-        return survey
+        # The link's own expiry binds too (the record keeps the latest one announced).
+        return replace(survey, expires_at=min(survey.expires_at, claims.expires_at))
 
     async def submit(self, token: str, answer: Answer) -> SurveyAnswered:
         """Raises an ``AnswerRejected`` subclass, having stored nothing, for every refusal."""
