@@ -20,6 +20,7 @@ from rapport_contacts.read_models import VIEW_CONSUMER, read_models
 from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
 from rapport_contacts.service_layer.unit import Clock, Ports, wall_clock
 from rapport_contacts.settings import ContactsSettings
+from rapport_kit import http_guards
 from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
     app.include_router(runtime.liveness_router())
     serve_docs(app)
+    http_guards.install(app, settings)
     instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     app.include_router(activity.router)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
+from rapport_kit import http_guards
 from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.runtime import ServiceRuntime
@@ -67,6 +68,7 @@ def create_app(
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
     app.include_router(runtime.liveness_router())
     serve_docs(app)
+    http_guards.install(app, settings)
     instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)

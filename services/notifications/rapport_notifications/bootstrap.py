@@ -16,6 +16,7 @@ from opentelemetry.trace import Tracer
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from rapport_kit import http_guards
 from rapport_kit.clock import utc_now
 from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
@@ -112,6 +113,7 @@ def create_app(
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
     app.include_router(runtime.liveness_router())
     serve_docs(app)
+    http_guards.install(app, settings)
     instrument_requests(app, runtime.registry)
     app.include_router(http.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)

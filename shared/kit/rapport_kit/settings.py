@@ -72,6 +72,15 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
 
+    http_max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Larger request bodies are refused with 413."
+    )
+    http_earliest_year: int = Field(default=1970, description="Earlier datetimes are 422.")
+    http_latest_year: int = Field(default=2100, description="Later datetimes are 422.")
+    http_future_skew_seconds: float = Field(
+        default=300, ge=0, description="How far in the future an event's time may lie (clocks)."
+    )
+
     mongo_url: SecretStr = SecretStr(DEFAULT_MONGO_URL)
     mongo_database: str = "rapport"
 

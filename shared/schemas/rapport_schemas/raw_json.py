@@ -38,7 +38,9 @@ def loads(raw: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise HostileJson("too_deep", "nesting exceeds the parser's stack") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except HostileJson:
+        raise
+    except ValueError as error:  # bad UTF-8, bad syntax, integers beyond 4,300 digits
         raise HostileJson("invalid_json", str(error)[:200]) from None
     if _SURROGATE_ESCAPE.search(raw):
         _check_encodable(document)

@@ -46,6 +46,11 @@ class ProfileInput(BaseModel):
     segment: SegmentInput = Field(default_factory=SegmentInput)
     account_owner: str | None = Field(default=None, max_length=64)
 
+    @field_validator("account_owner")
+    @classmethod
+    def _account_owner(cls, value: str | None) -> str | None:
+        return None if value is None else validation.single_line(value)
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:

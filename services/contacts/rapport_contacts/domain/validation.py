@@ -8,6 +8,7 @@ value, which is personal data).
 from __future__ import annotations
 
 import functools
+import unicodedata
 import zoneinfo
 
 import phonenumbers
@@ -17,6 +18,9 @@ from email_validator import EmailNotValidError, validate_email
 
 # CLDR territory codes that are not ISO 3166-1 countries (unions, "unknown", pseudo-locales).
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
+# Cc: C0/C1 controls and DEL; Zl/Zp: U+2028/U+2029; Cs: surrogates. Cf (format: ZWJ in emoji,
+# right-to-left marks in Arabic names) stays allowed.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
 
 
 @functools.cache
@@ -79,9 +83,24 @@ def currency_code(value: str) -> str:
     return code
 
 
+def single_line(value: str) -> str:
+    """No control characters (CR/LF would split an e-mail header or subject; NUL, ESC and the
+    like corrupt logs and terminals), no line separators and no lone surrogates (unencodable)."""
+    for character in value:
+        if unicodedata.category(character) in _REFUSED_CATEGORIES:
+            raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+def multi_line(value: str) -> str:
+    """Like ``single_line`` but keeps line breaks and tabs (a summary of a phone call)."""
+    single_line(value.replace("\r\n", "").replace("\n", "").replace("\t", ""))
+    return value
+
+
 def text(value: str, *, max_length: int) -> str:
-    """Trimmed free text that is neither empty nor absurdly long."""
-    cleaned = " ".join(value.split())
+    """Trimmed single-line free text that is neither empty nor absurdly long."""
+    cleaned = " ".join(single_line(value).split())
     if not cleaned:
         raise ValueError("must not be blank")
     if len(cleaned) > max_length:

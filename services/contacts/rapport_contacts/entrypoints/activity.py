@@ -15,6 +15,7 @@ from rapport_contacts.entrypoints.schemas import (
     ResolveCaseRequest,
 )
 from rapport_contacts.service_layer import handlers
+from rapport_kit.http_guards import PathId
 from rapport_schemas.contacts import CaseResolved, PurchaseRecorded
 
 router = APIRouter(prefix="/contacts", tags=["activity"])
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/contacts", tags=["activity"])
     "/{contact_id}/interactions", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
 )
 async def log_interaction(
-    contact_id: str, body: LogInteractionRequest, wired: Wired
+    contact_id: PathId, body: LogInteractionRequest, wired: Wired
 ) -> InteractionResponse:
     """Log an interaction on any channel; an inbound one starts an SLA clock, and an outbound
     one ``in_reply_to`` it stops that clock."""
@@ -43,14 +44,14 @@ async def log_interaction(
     "/{contact_id}/purchases", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
 )
 async def record_purchase(
-    contact_id: str, body: RecordPurchaseRequest, wired: Wired
+    contact_id: PathId, body: RecordPurchaseRequest, wired: Wired
 ) -> PurchaseRecorded:
     return await handlers.record_purchase(wired, contact_id, **body.model_dump())
 
 
 @router.post("/{contact_id}/cases/{case_id}/resolve", dependencies=[CanWrite])
 async def resolve_case(
-    contact_id: str, case_id: str, wired: Wired, body: ResolveCaseRequest | None = None
+    contact_id: PathId, case_id: PathId, wired: Wired, body: ResolveCaseRequest | None = None
 ) -> CaseResolved:
     """Close a case: tells whether it was resolved on first contact and how long it took."""
     agent_id = body.agent_id if body else None
@@ -58,7 +59,7 @@ async def resolve_case(
 
 
 @router.get("/{contact_id}/view", dependencies=[CanRead])
-async def read_view(contact_id: str, request: Request) -> ContactViewResponse:
+async def read_view(contact_id: PathId, request: Request) -> ContactViewResponse:
     """The 360° view, built from every service's events (eventually consistent)."""
     views: ContactViews = request.app.state.views
     document = await views.get(contact_id)

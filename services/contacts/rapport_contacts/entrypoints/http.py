@@ -24,6 +24,7 @@ from rapport_contacts.entrypoints.schemas import (
 from rapport_contacts.service_layer import handlers, lifecycle, registration
 from rapport_contacts.service_layer.unit import Ports, load
 from rapport_kit.http import require_scope
+from rapport_kit.http_guards import PathId
 from rapport_schemas.common import Channel, Consent
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -66,12 +67,12 @@ async def list_contacts(wired: Wired, query: Annotated[SegmentQuery, Query()]) -
 
 
 @router.get("/{contact_id}", dependencies=[CanRead])
-async def read_contact(contact_id: str, wired: Wired) -> ContactResponse:
+async def read_contact(contact_id: PathId, wired: Wired) -> ContactResponse:
     return ContactResponse.of(await load(wired, contact_id))
 
 
 @router.patch("/{contact_id}", dependencies=[CanWrite])
-async def update_contact(contact_id: str, body: ProfilePatch, wired: Wired) -> ContactResponse:
+async def update_contact(contact_id: PathId, body: ProfilePatch, wired: Wired) -> ContactResponse:
     """Change some profile fields; the resulting profile is validated whole."""
     try:
         updated = await registration.update(wired, contact_id, body.model_dump(exclude_unset=True))
@@ -82,7 +83,7 @@ async def update_contact(contact_id: str, body: ProfilePatch, wired: Wired) -> C
 
 @router.put("/{contact_id}/consents/{channel}", dependencies=[CanWrite])
 async def change_consent(
-    contact_id: str, channel: Channel, body: ConsentRequest, wired: Wired
+    contact_id: PathId, channel: Channel, body: ConsentRequest, wired: Wired
 ) -> Consent:
     """Grant or withdraw consent for one channel, with where it was given and when."""
     consent = Consent(
@@ -95,7 +96,7 @@ async def change_consent(
 
 
 @router.post("/{contact_id}/merge", dependencies=[CanWrite])
-async def merge_contacts(contact_id: str, body: MergeRequest, wired: Wired) -> MergeResponse:
+async def merge_contacts(contact_id: PathId, body: MergeRequest, wired: Wired) -> MergeResponse:
     """Absorb ``duplicate_id`` into this contact; repeating the call completes a partial merge."""
     survivor = await lifecycle.merge(wired, contact_id, body.duplicate_id)
     return MergeResponse(
@@ -106,7 +107,7 @@ async def merge_contacts(contact_id: str, body: MergeRequest, wired: Wired) -> M
 
 
 @router.delete("/{contact_id}", dependencies=[CanWrite])
-async def erase_contact(contact_id: str, wired: Wired) -> ErasureResponse:
+async def erase_contact(contact_id: PathId, wired: Wired) -> ErasureResponse:
     """Erase the contact's personal data everywhere (GDPR art. 17); only the proof remains."""
     erased = await lifecycle.erase(wired, contact_id)
     return ErasureResponse(contact_id=erased.contact_id, erased_at=erased.erased_at)

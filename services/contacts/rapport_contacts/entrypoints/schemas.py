@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from rapport_contacts.domain import validation
 from rapport_contacts.domain.model import Contact
@@ -14,15 +14,19 @@ from rapport_contacts.domain.profiles import ProfileInput, SegmentInput
 from rapport_schemas.common import Channel, Consent
 from rapport_schemas.contacts import ContactProfile, Direction, InteractionKind
 
+# What reaches an e-mail header or subject (order and case references, agents) or a log line is one
+# line without control characters; a summary may have line breaks, nothing else.
+SingleLine = Annotated[str, AfterValidator(validation.single_line)]
+MultiLine = Annotated[str, AfterValidator(validation.multi_line)]
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # the same as every path id (rapport_kit.http_guards.PathId)
+
 
 class RegisterContactRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile: ProfileInput
     consents: list[Consent] = Field(default_factory=list, max_length=20)
-    referred_by: str | None = Field(
-        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"
-    )
+    referred_by: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN)
 
 
 class ProfilePatch(BaseModel):
@@ -91,7 +95,7 @@ class ConsentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     granted: bool
-    source: str = Field(min_length=1, max_length=128, description="Where consent was given.")
+    source: SingleLine = Field(min_length=1, max_length=128, description="Where consent was given.")
     changed_at: AwareDatetime | None = None
 
 
@@ -102,10 +106,10 @@ class LogInteractionRequest(BaseModel):
     direction: Direction
     kind: InteractionKind
     occurred_at: AwareDatetime | None = None
-    agent_id: str | None = Field(default=None, max_length=64)
-    case_id: str | None = Field(default=None, min_length=1, max_length=64)
-    in_reply_to: str | None = Field(default=None, max_length=64)
-    summary: str | None = Field(default=None, max_length=2000)
+    agent_id: SingleLine | None = Field(default=None, max_length=64)
+    case_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN)
+    in_reply_to: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
+    summary: MultiLine | None = Field(default=None, max_length=2000)
 
 
 class InteractionResponse(BaseModel):
@@ -121,7 +125,7 @@ class RecordPurchaseRequest(BaseModel):
     amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
     currency: str = Field(max_length=3, description="ISO 4217", examples=["TRY"])
     occurred_at: AwareDatetime | None = None
-    order_ref: str | None = Field(default=None, max_length=64)
+    order_ref: SingleLine | None = Field(default=None, max_length=64)
 
     @field_validator("currency")
     @classmethod
@@ -132,13 +136,15 @@ class RecordPurchaseRequest(BaseModel):
 class ResolveCaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    agent_id: str | None = Field(default=None, max_length=64)
+    agent_id: SingleLine | None = Field(default=None, max_length=64)
 
 
 class MergeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    duplicate_id: str = Field(min_length=1, max_length=64, description="The contact absorbed.")
+    duplicate_id: str = Field(
+        min_length=1, max_length=64, pattern=ID_PATTERN, description="The contact absorbed."
+    )
 
 
 class MergeResponse(BaseModel):

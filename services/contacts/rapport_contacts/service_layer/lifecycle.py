@@ -11,7 +11,15 @@ from datetime import datetime
 from rapport_contacts.domain import merging, model
 from rapport_contacts.domain.errors import ConcurrentUpdate, ContactNotFound
 from rapport_contacts.domain.model import Contact, ErasedContact
-from rapport_contacts.service_layer.unit import ATTEMPTS, Decision, Ports, change, envelope, load
+from rapport_contacts.service_layer.unit import (
+    ATTEMPTS,
+    Decision,
+    Ports,
+    after_conflict,
+    change,
+    envelope,
+    load,
+)
 
 
 async def merge(ports: Ports, survivor_id: str, duplicate_id: str) -> Contact:
@@ -41,7 +49,7 @@ async def erase(ports: Ports, contact_id: str) -> ErasedContact:
 
 
 async def _erase_one(ports: Ports, contact_id: str, now: datetime) -> ErasedContact:
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         found = await ports.contacts.get(contact_id)
         if found is None:
             raise ContactNotFound(contact_id)
@@ -54,6 +62,7 @@ async def _erase_one(ports: Ports, contact_id: str, now: datetime) -> ErasedCont
                 erased, [envelope(e, now) for e in events], replace_outbox=True
             )
         except ConcurrentUpdate:
+            await after_conflict(attempt)
             continue
         return erased
     raise ConcurrentUpdate(contact_id)

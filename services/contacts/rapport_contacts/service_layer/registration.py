@@ -17,7 +17,14 @@ from rapport_contacts.domain.errors import (
     UnknownReference,
 )
 from rapport_contacts.domain.model import Contact, ErasedContact
-from rapport_contacts.service_layer.unit import ATTEMPTS, Ports, envelope, load, wall_clock
+from rapport_contacts.service_layer.unit import (
+    ATTEMPTS,
+    Ports,
+    after_conflict,
+    envelope,
+    load,
+    wall_clock,
+)
 from rapport_schemas.common import Consent
 from rapport_schemas.contacts import ContactProfile
 
@@ -57,7 +64,7 @@ async def register(
 
 async def update(ports: Ports, contact_id: str, patch: dict[str, Any]) -> Contact:
     """Apply a partial profile; a new e-mail/phone is claimed before, the old released after."""
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         contact = await load(ports, contact_id)
         contact.ensure_active()
         profile = profiles.patched(contact.profile, patch)
@@ -70,6 +77,7 @@ async def update(ports: Ports, contact_id: str, patch: dict[str, Any]) -> Contac
             await ports.contacts.save(updated, [envelope(e, ports.clock()) for e in events])
         except ConcurrentUpdate:
             await ports.keys.release(claimed, contact_id)
+            await after_conflict(attempt)
             continue
         await ports.keys.release([k.key for k in before if k not in after], contact_id)
         return updated

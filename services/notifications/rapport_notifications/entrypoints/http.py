@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from rapport_kit.http import require_scope
+from rapport_kit.http_guards import PathId
 from rapport_notifications.adapters.channels.in_app import MongoInbox
 
 router = APIRouter(tags=["inbox"])
-ContactIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class InboxMessage(BaseModel):
@@ -30,7 +30,7 @@ class InboxMessage(BaseModel):
     "/contacts/{contact_id}/inbox",
     dependencies=[Depends(require_scope("notifications:read"))],
 )
-async def inbox(contact_id: ContactIdPath, request: Request) -> list[InboxMessage]:
+async def inbox(contact_id: PathId, request: Request) -> list[InboxMessage]:
     """The contact's in-app messages, newest first (at most 50)."""
     store: MongoInbox = request.app.state.inbox
     documents = await store.messages(contact_id)
