@@ -12,6 +12,8 @@
 # Environment:
 #   RAPPORT_KAFKA_PORT             PLAINTEXT listener on 127.0.0.1 (default 9092)
 #   RAPPORT_KAFKA_CONTROLLER_PORT  CONTROLLER listener on 127.0.0.1 (default 9093)
+#   RAPPORT_KAFKA_SASL_PORT        SASL_PLAINTEXT listener on 127.0.0.1 (default 9094; PLAIN,
+#                                  user rapport, password rapport-local)
 #   RAPPORT_CACHE_DIR              jar cache root (default ~/.cache/rapport)
 #   RAPPORT_STATE_DIR              state root (default <repo>/.local); Kafka uses <it>/kafka
 #   RAPPORT_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
@@ -28,6 +30,7 @@ SUPPORT_DIR=$SCRIPT_DIR/kafka
 
 PORT=${RAPPORT_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${RAPPORT_KAFKA_CONTROLLER_PORT:-9093}
+SASL_PORT=${RAPPORT_KAFKA_SASL_PORT:-9094}
 BOOTSTRAP=127.0.0.1:$PORT
 START_TIMEOUT=${RAPPORT_KAFKA_START_TIMEOUT:-60}
 STOP_TIMEOUT=20
@@ -189,6 +192,7 @@ write_config() {
     mkdir -p "$DATA_DIR"
     sed -e "s|@PORT@|$PORT|g" \
         -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+        -e "s|@SASL_PORT@|$SASL_PORT|g" \
         -e "s|@DATA_DIR@|$DATA_DIR|g" \
         "$SUPPORT_DIR/server.properties.template" >"$CONFIG_FILE.tmp"
     mv -- "$CONFIG_FILE.tmp" "$CONFIG_FILE"
@@ -232,6 +236,8 @@ cmd_start() {
         die "port $PORT on 127.0.0.1 is in use, but not by a Kafka broker that answers there"
     elif port_in_use "$CONTROLLER_PORT"; then
         die "controller port $CONTROLLER_PORT on 127.0.0.1 is in use (set RAPPORT_KAFKA_CONTROLLER_PORT)"
+    elif port_in_use "$SASL_PORT"; then
+        die "SASL port $SASL_PORT on 127.0.0.1 is in use (set RAPPORT_KAFKA_SASL_PORT)"
     else
         cmd_fetch
         write_config

@@ -4,35 +4,42 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import logging
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 
+from rapport_ops.connection import Target, settings_for
 from rapport_ops.dead_letters import ReplayFilter, replay
+from rapport_ops.failures import one_line
 from rapport_ops.inspect_topics import show_topics
-from rapport_ops.rebuild import rebuild_read_model
+from rapport_ops.rebuild import SERVICES, rebuild_read_model
 from rapport_ops.tail import tail_topic
 
-SERVICES = ("contacts", "feedback", "notifications", "metrics")
+
+class Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr (``--help`` says the rest), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rapport-ops",
-        description="Inspect topics, tail events, replay dead letters, rebuild read models.",
+        description="Inspect topics, tail events, replay dead letters, rebuild read models. "
+        "Connects with the services' variables (RAPPORT_<SERVICE>_KAFKA_BOOTSTRAP, "
+        "…_KAFKA_SECURITY_PROTOCOL, …_KAFKA_SASL_*, …_MONGO_URL; the service of the command, else "
+        "$SERVICE, else unprefixed RAPPORT_…).",
     )
     parser.add_argument(
-        "--bootstrap",
-        default=os.environ.get("RAPPORT_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
-        help="Kafka bootstrap servers (env RAPPORT_KAFKA_BOOTSTRAP; default %(default)s)",
+        "--bootstrap", help="Kafka bootstrap servers (default: the services' KAFKA_BOOTSTRAP)"
     )
     parser.add_argument(
         "--topic-prefix",
-        default=os.environ.get("RAPPORT_TOPIC_PREFIX", ""),
-        help="namespace the services were configured with (env RAPPORT_TOPIC_PREFIX)",
+        help="namespace the services were configured with (default: their TOPIC_PREFIX)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("topics", help="list topics with their size and every consumer group's lag")
@@ -51,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_tail(commands: Any) -> None:
     tail = commands.add_parser("tail", help="print a topic's events (personal data redacted)")
-    tail.add_argument("topic", help="full topic name, e.g. rapport.contacts.events")
+    tail.add_argument(
+        "topic", help="e.g. rapport.contacts.events (the topic prefix is added when missing)"
+    )
     tail.add_argument(
         "-n", "--limit", type=int, default=20, help="stop after N events (default 20)"
     )
@@ -69,19 +78,29 @@ def _add_dlq(commands: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return asyncio.run(run(argv))
+    # The clients' own error logs would repeat, in many lines, the one line printed below.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    try:
+        return asyncio.run(run(argv))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # an operator gets one line, not a traceback
+        print(f"rapport-ops: error: {one_line(error)}", file=sys.stderr)
+        return 1
 
 
 async def run(argv: list[str] | None = None) -> int:
     """The CLI inside a running event loop (what ``main`` runs, and what tests call)."""
     args = build_parser().parse_args(argv)
     console = Console()
+    settings = settings_for(getattr(args, "service", None))
+    target = Target.of(settings, bootstrap=args.bootstrap, topic_prefix=args.topic_prefix)
     work: Coroutine[Any, Any, Any]
     if args.command == "topics":
-        work = show_topics(args.bootstrap, console)
+        work = show_topics(target, console)
     elif args.command == "tail":
         work = tail_topic(
-            args.bootstrap,
+            target,
             args.topic,
             console,
             limit=args.limit,
@@ -90,17 +109,17 @@ async def run(argv: list[str] | None = None) -> int:
             show_personal_data=args.show_personal_data,
         )
     elif args.command == "rebuild":
-        work = rebuild_read_model(args.service, args.read_model, console, switch=args.switch)
+        work = rebuild_read_model(
+            args.service,
+            args.read_model,
+            console,
+            switch=args.switch,
+            bootstrap=args.bootstrap,
+            topic_prefix=args.topic_prefix,
+        )
     else:
         selection = ReplayFilter(args.reason, args.original_topic)
-        work = replay(
-            args.bootstrap,
-            args.service,
-            args.topic_prefix,
-            selection,
-            console,
-            execute=args.execute,
-        )
+        work = replay(target, args.service, selection, console, execute=args.execute)
     await work
     return 0
 

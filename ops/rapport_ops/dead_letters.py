@@ -20,7 +20,8 @@ from rapport_kit.projection_store import (
     REPLAYED_PARTITION,
     REPLAYED_TOPIC,
 )
-from rapport_ops.kafka_io import Record, header_map, producer, read_topic, total
+from rapport_ops.connection import Target
+from rapport_ops.kafka_io import Record, header_map, producer, read_topic, require_topics, total
 from rapport_schemas import topics
 
 
@@ -35,8 +36,8 @@ class ReplayFilter:
         return reason_ok and (self.original_topic is None or topic == self.original_topic)
 
 
-async def dead_letters(bootstrap: str, dlq: str, selection: ReplayFilter) -> list[Record]:
-    return [r async for r in read_topic(bootstrap, dlq) if selection.admits(header_map(r))]
+async def dead_letters(target: Target, dlq: str, selection: ReplayFilter) -> list[Record]:
+    return [r async for r in read_topic(target, dlq) if selection.admits(header_map(r))]
 
 
 def summary(letters: list[Record]) -> Table:
@@ -51,22 +52,23 @@ def summary(letters: list[Record]) -> Table:
 
 
 async def replay(
-    bootstrap: str,
+    target: Target,
     service: str,
-    prefix: str,
     selection: ReplayFilter,
     console: Console,
     *,
     execute: bool,
 ) -> int:
-    dlq = f"{prefix}{topics.dead_letter_topic(service)}"
-    console.print(f"{dlq}: {total(await end_offsets(bootstrap, [dlq])):,} messages")
-    letters = await dead_letters(bootstrap, dlq, selection)
+    dlq = target.topic(topics.dead_letter_topic(service))
+    await require_topics(target, [dlq])
+    ends = await end_offsets(target.bootstrap, [dlq], security=target.security)
+    console.print(f"{dlq}: {total(ends):,} messages")
+    letters = await dead_letters(target, dlq, selection)
     console.print(summary(letters))
     if not execute:
         console.print(f"dry run: {len(letters)} would be replayed; add --execute to replay them")
         return len(letters)
-    async with producer(bootstrap) as client:
+    async with producer(target) as client:
         with Progress(console=console) as progress:
             task = progress.add_task("replaying", total=len(letters))
             for letter in letters:

@@ -7,23 +7,32 @@ from rich.console import Console
 from rich.table import Table
 
 from rapport_kit.admin import end_offsets
+from rapport_ops.connection import Target
 from rapport_ops.kafka_io import admin_client, total
 
 
-async def show_topics(bootstrap: str, console: Console) -> None:
-    async with admin_client(bootstrap) as admin:
-        names = sorted(n for n in await admin.list_topics() if not n.startswith("__"))
+async def show_topics(target: Target, console: Console) -> None:
+    """This deployment's topics and groups: with a prefix, only that namespace's."""
+    async with admin_client(target) as admin:
+        names = sorted(
+            n for n in await admin.list_topics() if n.startswith(target.prefix) and n[:2] != "__"
+        )
         groups = sorted(
-            g[0] for g in await admin.list_consumer_groups() if g[0].startswith("rapport")
+            g[0] for g in await admin.list_consumer_groups() if _rapport_group(g[0], target.prefix)
         )
         committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
-    ends = await end_offsets(bootstrap, names)
+    ends = await end_offsets(target.bootstrap, names, security=target.security)
     topics = Table("topic", "partitions", "messages (end offsets)", title="Topics")
     for name in names:
         offsets = {p: end for p, end in ends.items() if p.topic == name}
         topics.add_row(name, str(len(offsets)), f"{total(offsets):,}")
     console.print(topics)
     console.print(_lag_table(committed, ends))
+
+
+def _rapport_group(group: str, prefix: str) -> bool:
+    """The services' groups are ``<prefix>rapport-<service>-<consumer>``."""
+    return group.startswith(f"{prefix}rapport-") if prefix else "rapport-" in group
 
 
 def _lag_table(

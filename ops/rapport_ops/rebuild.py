@@ -1,13 +1,18 @@
 """``rapport-ops rebuild``: a service's read model from the event log, with progress and ETA.
 
-The service's own settings (its ``RAPPORT_<SERVICE>_…`` environment) say where its MongoDB
-database, Kafka and topic prefix are. Without ``--switch`` the rebuilt collections are left beside
-the live ones for inspection; with it they replace them and a catch-up pass follows.
+A service is rebuildable when it declares its read models in ``rapport_<service>.read_models``
+(``from_environment()`` → its settings and ``{name: ReadModel}``); nothing else is needed here.
+The service's own variables (``RAPPORT_<SERVICE>_…``) say where its MongoDB database, Kafka (with
+its SASL/TLS settings) and topic prefix are; ``--bootstrap`` and ``--topic-prefix`` override them.
+Without ``--switch`` the rebuilt collections are left beside the live ones for inspection. With it,
+they are caught up to the log's end, switched in (journaled: a switch a crash interrupted is
+completed by the next ``rebuild … --switch``), and caught up once more.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
 
 from aiokafka import TopicPartition
@@ -15,27 +20,86 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from rapport_kit.mongo import build_mongo_client
-from rapport_kit.rebuild import ReadModel, Rebuild, rebuilt_name
+from rapport_kit.rebuild import (
+    ReadModel,
+    Rebuild,
+    complete_interrupted_switch,
+    interrupted_switch,
+    rebuilt_name,
+)
 from rapport_kit.settings import ServiceSettings
+from rapport_ops.connection import Target
+
+SERVICES = ("contacts", "feedback", "notifications", "metrics")
+
+
+class NotRebuildable(LookupError):
+    pass
 
 
 def service_read_models(service: str) -> tuple[ServiceSettings, dict[str, ReadModel]]:
+    if not _declares_read_models(service):
+        raise NotRebuildable(f"{service} declares no read model to rebuild; {_rebuildable()}")
     module = importlib.import_module(f"rapport_{service}.read_models")
     loaded: tuple[ServiceSettings, dict[str, ReadModel]] = module.from_environment()
     return loaded
 
 
-async def rebuild_read_model(service: str, name: str, console: Console, *, switch: bool) -> str:
+def _declares_read_models(service: str) -> bool:
+    try:
+        return importlib.util.find_spec(f"rapport_{service}.read_models") is not None
+    except ModuleNotFoundError:  # the service itself is not installed here
+        return False
+
+
+def _rebuildable() -> str:
+    found = [
+        f"{service} {name}"
+        for service in SERVICES
+        if _declares_read_models(service)
+        for name in service_read_models(service)[1]
+    ]
+    return f"rebuildable here: {', '.join(found)}" if found else "nothing is rebuildable here"
+
+
+async def rebuild_read_model(
+    service: str,
+    name: str,
+    console: Console,
+    *,
+    switch: bool,
+    bootstrap: str | None = None,
+    topic_prefix: str | None = None,
+) -> str:
     """Rebuild; return the tag naming the rebuilt (with ``switch``: retired) collections."""
     settings, models = service_read_models(service)
     if name not in models:
-        raise SystemExit(f"{service} has no read model {name!r}; it has: {', '.join(models)}")
-    model = models[name]
-    tag = time.strftime("%Y%m%d%H%M%S")
-    client = build_mongo_client(settings, service=f"ops-rebuild-{service}")
+        raise NotRebuildable(f"{service} has no read model {name!r}; it has: {', '.join(models)}")
+    target = Target.of(settings, bootstrap=bootstrap, topic_prefix=topic_prefix)
+    model, tag = models[name], time.strftime("%Y%m%d%H%M%S")
+    client = build_mongo_client(target.settings, service=f"ops-rebuild-{service}")
     try:
-        job = Rebuild(client[settings.mongo_database], settings.kafka_bootstrap, model, tag=tag)
-        names = [settings.topic(topic) for topic in model.topics]
+        db = client[target.settings.mongo_database]
+        job = Rebuild(db, target.bootstrap, model, tag=tag, security=target.security)
+        names = [target.topic(topic) for topic in model.topics]
+        if switch and (interrupted := await interrupted_switch(db, model.consumer)):
+            console.print(f"completing the switch to {interrupted} a crash interrupted")
+            await complete_interrupted_switch(db, model.consumer)
+            live = Rebuild(
+                db,
+                target.bootstrap,
+                model,
+                tag=interrupted,
+                security=target.security,
+                into_live=True,
+            )
+            # Where the interrupted run had got to is unknown: fold the whole log again (what is
+            # folded already is skipped by the watermarks).
+            caught_up = await _fold_with_progress(
+                live, {}, await live.snapshot(names), console, "catching up"
+            )
+            console.print(f"switched; {caught_up} events checked")
+            return interrupted
         snapshot = await job.snapshot(names)
         await _fold_with_progress(job, {}, snapshot, console, "rebuilding")
         for projection in model.projections:
@@ -43,9 +107,14 @@ async def rebuild_read_model(service: str, name: str, console: Console, *, switc
                 f"rebuilt {projection.collection} → {rebuilt_name(projection.collection, tag)}"
             )
         if switch:
+            later = await job.snapshot(names)
+            await _fold_with_progress(job, snapshot, later, console, "catching up")
             retired = await job.switch()
+            live = Rebuild(
+                db, target.bootstrap, model, tag=tag, security=target.security, into_live=True
+            )
             caught_up = await _fold_with_progress(
-                job, snapshot, await job.snapshot(names), console, "catching up"
+                live, later, await live.snapshot(names), console, "catching up"
             )
             console.print(
                 f"switched; retired {', '.join(retired) or 'nothing'}; caught up {caught_up} events"

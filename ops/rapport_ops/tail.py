@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
+from rapport_ops.connection import Target
 from rapport_ops.kafka_io import header_map, read_topic
 
 PERSONAL_FIELDS = frozenset({"name", "email", "phone", "comment", "summary", "company", "token"})
@@ -21,7 +22,7 @@ def redact(value: Any) -> Any:
 
 
 async def tail_topic(
-    bootstrap: str,
+    target: Target,
     topic: str,
     console: Console,
     *,
@@ -31,7 +32,9 @@ async def tail_topic(
     show_personal_data: bool,
 ) -> int:
     shown = 0
-    async for record in read_topic(bootstrap, topic, from_beginning=from_beginning, follow=True):
+    async for record in read_topic(
+        target, target.topic(topic), from_beginning=from_beginning, follow=True
+    ):
         try:
             event = json.loads(record.value or b"")
         except ValueError:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -49,9 +50,13 @@ async def ensure_topics(
         await admin.close()
 
 
-async def end_offsets(bootstrap: str, topic_names: Sequence[str]) -> dict[TopicPartition, int]:
-    """The current end offset of every partition of ``topic_names``."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def end_offsets(
+    bootstrap: str, topic_names: Sequence[str], *, security: Mapping[str, Any] | None = None
+) -> dict[TopicPartition, int]:
+    """The current end offset of every partition of ``topic_names`` (``security``: the clients'
+    SASL/TLS options, ``client_security(settings)``)."""
+    security = security or {}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     await admin.start()
     try:
         described = await admin.describe_topics(list(topic_names))
@@ -62,7 +67,7 @@ async def end_offsets(bootstrap: str, topic_names: Sequence[str]) -> dict[TopicP
     ]
     if not partitions:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security)
     await consumer.start()
     ends: dict[TopicPartition, int] = {}
     try:

@@ -1,0 +1,73 @@
+"""``Rebuild.switch``: an empty projection switches to an empty collection; a switch a crash
+interrupted is found in the journal and completed, leaving the new read model whole."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from rapport_kit.consuming import ReceivedEvent
+from rapport_kit.mongo import Document
+from rapport_kit.projection import Lookup
+from rapport_kit.rebuild import (
+    SWITCHES,
+    ReadModel,
+    Rebuild,
+    complete_interrupted_switch,
+    interrupted_switch,
+    rebuilt_name,
+)
+
+pytestmark = pytest.mark.integration
+
+
+class Nothing:
+    """A projection no event concerns (a read model that folded nothing yet)."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+
+    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+        return ()
+
+    def evolve(
+        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+    ) -> Document:
+        raise AssertionError("never called")
+
+
+MODEL = ReadModel("views", ("rapport.none.events",), (Nothing("by_contact"), Nothing("by_kind")))
+
+
+async def test_a_projection_that_wrote_nothing_switches_to_an_empty_collection(mongo_db, infra):
+    await mongo_db["by_contact"].insert_one({"_id": "old"})
+    job = Rebuild(mongo_db, infra.kafka_bootstrap, MODEL, tag="t1")
+    retired = await job.switch()
+    assert retired == ["by_contact__old_t1", "by_kind__old_t1"]
+    assert await mongo_db["by_contact"].count_documents({}) == 0
+    assert "by_kind" in await mongo_db.list_collection_names()
+    assert await interrupted_switch(mongo_db, "views") is None
+
+
+async def test_an_interrupted_switch_is_completed_from_its_journal(mongo_db, infra):
+    for live in ("by_contact", "by_kind"):
+        await mongo_db[live].insert_one({"_id": "old"})
+        await mongo_db[rebuilt_name(live, "t2")].insert_one({"_id": "new"})
+    plan = [
+        {"live": live, "rebuilt": rebuilt_name(live, "t2"), "old": f"{live}__old_t2"}
+        for live in ("by_contact", "by_kind")
+    ]
+    await mongo_db[SWITCHES].insert_one(
+        {"_id": "views", "tag": "t2", "state": "switching", "plan": plan}
+    )
+    # the crash: the first collection was switched, the second one not yet
+    await mongo_db["by_contact"].rename("by_contact__old_t2")
+    await mongo_db[rebuilt_name("by_contact", "t2")].rename("by_contact")
+
+    assert await interrupted_switch(mongo_db, "views") == "t2"
+    assert await complete_interrupted_switch(mongo_db, "views") == ["by_kind__old_t2"]
+    for live in ("by_contact", "by_kind"):
+        assert await mongo_db[live].find_one({}) == {"_id": "new"}
+        assert await mongo_db[f"{live}__old_t2"].find_one({}) == {"_id": "old"}
+    assert await interrupted_switch(mongo_db, "views") is None
