@@ -11,11 +11,11 @@ from datetime import datetime
 from rapport_contacts.domain import merging, model
 from rapport_contacts.domain.errors import ConcurrentUpdate, ContactNotFound
 from rapport_contacts.domain.model import Contact, ErasedContact
+from rapport_contacts.service_layer.contention import after_conflict
 from rapport_contacts.service_layer.unit import (
     ATTEMPTS,
     Decision,
     Ports,
-    after_conflict,
     change,
     envelope,
     load,
@@ -49,20 +49,21 @@ async def erase(ports: Ports, contact_id: str) -> ErasedContact:
 
 
 async def _erase_one(ports: Ports, contact_id: str, now: datetime) -> ErasedContact:
-    for attempt in range(ATTEMPTS):
-        found = await ports.contacts.get(contact_id)
-        if found is None:
-            raise ContactNotFound(contact_id)
-        erased, events = model.erase(found, now=now)
-        if not events:
+    async with ports.locks.turn(contact_id):
+        for attempt in range(ATTEMPTS):
+            found = await ports.contacts.get(contact_id)
+            if found is None:
+                raise ContactNotFound(contact_id)
+            erased, events = model.erase(found, now=now)
+            if not events:
+                return erased
+            try:
+                # Pending entries are dropped: after erasure nothing personal is published any more.
+                await ports.contacts.save(
+                    erased, [envelope(e, now) for e in events], replace_outbox=True
+                )
+            except ConcurrentUpdate:
+                await after_conflict(attempt)
+                continue
             return erased
-        try:
-            # Pending entries are dropped: after erasure nothing personal is published any more.
-            await ports.contacts.save(
-                erased, [envelope(e, now) for e in events], replace_outbox=True
-            )
-        except ConcurrentUpdate:
-            await after_conflict(attempt)
-            continue
-        return erased
-    raise ConcurrentUpdate(contact_id)
+        raise ConcurrentUpdate(contact_id)

@@ -17,10 +17,10 @@ from rapport_contacts.domain.errors import (
     UnknownReference,
 )
 from rapport_contacts.domain.model import Contact, ErasedContact
+from rapport_contacts.service_layer.contention import after_conflict
 from rapport_contacts.service_layer.unit import (
     ATTEMPTS,
     Ports,
-    after_conflict,
     envelope,
     load,
     wall_clock,
@@ -64,24 +64,25 @@ async def register(
 
 async def update(ports: Ports, contact_id: str, patch: dict[str, Any]) -> Contact:
     """Apply a partial profile; a new e-mail/phone is claimed before, the old released after."""
-    for attempt in range(ATTEMPTS):
-        contact = await load(ports, contact_id)
-        contact.ensure_active()
-        profile = profiles.patched(contact.profile, patch)
-        before, after = unique_keys(contact.profile), unique_keys(profile)
-        claimed = await claim_unique(ports, [k for k in after if k not in before], contact_id)
-        updated, events = model.update_profile(contact, profile, now=ports.clock())
-        if not events:
-            return contact
-        try:
-            await ports.contacts.save(updated, [envelope(e, ports.clock()) for e in events])
-        except ConcurrentUpdate:
-            await ports.keys.release(claimed, contact_id)
-            await after_conflict(attempt)
-            continue
-        await ports.keys.release([k.key for k in before if k not in after], contact_id)
-        return updated
-    raise ConcurrentUpdate(contact_id)
+    async with ports.locks.turn(contact_id):
+        for attempt in range(ATTEMPTS):
+            contact = await load(ports, contact_id)
+            contact.ensure_active()
+            profile = profiles.patched(contact.profile, patch)
+            before, after = unique_keys(contact.profile), unique_keys(profile)
+            claimed = await claim_unique(ports, [k for k in after if k not in before], contact_id)
+            updated, events = model.update_profile(contact, profile, now=ports.clock())
+            if not events:
+                return contact
+            try:
+                await ports.contacts.save(updated, [envelope(e, ports.clock()) for e in events])
+            except ConcurrentUpdate:
+                await ports.keys.release(claimed, contact_id)
+                await after_conflict(attempt)
+                continue
+            await ports.keys.release([k.key for k in before if k not in after], contact_id)
+            return updated
+        raise ConcurrentUpdate(contact_id)
 
 
 async def claim_unique(ports: Ports, keys: list[UniqueKey], contact_id: str) -> list[str]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,14 +12,13 @@ from rapport_contacts.adapters.repository import ContactRepository
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.domain.errors import ConcurrentUpdate, ContactErasedError, ContactNotFound
 from rapport_contacts.domain.model import Contact, ErasedContact
+from rapport_contacts.service_layer.contention import ContactLocks, after_conflict
 from rapport_schemas import CloudEvent, EventData, wrap
 
 SOURCE = "/rapport/contacts"
-# Optimistic writes to one contact that lose a race are decided again on fresh state, after a
-# jittered, growing pause so racing writers spread out (50 concurrent PATCHes of one contact made
-# 34 answer 409 with immediate retries); only after all attempts does a 409 reach the caller.
+# An optimistic write that loses a race (another replica wrote the contact) is decided again on
+# fresh state after a jittered pause; only after every attempt does a 409 reach the caller.
 ATTEMPTS = 8
-FIRST_PAUSE_SECONDS = 0.005
 
 Clock = Callable[[], datetime]
 Envelopes = Sequence[CloudEvent[Any]]
@@ -40,6 +37,7 @@ class Ports:
     clock: Clock = wall_clock
     # A key claimed this recently whose contact is not written yet belongs to a request in flight.
     claim_grace: timedelta = timedelta(seconds=30)
+    locks: ContactLocks = field(default_factory=ContactLocks)
 
 
 def envelope(data: EventData, now: datetime, *, event_id: str | None = None) -> CloudEvent[Any]:
@@ -56,22 +54,18 @@ async def load(ports: Ports, contact_id: str) -> Contact:
     return found
 
 
-async def after_conflict(attempt: int) -> None:
-    """Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter")."""
-    await asyncio.sleep(random.uniform(0, FIRST_PAUSE_SECONDS * 2**attempt))  # noqa: S311
-
-
 async def change(ports: Ports, contact_id: str, decide: Callable[[Contact], Decision]) -> Contact:
     """Load, decide, write conditionally; on a concurrent write decide again on fresh state."""
-    for attempt in range(ATTEMPTS):
-        contact = await load(ports, contact_id)
-        changed, events = decide(contact)
-        if changed == contact and not events:
-            return contact
-        try:
-            await ports.contacts.save(changed, events)
-        except ConcurrentUpdate:
-            await after_conflict(attempt)
-            continue
-        return changed
-    raise ConcurrentUpdate(contact_id)
+    async with ports.locks.turn(contact_id):
+        for attempt in range(ATTEMPTS):
+            contact = await load(ports, contact_id)
+            changed, events = decide(contact)
+            if changed == contact and not events:
+                return contact
+            try:
+                await ports.contacts.save(changed, events)
+            except ConcurrentUpdate:
+                await after_conflict(attempt)
+                continue
+            return changed
+        raise ConcurrentUpdate(contact_id)
