@@ -40,7 +40,7 @@ services-down: ## stop the four services
 run: services-up ## set up and run the whole suite locally, then send demo traffic
 	$(PY) deploy/local/demo.py
 
-observe: ## start local Prometheus (alert rules loaded) and Jaeger; then `make run` exports traces
+observe: ## start local Prometheus (alert rules loaded) and Zipkin (traces UI); `make run` exports there, before or after
 	bash deploy/local/observe.sh start
 
 stop: services-down infra-down ## stop everything started by `make run` and `make observe`

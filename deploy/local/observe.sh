@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Local observability without Docker: Prometheus (Debian's package) scraping the four services with
-# the alert rules loaded, and Jaeger v2 (built once from the Go module proxy) receiving OTLP traces.
+# the alert rules loaded, and Zipkin (from Maven Central, deploy/local/zipkin.sh) with its UI; the
+# services started by services.sh always export to it (nothing to restart when this starts later).
 # usage: observe.sh start|stop|status
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="${RAPPORT_STATE_DIR:-$REPO/.local}/observe"
-CACHE="${RAPPORT_CACHE_DIR:-$HOME/.cache/rapport}"
-JAEGER_VERSION=v1.76.0  # the jaeger module's version of Jaeger v2
-JAEGER="$CACHE/bin/jaeger-$JAEGER_VERSION"
+ZIPKIN="$REPO/deploy/local/zipkin.sh"
+ZIPKIN_PORT="${RAPPORT_ZIPKIN_PORT:-9411}"
 mkdir -p "$STATE"
 
 ensure_prometheus() {
@@ -15,18 +15,6 @@ ensure_prometheus() {
   echo "observe: installing prometheus (Debian package)"
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-}
-
-ensure_jaeger() {
-  [[ -x "$JAEGER" ]] && return
-  echo "observe: building Jaeger $JAEGER_VERSION from the Go module proxy (first time: ~5 min)"
-  local source build
-  source="$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
-  build="$(mktemp -d)"
-  cp -r "$source/." "$build" && chmod -R u+w "$build"
-  # Built inside the module so its own replace directives apply (go install refuses them).
-  (cd "$build" && go build -trimpath -o "$JAEGER" ./cmd/jaeger)
-  rm -rf "$build"
 }
 
 running() { [[ -f "$STATE/$1.pid" ]] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
@@ -40,15 +28,15 @@ launch() {
 
 start() {
   ensure_prometheus
-  ensure_jaeger
   cp "$REPO/deploy/prometheus/prometheus.local.yml" "$REPO/deploy/prometheus/alerts.yml" "$STATE/"
   launch prometheus prometheus --config.file="$STATE/prometheus.local.yml" \
     --storage.tsdb.path="$STATE/prometheus-data" --web.listen-address=127.0.0.1:9090
-  launch jaeger "$JAEGER" --config "$REPO/deploy/local/jaeger/config.yaml"
+  bash "$ZIPKIN" start
   for _ in $(seq 1 60); do
-    if curl -fsS http://127.0.0.1:9090/-/ready >/dev/null 2>&1 && curl -fsS http://127.0.0.1:16686/ >/dev/null 2>&1; then
-      echo "observe: Prometheus http://127.0.0.1:9090 (alerts: /alerts), Jaeger API http://127.0.0.1:16686/api/traces"
-      echo "observe: services export traces when started with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"
+    if curl -fsS http://127.0.0.1:9090/-/ready >/dev/null 2>&1; then
+      echo "observe: Prometheus http://127.0.0.1:9090/ (alerts: http://127.0.0.1:9090/classic/alerts)"
+      echo "observe: Zipkin http://127.0.0.1:$ZIPKIN_PORT/zipkin/ (e.g. serviceName=contacts, then a trace)"
+      echo "observe: services started by \`make run\` export there, before or after this"
       return
     fi
     sleep 0.5
@@ -57,15 +45,15 @@ start() {
 }
 
 stop() {
-  for name in prometheus jaeger; do
-    if running "$name"; then kill -TERM "$(cat "$STATE/$name.pid")"; echo "observe: $name stopped"; fi
-    rm -f "$STATE/$name.pid"
-  done
+  if running prometheus; then kill -TERM "$(cat "$STATE/prometheus.pid")"; echo "observe: prometheus stopped"; fi
+  rm -f "$STATE/prometheus.pid"
+  bash "$ZIPKIN" stop
 }
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) for n in prometheus jaeger; do if running "$n"; then echo "$n: running"; else echo "$n: stopped"; fi; done ;;
+  status) if running prometheus; then echo "prometheus: running"; else echo "prometheus: stopped"; fi
+          bash "$ZIPKIN" status || true ;;
   *) echo "usage: observe.sh start|stop|status" >&2; exit 2 ;;
 esac

@@ -27,12 +27,12 @@ start_one() {
   [[ "$service" == mail ]] && { start_mail_sink; return; }
   port="$(port_of "$service")"
   if running "$service"; then echo "$service: already running on :$port"; return; fi
-  local prefix="RAPPORT_${service^^}_" otlp=()
-  # Export traces when `make observe` runs Jaeger's OTLP receiver on loopback.
-  if curl -fsS -o /dev/null http://127.0.0.1:16686/ 2>/dev/null; then
-    otlp=("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318")
-  fi
-  env "${prefix}HTTP_PORT=$port" "${prefix}ENVIRONMENT=development" "${otlp[@]}" \
+  local prefix="RAPPORT_${service^^}_"
+  # Always export to the local Zipkin (`make observe`), whether it runs yet or not: spans are
+  # dropped quietly while nothing listens, so `make observe` before or after `make run` both work.
+  local traces=("OTEL_TRACES_EXPORTER=zipkin"
+    "OTEL_EXPORTER_ZIPKIN_ENDPOINT=http://127.0.0.1:${RAPPORT_ZIPKIN_PORT:-9411}/api/v2/spans")
+  env "${prefix}HTTP_PORT=$port" "${prefix}ENVIRONMENT=development" "${traces[@]}" \
     setsid nohup "$PY" -m "rapport_$service" >>"$STATE/logs/$service.log" 2>&1 &
   echo $! >"$STATE/services/$service.pid"
   for _ in $(seq 1 120); do
