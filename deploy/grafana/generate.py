@@ -27,7 +27,7 @@ ROWS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
         ("First-contact resolution %", "percent", [(KPI.format(metric="fcr_rate"), "FCR")]),
         (
             "Average resolution time by country (this month)",
-            "h",
+            "s",  # the KPI's unit: seconds (Grafana shows them as minutes, hours, days)
             [(KPI_BY_COUNTRY.format(metric="resolution_time"), "{{segment_value}}")],
         ),
         (
@@ -108,8 +108,8 @@ ROWS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
             "reqps",
             [
                 (
-                    "sum by (job, status) (rate(rapport_http_requests_total[5m]))",
-                    "{{job}} {{status}}",
+                    "sum by (status) (rate(rapport_http_requests_total[5m]))",
+                    "{{status}}",
                 )
             ],
         ),
