@@ -125,6 +125,26 @@ ROWS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
             ],
         ),
         (
+            "Outbox: events not yet on Kafka",
+            "none",
+            [
+                (
+                    "max by (service, collection) (rapport_outbox_pending_entries)",
+                    "{{service}} {{collection}}",
+                )
+            ],
+        ),
+        (
+            "Outbox: oldest unpublished event",
+            "s",
+            [
+                (
+                    "max by (service, collection) (rapport_outbox_oldest_entry_age_seconds)",
+                    "{{service}} {{collection}}",
+                )
+            ],
+        ),
+        (
             "Retries and duplicates / h",
             "none",
             [

@@ -54,6 +54,7 @@ def create_app(
         sweeper = OutboxSweeper(
             publisher,
             [contacts.collection],
+            gauges=runtime.outbox_gauges,
             interval=settings.outbox_sweep_interval_seconds,
             grace=timedelta(seconds=settings.outbox_sweep_grace_seconds),
             clock=clock,

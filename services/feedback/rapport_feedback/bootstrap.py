@@ -57,7 +57,8 @@ def create_app(
             base_topics=[topics.CONTACTS, topics.NOTIFICATIONS],
         )
         runtime.consume_read_model(read_models(settings)[VIEWS_CONSUMER])
-        sweeper = OutboxSweeper(publisher, [contacts.collection, surveys.collection], clock=clock)
+        outboxes = [contacts.collection, surveys.collection]
+        sweeper = OutboxSweeper(publisher, outboxes, gauges=runtime.outbox_gauges, clock=clock)
         async with runtime.run(produced_topics=[topics.FEEDBACK]):
             sweeping = asyncio.create_task(sweeper.run())
             yield

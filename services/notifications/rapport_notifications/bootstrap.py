@@ -21,6 +21,7 @@ from rapport_kit.clock import utc_now
 from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.mongo import Document
+from rapport_kit.observability import OutboxGauges
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
@@ -88,6 +89,7 @@ def create_app(
                 client=client,
                 clock=clock,
                 metrics=metrics,
+                outbox_gauges=runtime.outbox_gauges,
                 stop=stop,
                 tracer=tracer,
             )
@@ -128,6 +130,7 @@ def _worker_rounds(
     client: httpx.AsyncClient,
     clock: Clock,
     metrics: NotificationMetrics,
+    outbox_gauges: OutboxGauges,
     stop: asyncio.Event,
     tracer: Tracer,
 ) -> list[Round]:
@@ -142,7 +145,9 @@ def _worker_rounds(
         tracer=tracer,
     )
     eraser = Eraser(MongoErasureRequests(db[ERASURES]), deliveries, MongoInbox(db[INBOX]), clock)
-    sweeper = OutboxSweeper(deliveries.publisher, [db[DELIVERIES]], clock=clock)
+    sweeper = OutboxSweeper(
+        deliveries.publisher, [db[DELIVERIES]], gauges=outbox_gauges, clock=clock
+    )
 
     async def measure_backlog() -> None:
         metrics.backlog.set(await deliveries.scheduled_count())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -64,3 +65,34 @@ class ConsumerMetrics:
                 registry=registry,
             ),
         )
+
+
+class OutboxGauges:
+    """What the outbox sweeper found unpublished, per collection (``service`` names the process's
+    service: every replica sweeps the same documents, so dashboards take the ``max``)."""
+
+    def __init__(self, registry: CollectorRegistry, *, service: str) -> None:
+        self.service = service
+        self.pending = Gauge(
+            "rapport_outbox_pending_entries",
+            "Outbox entries still unpublished after the sweeper's grace period (the writer's own"
+            " publish failed or its process died), as of the last sweep.",
+            ["service", "collection"],
+            registry=registry,
+        )
+        self.oldest_age = Gauge(
+            "rapport_outbox_oldest_entry_age_seconds",
+            "Age of the oldest of those entries (0 when there is none); grows between sweeps.",
+            ["service", "collection"],
+            registry=registry,
+        )
+
+    def show(self, collection: str, *, entries: int, oldest: datetime | None) -> None:
+        self.pending.labels(self.service, collection).set(entries)
+        age = self.oldest_age.labels(self.service, collection)
+        # Computed at scrape time: a sweep blocked on an unreachable Kafka cannot freeze the age.
+        age.set_function(lambda: 0.0 if oldest is None else _seconds_since(oldest))
+
+
+def _seconds_since(moment: datetime) -> float:
+    return max(0.0, (datetime.now(UTC) - moment).total_seconds())

@@ -24,6 +24,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from rapport_kit.broker import Acknowledgement, acknowledged, enqueue
 from rapport_kit.clock import Clock, utc_now
 from rapport_kit.mongo import Document
+from rapport_kit.observability import OutboxGauges
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.tracing import trace_carrier
 from rapport_schemas import CloudEvent
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 OUTBOX = "outbox"
 PENDING = "outbox_pending"
 TOUCHED = "outbox_touched_at"
+# Wall-clock time an entry was serialised, i.e. written (entries written before it existed are
+# dated by their document's ``outbox_touched_at``): the outbox gauges' "oldest entry".
+WRITTEN = "written_at"
+SWEEP_PAGE = 500
 
 
 def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings) -> list[Document]:
@@ -45,6 +50,7 @@ def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings)
             "key": event.partitionkey,
             "value": event.model_dump_json(),
             "trace": trace_carrier(getattr(event.data, "trigger_event_id", None)),
+            WRITTEN: utc_now(),
         }
         for event in events
     ]
@@ -98,19 +104,22 @@ def _removal(document: Document) -> UpdateOne:
 
 
 class OutboxSweeper:
-    """Background task: publishes outboxes a crashed writer left pending."""
+    """Background task: publishes outboxes a crashed writer left pending, and shows how many
+    entries it found and how old the oldest is (``OutboxGauges``) from the same scan."""
 
     def __init__(
         self,
         publisher: OutboxPublisher,
         collections: Sequence[AsyncCollection[Document]],
         *,
+        gauges: OutboxGauges,
         interval: float = 1.0,
         grace: timedelta = timedelta(seconds=2),
         clock: Clock = utc_now,
     ) -> None:
         self.publisher = publisher
         self.collections = collections
+        self.gauges = gauges
         self.interval = interval
         self.grace = grace
         # The writers' clock: ``outbox_touched_at`` is their time, so "older than the grace
@@ -120,10 +129,15 @@ class OutboxSweeper:
 
     async def sweep_once(self) -> int:
         published = 0
-        cutoff = self.clock() - self.grace
+        overdue = {PENDING: True, TOUCHED: {"$lt": self.clock() - self.grace}}
         for collection in self.collections:
-            left = collection.find({PENDING: True, TOUCHED: {"$lt": cutoff}}).limit(500)
-            published += await self.publisher.publish_many(collection, await left.to_list())
+            documents = await collection.find(overdue).limit(SWEEP_PAGE).to_list()
+            whole = len(documents) < SWEEP_PAGE
+            entries, oldest = _backlog(documents) if whole else await _measured(collection, overdue)
+            self.gauges.show(collection.name, entries=entries, oldest=oldest)
+            published += await self.publisher.publish_many(collection, documents)
+            if whole:  # all of them published; a larger backlog is measured again next round
+                self.gauges.show(collection.name, entries=0, oldest=None)
         return published
 
     async def run(self) -> None:
@@ -135,6 +149,24 @@ class OutboxSweeper:
             except Exception:
                 log.exception("outbox sweep failed; will retry")
             await asyncio.sleep(self.interval)
+
+
+def _backlog(documents: Sequence[Document]) -> tuple[int, datetime | None]:
+    """How many entries ``documents`` hold and when the oldest was written."""
+    written = [
+        entry.get(WRITTEN) or document[TOUCHED]
+        for document in documents
+        for entry in document.get(OUTBOX) or ()
+    ]
+    return len(written), min(written, default=None)
+
+
+async def _measured(
+    collection: AsyncCollection[Document], overdue: Document
+) -> tuple[int, datetime | None]:
+    """A backlog beyond one page (Kafka away for a while): one more scan, of the times only."""
+    times = collection.find(overdue, {f"{OUTBOX}.{WRITTEN}": 1, TOUCHED: 1})
+    return _backlog(await times.to_list())
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from rapport_kit.http import ReadinessCheck
 from rapport_kit.liveness import liveness_router
 from rapport_kit.logs import configure_logging
 from rapport_kit.mongo import Document, build_mongo_client
-from rapport_kit.observability import ConsumerMetrics
+from rapport_kit.observability import ConsumerMetrics, OutboxGauges
 from rapport_kit.projection_store import (
     ProjectionConsumer,
     ProjectionStore,
@@ -79,6 +80,11 @@ class ServiceRuntime:
             consumer_metrics=consumer_metrics,
             stalls=StallMonitor(settings, consumer_metrics),
         )
+
+    @functools.cached_property
+    def outbox_gauges(self) -> OutboxGauges:
+        """The outbox backlog gauges, registered once for a service that has an outbox."""
+        return OutboxGauges(self.registry, service=self.service)
 
     @property
     def db(self) -> AsyncDatabase[Document]:
