@@ -24,8 +24,18 @@ class ContactsSettings(ServiceSettings):
         default={Channel.LIVE_CHAT: 2, Channel.SOCIAL_MEDIA: 4, Channel.SMS: 4, Channel.PHONE: 8},
         description="Channels answered within business hours; the rest follow the e-mail rule.",
     )
-    sla_check_interval_seconds: float = Field(default=30.0, gt=0)
-    outbox_sweep_interval_seconds: float = Field(default=1.0, gt=0)
-    outbox_sweep_grace_seconds: float = Field(default=2.0, ge=0)
-    view_timeline_limit: int = Field(default=200, ge=1, le=1000)
-    view_list_limit: int = Field(default=50, ge=1, le=500)
+    sla_check_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often missed SLA deadlines are looked for."
+    )
+    outbox_sweep_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often the outbox sweeper looks for unpublished events."
+    )
+    outbox_sweep_grace_seconds: float = Field(
+        default=2.0, ge=0, description="The sweeper leaves younger entries to their writer."
+    )
+    view_timeline_limit: int = Field(
+        default=200, ge=1, le=1000, description="Most recent timeline entries a 360° view keeps."
+    )
+    view_list_limit: int = Field(
+        default=50, ge=1, le=500, description="Entries kept per list of a 360° view (purchases…)."
+    )

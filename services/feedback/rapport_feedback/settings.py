@@ -17,15 +17,27 @@ class FeedbackSettings(ServiceSettings, LinkSigningSettings):
     brand_name: str = Field(default="Rapport", description="Named in the survey page's question.")
     default_locale: str = Field(default="en", description="Survey page language of last resort.")
     nps_interval_days: int = Field(default=90, ge=1, description="At most one NPS per contact.")
-    nps_after_interaction: bool = True
-    nps_after_purchase: bool = True
+    nps_after_interaction: bool = Field(
+        default=True, description="An interaction (not a complaint) may trigger an NPS survey."
+    )
+    nps_after_purchase: bool = Field(
+        default=True, description="A purchase may trigger an NPS survey."
+    )
     survey_fatigue_cap: int = Field(default=2, ge=0, description="Surveys per contact per window.")
-    survey_fatigue_window_days: int = Field(default=30, ge=1)
+    survey_fatigue_window_days: int = Field(
+        default=30, ge=1, description="The window of the survey fatigue cap."
+    )
     contact_pressure_per_week: int = Field(
         default=3, ge=0, description="Non-transactional messages, shared with notifications."
     )
-    contact_pressure_window_days: int = Field(default=7, ge=1)
-    survey_token_ttl_days: int = Field(default=14, ge=1)
+    contact_pressure_window_days: int = Field(
+        default=7, ge=1, description="The window of the contact pressure budget."
+    )
+    survey_token_ttl_days: int = Field(
+        default=14,
+        ge=1,
+        description="A survey (and its link) expires this long after it is requested.",
+    )
     remembered_triggers: int = Field(
         default=100, ge=1, description="Trigger ids kept per contact to ignore redeliveries."
     )

@@ -20,7 +20,9 @@ class MetricsSettings(ServiceSettings):
     reporting_time_zone: str = Field(
         default="UTC", description="IANA zone whose midnights bound day, week and month windows."
     )
-    base_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    base_currency: str = Field(
+        default="EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 code money KPIs are in."
+    )
     exchange_rates: dict[str, Decimal] = Field(
         default={"EUR": Decimal(1), "USD": Decimal("0.92"), "TRY": Decimal("0.027")},
         description="Units of the base currency per unit of each currency (JSON).",

@@ -31,8 +31,10 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings):
     http_port: int = 8003
     mongo_database: str = "rapport_notifications"
 
-    brand_name: str = "Rapport"
-    default_locale: str = "en"
+    brand_name: str = Field(default="Rapport", description="Named in every message.")
+    default_locale: str = Field(
+        default="en", description="Catalog of last resort after locale negotiation."
+    )
     internal_locale: str = Field(default="en", description="Locale of alerts to agents.")
     internal_time_zone: str = Field(default="UTC", description="Time zone of alerts to agents.")
     answer_base_url: str = Field(
@@ -40,13 +42,23 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings):
         description="The survey page as customers reach it (https in production).",
     )
 
-    quiet_hours_start: time = time(21, 0)
-    quiet_hours_end: time = time(8, 0)
-    quiet_on_weekends: bool = False
-    quiet_on_public_holidays: bool = False
+    quiet_hours_start: time = Field(
+        default=time(21, 0), description="No customer message from this local time…"
+    )
+    quiet_hours_end: time = Field(default=time(8, 0), description="…until this local time.")
+    quiet_on_weekends: bool = Field(
+        default=False, description="Hold customer messages over the country's weekend too."
+    )
+    quiet_on_public_holidays: bool = Field(
+        default=False, description="Hold customer messages on the country's public holidays."
+    )
     business_day_end: time = Field(default=time(18, 0), description="When a business day ends.")
-    complaint_reply_business_days: int = Field(default=1, ge=0)
-    detractor_follow_up_business_days: int = Field(default=2, ge=1)
+    complaint_reply_business_days: int = Field(
+        default=1, ge=0, description="Reply promised in a complaint acknowledgement."
+    )
+    detractor_follow_up_business_days: int = Field(
+        default=2, ge=1, description="Follow-up promised to a detractor."
+    )
     frequency_caps: dict[str, FrequencyCap] = Field(
         default={
             "purchase_thank_you": FrequencyCap(limit=1, hours=24),
@@ -59,38 +71,63 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings):
         description="Channels tried after the preferred one, in order.",
     )
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=2525, ge=1, le=65535)
-    smtp_security: Literal["none", "starttls", "tls"] = "none"
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_timeout_seconds: float = 10.0
-    mail_from: str = "Rapport <notifications@rapport.local>"
+    smtp_host: str = Field(default="127.0.0.1", description="The e-mail channel's SMTP server.")
+    smtp_port: int = Field(default=2525, ge=1, le=65535, description="Its port.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="Plain, STARTTLS or implicit TLS."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_timeout_seconds: float = Field(default=10.0, description="Per SMTP conversation.")
+    mail_from: str = Field(
+        default="Rapport <notifications@rapport.local>", description="The From of every e-mail."
+    )
     agent_emails: dict[str, str] = Field(default={}, description="Agent id → e-mail address.")
     team_email: str = Field(
         default="support-team@rapport.local", description="Alerts for agents without an address."
     )
 
-    webhook_url: str | None = Field(default=None, description="SMS/chat provider; None = off.")
-    webhook_secret: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET)
-    webhook_timeout_seconds: float = 5.0
+    webhook_url: str | None = Field(
+        default=None,
+        description="SMS/chat provider called for the sms channel; unset: no sms channel.",
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_WEBHOOK_SECRET),
+        description="Signs webhook calls; the development secret is refused in production.",
+    )
+    webhook_timeout_seconds: float = Field(default=5.0, description="Per webhook call.")
 
-    delivery_max_attempts: int = Field(default=5, ge=1)
-    retry_first_delay_seconds: float = Field(default=30.0, gt=0)
-    retry_max_delay_seconds: float = Field(default=3600.0, gt=0)
-    dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    delivery_max_attempts: int = Field(
+        default=5, ge=1, description="Sends tried for a transient failure, then failed."
+    )
+    retry_first_delay_seconds: float = Field(
+        default=30.0, gt=0, description="Delay before the first retry; doubled for each next one."
+    )
+    retry_max_delay_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest delay between retries."
+    )
+    dispatch_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often due deliveries are looked for."
+    )
     dispatch_page: int = Field(default=500, ge=1, description="Due deliveries taken per round.")
     dispatch_concurrency: int = Field(
         default=8, ge=1, description="Contacts whose due deliveries are sent at the same time."
     )
-    lease_seconds: float = Field(default=120.0, gt=0)
+    lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A delivery claimed longer ago than this is taken over; one being sent is"
+        " failed as outcome_unknown, never sent twice.",
+    )
     shutdown_grace_seconds: float = Field(
         default=10.0, gt=0, description="How long shutdown waits for a send under way."
     )
     unknown_contact_grace_seconds: float = Field(
         default=600.0, description="How long a trigger waits for its contact to be known."
     )
-    unknown_contact_retry_seconds: float = Field(default=15.0, gt=0)
+    unknown_contact_retry_seconds: float = Field(
+        default=15.0, gt=0, description="How often such a trigger looks again."
+    )
 
     @model_validator(mode="after")
     def _refuse_a_survey_page_customers_cannot_reach(self) -> Self:

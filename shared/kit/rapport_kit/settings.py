@@ -24,22 +24,37 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="ignore")
 
-    environment: Environment = Environment.DEVELOPMENT
-    http_host: str = "127.0.0.1"
-    http_port: int = Field(default=8000, ge=1, le=65535)
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="`production` refuses development keys and secrets.",
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
+    http_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP API.")
     api_keys: dict[str, list[str]] = Field(
         default={DEVELOPMENT_API_KEY: ["*"]},
         description="Bearer token → scopes, JSON-encoded in the environment.",
     )
 
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: str | None = None
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", description="Kafka brokers, comma-separated host:port."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How producers, consumers and the admin client connect."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="With a SASL_* protocol."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="With a SASL_* protocol.")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="With a SASL_* protocol."
+    )
+    kafka_ssl_cafile: str | None = Field(
+        default=None, description="CA bundle for SSL/SASL_SSL; unset: the system's CAs."
+    )
     topic_prefix: str = Field(default="", description="Namespace for every topic name.")
-    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    consumer_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Records per consumed batch, at most."
+    )
     consumer_poll_ms: int = Field(
         default=10,
         ge=1,
@@ -69,8 +84,12 @@ class ServiceSettings(BaseSettings):
     consumer_stall_check_seconds: float = Field(
         default=10, gt=0, description="How often consumer lag is measured from committed offsets."
     )
-    topic_partitions: int = Field(default=6, ge=1)
-    topic_replication_factor: int = Field(default=1, ge=1)
+    topic_partitions: int = Field(
+        default=6, ge=1, description="For topics the service creates (existing ones are kept)."
+    )
+    topic_replication_factor: int = Field(
+        default=1, ge=1, description="For topics the service creates."
+    )
 
     http_max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Larger request bodies are refused with 413."
@@ -81,10 +100,17 @@ class ServiceSettings(BaseSettings):
         default=300, ge=0, description="How far in the future an event's time may lie (clocks)."
     )
 
-    mongo_url: SecretStr = SecretStr(DEFAULT_MONGO_URL)
-    mongo_database: str = "rapport"
+    mongo_url: SecretStr = Field(
+        default=SecretStr(DEFAULT_MONGO_URL),
+        description="MongoDB connection string; credentials and TLS options go in it.",
+    )
+    mongo_database: str = Field(
+        default="rapport", description="The service's own database (each service overrides it)."
+    )
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="JSON log lines on stderr, with trace ids."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Self:

@@ -23,7 +23,7 @@ from opentelemetry.util.types import Attributes
 log = logging.getLogger(__name__)
 
 # Probes and scrapes answer every few seconds; a trace per call would bury the requests' traces.
-UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/livez", "/metrics"})
 
 
 class SkipBackgroundRoots(Sampler):
