@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import processes
-from services.metrics.tests.integration.kpi_dataset import RATES
+from services.metrics.tests.integration.kpi_dataset import LATE_RATES, RATES
 from tests.faults.replay import FATIGUE_CAP
 from tests.support.infra import REPO, Infrastructure
 
@@ -37,7 +37,12 @@ GROUPS = {
 EXTRA = {
     "metrics": {
         "REPORTING_TIME_ZONE": "Europe/Istanbul",
-        "EXCHANGE_RATES": json.dumps({k: str(v) for k, v in RATES.items()}),
+        "EXCHANGE_RATES": json.dumps(
+            {
+                currency: {day.isoformat(): str(rate) for day, rate in dated.items()}
+                for currency, dated in {**RATES, **LATE_RATES}.items()
+            }
+        ),
     },
     "feedback": {"SURVEY_FATIGUE_CAP": str(FATIGUE_CAP)},
     "notifications": {

@@ -34,7 +34,13 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from bench import processes
-from services.metrics.tests.integration.kpi_dataset import Dataset, Event, generate
+from services.metrics.tests.integration.kpi_dataset import (
+    LATE_RATES,
+    RATES,
+    Dataset,
+    Event,
+    generate,
+)
 from services.metrics.tests.integration.kpi_expected import Expected
 from services.metrics.tests.integration.test_kpis_end_to_end import check_http, publish
 from tests.faults.check_feedback import check_feedback
@@ -144,7 +150,7 @@ async def run(fleet: Fleet, smtp: RecordingSmtp, base: Dataset, crm: CrmDataset)
         await settled(fleet, mongo, SETTLE_SECONDS)
         await publish_both(fleet, base.closing, crm.closing)
         await settled(fleet, mongo, SETTLE_SECONDS)
-        await check_kpis(fleet, Expected(base))
+        await check_kpis(fleet, Expected(base, {**RATES, **LATE_RATES}))
         crm_checks = await check_crm(fleet, mongo, smtp, replay(crm))
     finally:
         await mongo.close()

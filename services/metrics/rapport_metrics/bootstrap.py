@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -15,10 +16,11 @@ from rapport_kit import http_guards
 from rapport_kit.docs import serve_docs
 from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.runtime import ServiceRuntime
+from rapport_metrics.adapters.exchange_rates import ExchangeRates
 from rapport_metrics.adapters.gauges import KpiGauges
 from rapport_metrics.adapters.kpi_queries import KpiQueries
 from rapport_metrics.adapters.metric_stream import MetricStream
-from rapport_metrics.entrypoints import http
+from rapport_metrics.entrypoints import http, reference
 from rapport_metrics.entrypoints.consumer import KpiPipeline
 from rapport_metrics.settings import MetricsSettings
 from rapport_schemas import topics
@@ -38,8 +40,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stream = MetricStream(runtime.db, runtime.broker, settings, gauges, clock)
-        app.state.kpi_queries = KpiQueries(runtime.db, settings)
+        rates = ExchangeRates(runtime.db, settings.rate_table())
+        stream = MetricStream(runtime.db, runtime.broker, settings, gauges, clock, rates=rates)
+        app.state.exchange_rates, app.state.metric_stream = rates, stream
+        app.state.kpi_queries = KpiQueries(runtime.db, settings, rates)
         runtime.consume(
             "kpis",
             KpiPipeline(runtime.db, settings, stream),
@@ -65,11 +69,15 @@ def create_app(
     )
     app.state.api_keys = settings.api_keys
     app.state.runtime = runtime
+    app.state.clock, app.state.zone = clock, ZoneInfo(settings.reporting_time_zone)
+    app.state.vocabularies = settings.segment_vocabularies
+    app.state.chart_max_windows = settings.chart_max_windows
     app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
     app.include_router(runtime.liveness_router())
     serve_docs(app)
     http_guards.install(app, settings)
     instrument_requests(app, runtime.registry)
     app.include_router(http.router)
+    app.include_router(reference.router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
     return app

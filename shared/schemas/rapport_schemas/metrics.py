@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, Field
 
 from rapport_schemas import topics
+from rapport_schemas.common import CurrencyCode, Money
 from rapport_schemas.envelope import EventData
 
 
@@ -39,6 +40,11 @@ class MetricComputed(EventData):
     too_few: bool
     unit: str = Field(max_length=16)
     computed_at: AwareDatetime
+    unconverted: dict[CurrencyCode, Money] | None = Field(
+        default=None,
+        description="Lifetime value only: amounts per original currency that no exchange rate "
+        "covers yet, not included in value (re-published converted when a rate arrives).",
+    )
 
     def partition_key(self) -> str:
         return (

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_kit.mongo import Document
 from rapport_metrics.adapters.documents import read_series
+from rapport_metrics.adapters.exchange_rates import ExchangeRates
 from rapport_metrics.domain.formulas import KpiValue
 from rapport_metrics.domain.kpis import METRICS, window_values
-from rapport_metrics.domain.windows import start_of, starts_between
+from rapport_metrics.domain.windows import start_of, starts_between, window_count
 from rapport_metrics.settings import MetricsSettings
 from rapport_schemas.metrics import WindowSize
 
@@ -35,38 +37,53 @@ class KpiPoint(BaseModel):
     ci_high: float | None
     too_few: bool
     unit: str
+    unconverted: dict[str, Decimal] | None = None
+
+
+class TooManyWindows(ValueError):
+    """A gap-filled range longer than the caller allows."""
 
 
 class KpiQueries:
-    def __init__(self, db: AsyncDatabase[Document], settings: MetricsSettings) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], settings: MetricsSettings, rates: ExchangeRates
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.rates = rates
 
-    async def points(self, query: SeriesQuery, *, fill_gaps: bool = False) -> list[KpiPoint]:
+    async def points(
+        self, query: SeriesQuery, *, fill_gaps: bool = False, max_windows: int | None = None
+    ) -> list[KpiPoint]:
+        """Windows with counters; with ``fill_gaps`` every window of the range (a window without
+        counters gets the metric's value there: carried lifetime value, retention 0 %, or null)."""
         metric = METRICS[query.metric]
         series = await read_series(
             self.db,
             (metric.family, query.window.value, query.segment_kind, query.segment_value),
         )
+        first = start_of(query.first, query.window) if query.first else None
+        last = start_of(query.last, query.window) if query.last else None
+        starts = [
+            start
+            for start in sorted(series)
+            if (first is None or start >= first) and (last is None or start <= last)
+        ]
+        if fill_gaps and series:
+            known = sorted(series)
+            first, last = first or known[0], last or known[-1]
+            if max_windows and window_count(first, last, query.window) > max_windows:
+                raise TooManyWindows(first, last)
+            starts = starts_between(first, last, query.window)
         values = window_values(
             metric,
             series,
             query.window,
             minimum=self.settings.min_sample_size,
-            currency=self.settings.base_currency,
+            rates=await self.rates.table(),
+            starts=starts,
         )
-        first = start_of(query.first, query.window) if query.first else None
-        last = start_of(query.last, query.window) if query.last else None
-        starts = sorted(values)
-        if fill_gaps and starts:
-            starts = starts_between(first or starts[0], last or starts[-1], query.window)
-        unit = next(iter(values.values())).unit if values else ""
-        empty = KpiValue(None, 0, None, None, True, unit)
-        return [
-            _point(start, values.get(start, empty))
-            for start in starts
-            if (first is None or start >= first) and (last is None or start <= last)
-        ]
+        return [_point(start, values[start]) for start in starts]
 
 
 def _point(start: date, kpi: KpiValue) -> KpiPoint:
@@ -78,4 +95,5 @@ def _point(start: date, kpi: KpiValue) -> KpiPoint:
         ci_high=kpi.ci_high,
         too_few=kpi.too_few,
         unit=kpi.unit,
+        unconverted=dict(kpi.unconverted) if kpi.unconverted else None,
     )

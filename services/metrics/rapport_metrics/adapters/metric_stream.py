@@ -23,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from rapport_kit.broker import acknowledged, enqueue
 from rapport_kit.mongo import Document
 from rapport_metrics.adapters.documents import SeriesId, read_collection, series_of
+from rapport_metrics.adapters.exchange_rates import ExchangeRates
 from rapport_metrics.adapters.gauges import HEADLINE_SEGMENTS, KpiGauges
 from rapport_metrics.domain.counters import counters_collection
 from rapport_metrics.domain.kpis import (
@@ -33,6 +34,8 @@ from rapport_metrics.domain.kpis import (
     metrics_of,
     window_values,
 )
+from rapport_metrics.domain.rates import RateTable
+from rapport_metrics.domain.segments import SegmentKind
 from rapport_metrics.domain.windows import SIZES, local_midnight, window_start
 from rapport_metrics.settings import MetricsSettings
 from rapport_schemas import topics, wrap
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SOURCE = "/rapport/metrics"
 ID_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0b-9a57-1d2f0c6b9e11")
+KINDS = [kind.value for kind in SegmentKind]
 
 
 class MetricStream:
@@ -52,8 +56,11 @@ class MetricStream:
         settings: MetricsSettings,
         gauges: KpiGauges,
         clock: Clock,
+        *,
+        rates: ExchangeRates,
     ) -> None:
         self.db = db
+        self.rates = rates
         self.broker = broker
         self.settings = settings
         self.gauges = gauges
@@ -72,10 +79,25 @@ class MetricStream:
             stored[series_of(document)][date.fromisoformat(document["start"])] = document[
                 "counters"
             ]
+        rates = await self.rates.table()
         computed = [
             value
             for series, starts in changed.items()
-            for value in self._values(series, starts, stored[series])
+            for value in self._values(series, starts, stored[series], rates)
+        ]
+        await self._send(computed)
+        return len(computed)
+
+    async def republish_family(self, family: str) -> int:
+        """Every point of every series of ``family`` again (after an exchange rate changed: the
+        lifetime values re-valued; an unchanged point repeats its event id)."""
+        rates = await self.rates.table()
+        names = [counters_collection(family, size.value, kind) for size in SIZES for kind in KINDS]
+        computed = [
+            value
+            for stored in await asyncio.gather(*(read_collection(self.db[n]) for n in names))
+            for series, windows in stored.items()
+            for value in self._values(series, set(windows), windows, rates)
         ]
         await self._send(computed)
         return len(computed)
@@ -96,7 +118,7 @@ class MetricStream:
 
     async def refresh_gauges(self) -> None:
         """Headline gauges from the stored counters: at start-up and as windows roll over."""
-        now = self.clock()
+        now, rates = self.clock(), await self.rates.table()
         for family in FAMILIES:
             for size in SIZES:
                 current = window_start(now, size, self.zone)
@@ -104,7 +126,7 @@ class MetricStream:
                     name = counters_collection(family, size.value, kind)
                     for series, windows in (await read_collection(self.db[name])).items():
                         if current in windows:
-                            self._values(series, {current}, windows)
+                            self._values(series, {current}, windows, rates)
 
     async def refresh_gauges_forever(self, interval: float) -> None:
         while True:
@@ -115,7 +137,11 @@ class MetricStream:
                 log.exception("gauge refresh failed; will retry")
 
     def _values(
-        self, series: SeriesId, changed: set[date], windows: dict[date, Counters]
+        self,
+        series: SeriesId,
+        changed: set[date],
+        windows: dict[date, Counters],
+        rates: RateTable,
     ) -> list[MetricComputed]:
         family, window, kind, value = series
         size, now = WindowSize(window), self.clock()
@@ -127,7 +153,7 @@ class MetricStream:
                 windows,
                 size,
                 minimum=self.settings.min_sample_size,
-                currency=self.settings.base_currency,
+                rates=rates,
             )
             for start in sorted(affected_starts(metric, changed, set(windows), size)):
                 kpi = values[start]
@@ -144,6 +170,7 @@ class MetricStream:
                     too_few=kpi.too_few,
                     unit=kpi.unit,
                     computed_at=now,
+                    unconverted=dict(kpi.unconverted) if kpi.unconverted else None,
                 )
                 if start == window_start(now, size, self.zone):
                     self.gauges.observe(computed)
@@ -156,7 +183,9 @@ class MetricStream:
         acknowledgements = []
         for data in computed:
             key = data.partition_key()
-            fingerprint = f"{key}|{data.value}|{data.sample_size}|{data.ci_low}|{data.ci_high}"
+            fingerprint = f"{key}|{data.value}|{data.sample_size}|{data.ci_low}|{data.ci_high}" + (
+                f"|{sorted(data.unconverted.items())}" if data.unconverted else ""
+            )
             event_id = str(uuid.uuid5(ID_NAMESPACE, fingerprint))
             event = wrap(data, source=SOURCE, event_id=event_id, time=data.computed_at)
             value, encoded_key = event.model_dump_json().encode(), key.encode()

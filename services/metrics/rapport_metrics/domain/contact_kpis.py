@@ -12,71 +12,73 @@ from rapport_kit.projection import Document
 from rapport_metrics.domain.context import Context, Contribution, Increment
 from rapport_metrics.domain.customers import activity_time
 from rapport_metrics.domain.directory import Segment
-from rapport_metrics.domain.formulas import convert
-from rapport_metrics.domain.windows import contains, parse_period
-from rapport_schemas.contacts import ContactsMerged, PurchaseRecorded
+from rapport_metrics.domain.rates import amount_counter
+from rapport_metrics.domain.resegment import counted_in, move_of
+from rapport_metrics.domain.windows import parse_period
+from rapport_schemas.contacts import (
+    ContactRegistered,
+    ContactsMerged,
+    ContactUpdated,
+    PurchaseRecorded,
+)
 from rapport_schemas.envelope import EventData
+
+SEGMENTING = (PurchaseRecorded, ContactRegistered, ContactUpdated)
 
 
 def contact_contributions(data: EventData, event_id: str, ctx: Context) -> list[Contribution]:
     found: list[Contribution] = []
     if isinstance(data, PurchaseRecorded):
-        revenue = convert(data.amount, data.currency, ctx.rates)
+        # In its own currency by day: converted when a value is computed (see ``rates``).
+        day = data.occurred_at.astimezone(ctx.zone).date()
         found.append(
             Contribution(
                 "purchases",
                 ctx.at(data.occurred_at),
                 ctx.segments(data.contact_id),
-                {"purchases": 1, "revenue": revenue},
+                {"purchases": 1, amount_counter(data.currency, day): data.amount},
             )
         )
     if isinstance(data, ContactsMerged):
         absorbed = ctx.customers.get(data.contact_id, {})
-        found += _contact_counts(
-            absorbed,
-            None,
-            ctx.directory.segments(data.contact_id),
-            _registered(ctx, data.contact_id),
-            ctx,
-            sign=-1,
-        )
+        found += _moved(absorbed, event_id, ctx)
+        found += _contact_counts(absorbed, None, counted_in(absorbed), ctx, sign=-1)
         contact = ctx.directory.resolve(data.survivor_id)
-    elif isinstance(data, PurchaseRecorded) or activity_time(data, ctx.activity):
+    elif isinstance(data, SEGMENTING) or activity_time(data, ctx.activity):
         contact = ctx.directory.resolve(str(getattr(data, "contact_id", "")))
     else:
         return found
-    return found + _contact_counts(
-        ctx.customers.get(contact, {}),
-        event_id,
-        ctx.directory.segments(contact),
-        _registered(ctx, contact),
-        ctx,
-        sign=1,
+    doc = ctx.customers.get(contact, {})
+    return (
+        found
+        + _moved(doc, event_id, ctx)
+        + _contact_counts(doc, event_id, counted_in(doc), ctx, sign=1)
     )
 
 
-def _registered(ctx: Context, contact: str) -> datetime | None:
-    registered = ctx.directory.entry(contact).get("registered_at")
-    return datetime.fromisoformat(registered) if registered else None
+def _moved(doc: Document, event_id: str, ctx: Context) -> list[Contribution]:
+    """A segment change credited to ``event_id``: out of the old segments, into the new."""
+    counted, left, entered = move_of(doc, event_id)
+    return _contact_counts(counted, None, left, ctx, sign=-1) + _contact_counts(
+        counted, None, entered, ctx, sign=1
+    )
 
 
 def _contact_counts(
     doc: Document,
     credited_to: str | None,
     segments: tuple[Segment, ...],
-    registered: datetime | None,
     ctx: Context,
     *,
     sign: int,
 ) -> list[Contribution]:
     """What ``doc`` credits to the event ``credited_to`` (None: everything), times ``sign``."""
     found = []
-    for period, activator in doc.get("active", {}).items():
-        if credited_to in (None, activator):
-            size, start = parse_period(period)
-            new = registered is not None and contains(size, start, registered, ctx.zone)
-            counters: dict[str, Increment] = {"active": sign, "new_active": sign * int(new)}
-            found.append(Contribution("activity", ((size, start),), segments, counters))
+    for name, periods in (("active", doc.get("active", {})), ("retained", doc.get("retained", {}))):
+        for period, activator in periods.items():
+            if credited_to in (None, activator):
+                counters: dict[str, Increment] = {name: sign}
+                found.append(Contribution("activity", (parse_period(period),), segments, counters))
     for period, buyers in doc.get("bought", {}).items():
         counters = {
             name: sign

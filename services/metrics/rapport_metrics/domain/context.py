@@ -27,10 +27,10 @@ class Contribution:
 class Context:
     directory: Directory
     zone: ZoneInfo
-    rates: dict[str, Decimal]
     activity: frozenset[str]
     customers: Mapping[str, Document] = field(default_factory=dict)
     awaiting: Mapping[str, Document] = field(default_factory=dict)
+    surveys: Mapping[str, Document] = field(default_factory=dict)
 
     def at(self, moment: datetime) -> tuple[Point, ...]:
         return points(moment, self.zone)

@@ -1,7 +1,8 @@
 """Per-contact state behind retention, repeat purchase and lifetime value.
 
-For every period the document records WHICH event first made the contact active there (and which
-made it a buyer, a repeat buyer, or moved its first purchase). The counters projection then counts
+For every period the document records WHICH event first made the contact active there (which made
+it active in two consecutive periods — retained —, a buyer, a repeat buyer, or moved its first
+purchase). The counters projection then counts
 an event only if it is that recorded event, so redelivery, any interleaving of topics and merges
 never count a contact twice. Merges: the survivor takes the union; what it newly gains is recorded
 under the merge event's id, and the absorbed document keeps its data (``merged_into``) so the
@@ -17,9 +18,12 @@ from zoneinfo import ZoneInfo
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.projection import Document, Lookup
 from rapport_metrics.domain.directory import Directory
-from rapport_metrics.domain.windows import period_key, points
+from rapport_metrics.domain.resegment import resegmented, segment_map
+from rapport_metrics.domain.windows import parse_period, period_key, points, previous_start
 from rapport_schemas.contacts import (
+    ContactRegistered,
     ContactsMerged,
+    ContactUpdated,
     Direction,
     InteractionLogged,
     PurchaseRecorded,
@@ -53,7 +57,8 @@ class CustomerActivity:
         data = received.data
         if isinstance(data, ContactsMerged):
             return (data.contact_id, self.directory.resolve(data.survivor_id))
-        if not isinstance(data, PurchaseRecorded) and activity_time(data, self.activity) is None:
+        segmenting = isinstance(data, PurchaseRecorded | ContactRegistered | ContactUpdated)
+        if not segmenting and activity_time(data, self.activity) is None:
             return ()
         contact = self.directory.resolve(str(getattr(data, "contact_id", "")))
         return () if self.directory.erased(contact) else (contact,)
@@ -61,7 +66,9 @@ class CustomerActivity:
     def evolve(
         self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
     ) -> Document:
-        data, current, event_id = received.data, dict(state or {}), received.event.id
+        data, event_id = received.data, received.event.id
+        segments = segment_map(self.directory.segments(key))
+        current = resegmented(dict(state or {}), segments, event_id)
         if isinstance(data, ContactsMerged):
             if key == data.contact_id:
                 return {**current, "merged_into": data.survivor_id}
@@ -69,6 +76,7 @@ class CustomerActivity:
         at = activity_time(data, self.activity)
         if at is not None:
             current["active"] = _mark(current.get("active", {}), at, self.zone, event_id)
+            current["retained"] = retained(current, event_id)
         if isinstance(data, PurchaseRecorded):
             current = _purchase(current, data.occurred_at, self.zone, event_id)
         return current
@@ -78,6 +86,17 @@ def _mark(active: dict[str, str], at: datetime, zone: ZoneInfo, event_id: str) -
     marked = dict(active)
     for size, start in points(at, zone):
         marked.setdefault(period_key(size, start), event_id)
+    return marked
+
+
+def retained(current: Document, event_id: str) -> dict[str, str]:
+    """Periods active after an active previous period (the retention cohort's returns), each
+    recorded under the event that completed the pair, whichever of the two came last."""
+    active, marked = current.get("active", {}), dict(current.get("retained", {}))
+    for period in active:
+        size, start = parse_period(period)
+        if period not in marked and period_key(size, previous_start(start, size)) in active:
+            marked[period] = event_id
     return marked
 
 
@@ -112,4 +131,5 @@ def absorb(survivor: Document, absorbed: Document, merge_id: str) -> Document:
         mine = bought.setdefault(period, [])
         mine.extend([merge_id] * (min(2, len(mine) + len(ids)) - len(mine)))
     merged = {**survivor, "active": active, "bought": bought}
+    merged["retained"] = retained(merged, merge_id)
     return _first_purchase(merged, absorbed.get("first_purchase_at"), merge_id)

@@ -7,10 +7,11 @@ registers contacts first, so every later event finds its contact.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.projection import Document, Lookup
+from rapport_metrics.domain.segments import allowed
 from rapport_schemas.contacts import (
     ContactErased,
     ContactProfile,
@@ -18,6 +19,7 @@ from rapport_schemas.contacts import (
     ContactsMerged,
     ContactUpdated,
 )
+from rapport_schemas.vocabularies import DEFAULT_VOCABULARIES
 
 Segment = tuple[str, str]
 ALL: Segment = ("all", "all")
@@ -86,6 +88,7 @@ class Directory:
     """A batch's snapshot of the directory entries it needs."""
 
     entries: Mapping[str, Document]
+    vocabularies: Mapping[str, frozenset[str]] = field(default_factory=lambda: DEFAULT_VOCABULARIES)
 
     def resolve(self, contact_id: str) -> str:
         """The surviving contact after any chain of merges."""
@@ -105,9 +108,17 @@ class Directory:
     def segments(
         self, contact_id: str, *, channel: str | None = None, agent: str | None = None
     ) -> tuple[Segment, ...]:
-        """``all`` plus every segment the contact (or the event's channel/agent) falls in."""
+        """``all`` plus every segment the contact (or the event's channel/agent) falls in; a value
+        outside its kind's pattern or vocabulary is no segment (see ``segments``)."""
         entry = self.entry(contact_id)
         values = {kind: entry.get(kind) for kind in ("country", "region", "language", "industry")}
         values["channel"] = channel or entry.get("channel")
         values["agent"] = agent or entry.get("agent")
-        return (ALL, *((kind, str(value)) for kind, value in values.items() if value))
+        return (
+            ALL,
+            *(
+                (kind, str(value))
+                for kind, value in values.items()
+                if value and allowed(kind, str(value), self.vocabularies)
+            ),
+        )

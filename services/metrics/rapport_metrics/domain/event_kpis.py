@@ -10,6 +10,8 @@ from rapport_schemas.common import Channel
 from rapport_schemas.contacts import (
     CaseResolved,
     ContactRegistered,
+    ContactsMerged,
+    Direction,
     InteractionKind,
     InteractionLogged,
     SlaBreached,
@@ -20,11 +22,11 @@ from rapport_schemas.feedback import SurveyAnswered, SurveyKind, SurveyRequested
 
 def event_contributions(data: EventData, event_id: str, ctx: Context) -> list[Contribution]:
     if isinstance(data, SurveyAnswered):
-        return _answer(data, ctx)
+        return _answer(data, ctx) + _response(data, event_id, ctx)
     if isinstance(data, InteractionLogged):
         return _interaction(data, event_id, ctx)
     found = _single(data, ctx)
-    return [found] if found else []
+    return ([found] if found else []) + _response(data, event_id, ctx)
 
 
 def _single(data: EventData, ctx: Context) -> Contribution | None:
@@ -40,7 +42,21 @@ def _single(data: EventData, ctx: Context) -> Contribution | None:
         counters: dict[str, Increment] = {"n": 1, "referred": int(data.referred_by is not None)}
         segments = ctx.segments(data.contact_id)
         return Contribution("registrations", ctx.at(data.registered_at), segments, counters)
+    if isinstance(data, ContactsMerged):
+        return _registration_withdrawn(data, ctx)
     return None
+
+
+def _registration_withdrawn(data: ContactsMerged, ctx: Context) -> Contribution | None:
+    """One person, one sign-up (the survivor's): the absorbed registration leaves new contacts
+    and referrals, in the window and segments it was counted in."""
+    entry = ctx.directory.entry(data.contact_id)
+    if "registered_at" not in entry:
+        return None
+    counters: dict[str, Increment] = {"n": -1, "referred": -int(bool(entry.get("referred")))}
+    registered = datetime.fromisoformat(entry["registered_at"])
+    segments = ctx.directory.segments(data.contact_id)
+    return Contribution("registrations", ctx.at(registered), segments, counters)
 
 
 def _answer(data: SurveyAnswered, ctx: Context) -> list[Contribution]:
@@ -52,12 +68,19 @@ def _answer(data: SurveyAnswered, ctx: Context) -> list[Contribution]:
         SurveyKind.CSAT: {"n": 1, "satisfied": int(score >= 4)},
         SurveyKind.CES: {"n": 1, "sum": score, "sum_sq": score * score},
     }
-    # The response rate of a window is about the surveys requested in it.
-    asked_at = data.requested_at or data.answered_at
-    return [
-        Contribution(data.kind.value, ctx.at(data.answered_at), segments, by_kind[data.kind]),
-        Contribution("surveys", ctx.at(asked_at), segments, {"answered": 1}),
-    ]
+    return [Contribution(data.kind.value, ctx.at(data.answered_at), segments, by_kind[data.kind])]
+
+
+def _response(data: EventData, event_id: str, ctx: Context) -> list[Contribution]:
+    """The response rate of a window is about the surveys requested in it (see ``surveys``)."""
+    if not isinstance(data, SurveyRequested | SurveyAnswered):
+        return []
+    pair = ctx.surveys.get(data.survey_id, {})
+    if pair.get("completed_by") != event_id:
+        return []
+    segments = tuple(pair["segments"].items())
+    asked = ctx.at(datetime.fromisoformat(pair["requested_at"]))
+    return [Contribution("surveys", asked, segments, {"answered": 1})]
 
 
 def _case(data: CaseResolved, ctx: Context) -> Contribution:
@@ -74,9 +97,12 @@ def _case(data: CaseResolved, ctx: Context) -> Contribution:
 
 def _interaction(data: InteractionLogged, event_id: str, ctx: Context) -> list[Contribution]:
     segments = ctx.segments(data.contact_id, data.channel.value, data.agent_id)
+    # The seed's complaint rate is over inbound contacts: a reply is not a customer's contact.
+    inbound = data.direction is Direction.INBOUND
     counters: dict[str, Increment] = {
         "n": 1,
-        "complaints": int(data.kind is InteractionKind.COMPLAINT),
+        "inbound": int(inbound),
+        "complaints": int(inbound and data.kind is InteractionKind.COMPLAINT),
     }
     found = [Contribution("interactions", ctx.at(data.occurred_at), segments, counters)]
     awaiting = ctx.awaiting.get(data.in_reply_to or data.interaction_id, {})

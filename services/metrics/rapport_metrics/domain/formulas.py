@@ -6,9 +6,12 @@ rounded division, so an independent computation over the same data gets the same
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from math import sqrt
+
+from rapport_metrics.domain.rates import Valuation
 
 Z95 = 1.96
 
@@ -21,6 +24,8 @@ class KpiValue:
     ci_high: float | None
     too_few: bool
     unit: str
+    # Lifetime value only: amounts (per original currency) with no rate in force, not in value.
+    unconverted: Mapping[str, Decimal] | None = None
 
 
 def _empty(unit: str) -> KpiValue:
@@ -73,29 +78,38 @@ def mean(n: int, total: float, total_squares: float, *, minimum: int, unit: str)
     return KpiValue(value, n, value - half, value + half, n < minimum, unit)
 
 
-def retention(ending: int, new: int, starting: int, *, minimum: int) -> KpiValue:
-    """(E − N) / S: E active at the end of the period, N of them new in it, S active before."""
-    if starting == 0:
+def retention(retained: int, cohort: int, *, minimum: int) -> KpiValue:
+    """Of the contacts active in the previous window (the cohort), the share active again now.
+
+    The seed's ``(E − N) / S`` equals this only when every non-new contact active now was also
+    active before; a returning dormant customer is in E − N but not in S and pushed it past 100 %.
+    Counting the cohort's members keeps the rate within 0–100 % by construction.
+    """
+    if cohort == 0:
         return _empty("%")
-    return percentage(ending - new, starting, minimum=minimum)
+    return percentage(retained, cohort, minimum=minimum)
 
 
-def churn(ending: int, new: int, starting: int, *, minimum: int) -> KpiValue:
-    """1 − retention, as ``100 * (S − E + N) / S``."""
-    if starting == 0:
+def churn(retained: int, cohort: int, *, minimum: int) -> KpiValue:
+    """100 − retention: the cohort's share not active again in the window."""
+    if cohort == 0:
         return _empty("%")
-    return percentage(starting - ending + new, starting, minimum=minimum)
+    return percentage(cohort - retained, cohort, minimum=minimum)
 
 
-def lifetime_value(revenue: Decimal, customers: int, *, minimum: int, currency: str) -> KpiValue:
-    """Revenue to date per paying customer, in the base currency (Decimal, then a float)."""
+def lifetime_value(revenue: Valuation, customers: int, *, minimum: int, currency: str) -> KpiValue:
+    """Revenue to date per paying customer, in the base currency (Decimal, then a float).
+
+    Customers whose purchases have no rate yet are in n; their amounts are reported as
+    ``unconverted`` until a rate arrives (then the value is re-computed from the counters)."""
     if customers == 0:
         return _empty(currency)
     return KpiValue(
-        float(revenue / customers), customers, None, None, customers < minimum, currency
+        float(revenue.base / customers),
+        customers,
+        None,
+        None,
+        customers < minimum,
+        currency,
+        dict(revenue.unconverted) or None,
     )
-
-
-def convert(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
-    """An amount in the base currency; ``rates`` gives base units per unit of ``currency``."""
-    return amount * rates[currency]

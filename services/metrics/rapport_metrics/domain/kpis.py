@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from rapport_metrics.domain import formulas
 from rapport_metrics.domain.formulas import KpiValue
+from rapport_metrics.domain.rates import AMOUNT, RateTable
 from rapport_metrics.domain.windows import previous_start
 from rapport_schemas.metrics import WindowSize
 
@@ -23,7 +24,7 @@ class WindowCounters:
     previous: Counters
     through: Counters
     minimum: int
-    currency: str
+    rates: RateTable
 
     def count(self, name: str, source: str = "current") -> int:
         return int(getattr(self, source).get(name, 0))
@@ -50,21 +51,20 @@ def _sla(w: WindowCounters) -> KpiValue:
 
 
 def _retention(w: WindowCounters) -> KpiValue:
-    return formulas.retention(
-        w.count("active"), w.count("new_active"), w.count("active", "previous"), minimum=w.minimum
-    )
+    """``retained``: contacts active here that were active in the previous window too."""
+    return formulas.retention(w.count("retained"), w.count("active", "previous"), minimum=w.minimum)
 
 
 def _churn(w: WindowCounters) -> KpiValue:
-    return formulas.churn(
-        w.count("active"), w.count("new_active"), w.count("active", "previous"), minimum=w.minimum
-    )
+    return formulas.churn(w.count("retained"), w.count("active", "previous"), minimum=w.minimum)
 
 
 def _clv(w: WindowCounters) -> KpiValue:
-    revenue = Decimal(str(w.through.get("revenue", "0")))
     return formulas.lifetime_value(
-        revenue, w.count("first_buyers", "through"), minimum=w.minimum, currency=w.currency
+        w.rates.value(w.through),
+        w.count("first_buyers", "through"),
+        minimum=w.minimum,
+        currency=w.rates.base_currency,
     )
 
 
@@ -89,7 +89,7 @@ METRICS: dict[str, Metric] = {
     "resolution_time": Metric("cases", _mean("duration_sum", "duration_sq", "s")),
     "first_response_time": Metric("responses", _mean("time_sum", "time_sq", "s")),
     "sla_compliance": Metric("responses", _sla),
-    "complaint_rate": Metric("interactions", _rate("complaints", "n")),
+    "complaint_rate": Metric("interactions", _rate("complaints", "inbound")),
     "referral_rate": Metric("registrations", _rate("referred", "n")),
     "retention_rate": Metric("activity", _retention, history="previous"),
     "churn_rate": Metric("activity", _churn, history="previous"),
@@ -111,27 +111,34 @@ def window_values(
     size: WindowSize,
     *,
     minimum: int,
-    currency: str,
+    rates: RateTable,
+    starts: Iterable[date] | None = None,
 ) -> dict[date, KpiValue]:
-    """The metric for every window of one series (counters by window start)."""
+    """The metric for every window of one series (counters by window start), or for ``starts``:
+    a window without counters still has a value where the metric is defined there (lifetime
+    value carries its running total, retention compares with the previous window)."""
+    wanted = set(series) if starts is None else set(starts)
     values: dict[date, KpiValue] = {}
     running: dict[str, object] = {}
-    for start in sorted(series):
+    for start in sorted(wanted | set(series)):
+        current = series.get(start, {})
         if metric.history == "through":
-            running = _summed(running, series[start])
-        previous = series.get(previous_start(start, size), {})
-        window = WindowCounters(series[start], previous, running, minimum, currency)
-        values[start] = metric.compute(window)
+            running = _summed(running, current)
+        if start in wanted:
+            previous = series.get(previous_start(start, size), {})
+            window = WindowCounters(current, previous, running, minimum, rates)
+            values[start] = metric.compute(window)
     return values
 
 
 def _summed(running: dict[str, object], counters: Counters) -> dict[str, object]:
+    """Running totals of first-time buyers and of every amount per currency and day."""
     total = dict(running)
-    for name in ("first_buyers",):
-        total[name] = int(total.get(name, 0)) + int(counters.get(name, 0))  # type: ignore[call-overload]
-    total["revenue"] = str(
-        Decimal(str(total.get("revenue", "0"))) + Decimal(str(counters.get("revenue", "0")))
-    )
+    for name, amount in counters.items():
+        if name == "first_buyers":
+            total[name] = int(total.get(name, 0)) + int(amount)  # type: ignore[call-overload]
+        elif name.startswith(AMOUNT):
+            total[name] = str(Decimal(str(total.get(name, "0"))) + Decimal(str(amount)))
     return total
 
 

@@ -47,8 +47,18 @@ def starts_between(first: date, last: date, size: WindowSize) -> list[date]:
     result, current = [], first
     while current <= last:
         result.append(current)
+        if current > date.max - timedelta(days=31):
+            break  # the calendar's last window: there is no next one
         current = next_start(current, size)
     return result
+
+
+def window_count(first: date, last: date, size: WindowSize) -> int:
+    """How many windows ``first``'s window to ``last``'s spans (without listing them)."""
+    if size is WindowSize.MONTH:
+        return (last.year - first.year) * 12 + last.month - first.month + 1
+    days = (start_of(last, size) - start_of(first, size)).days
+    return days // (1 if size is WindowSize.DAY else 7) + 1
 
 
 def period_key(size: WindowSize, start: date) -> str:

@@ -1,7 +1,8 @@
 """The ``kpis`` consumer: one batch through the read models in dependency order, then publish.
 
-Order: drop republished duplicates → directory → per-contact documents and awaiting inbound
-interactions → counters (reading the snapshots just written) → erasures → metric stream. Each store
+Order: drop republished duplicates → directory → per-contact documents, awaiting inbound
+interactions and survey request/answer pairs → counters (reading the snapshots just written) →
+erasures → metric stream. Each store
 is idempotent by watermarks, and a later store reads only what an earlier one already wrote, so a
 crash anywhere is repaired by the redelivery.
 """
@@ -10,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.errors import PermanentError
 from rapport_kit.mongo import Document
 from rapport_kit.projection_store import ProjectionStore, SeenEvents
 from rapport_metrics.adapters.documents import load
@@ -26,13 +25,14 @@ from rapport_metrics.domain.counters import KeyedContributions, KpiCounters
 from rapport_metrics.domain.customers import CustomerActivity
 from rapport_metrics.domain.directory import ContactDirectory, Directory, Erasure
 from rapport_metrics.domain.responses import AwaitingResponses
+from rapport_metrics.domain.surveys import SurveyPairs
 from rapport_metrics.settings import MetricsSettings
 from rapport_schemas.contacts import (
     ContactErased,
     ContactsMerged,
     InteractionLogged,
-    PurchaseRecorded,
 )
+from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
 
 MERGE_CHAIN_ROUNDS = 3
 
@@ -45,27 +45,27 @@ class KpiPipeline:
         self.seen = SeenEvents(db, "kpis")
         self.stream = stream
         self.zone = ZoneInfo(settings.reporting_time_zone)
-        self.rates: dict[str, Decimal] = dict(settings.exchange_rates)
+        self.vocabularies = settings.segment_vocabularies
         self.activity: frozenset[str] = frozenset(settings.activity)
 
     async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
-        self._refuse_unconvertible(batch)
         fresh = await self.seen.first_sightings(batch)
         listed = (await ProjectionStore(self.db, ContactDirectory()).apply(fresh)).documents
         directory = await self._directory(fresh, listed)
-        customers, awaiting = await asyncio.gather(
+        customers, awaiting, surveys = await asyncio.gather(
             ProjectionStore(self.db, CustomerActivity(directory, self.zone, self.activity)).apply(
                 fresh
             ),
             ProjectionStore(self.db, AwaitingResponses()).apply(fresh),
+            ProjectionStore(self.db, SurveyPairs(directory)).apply(fresh),
         )
         context = Context(
             directory,
             self.zone,
-            self.rates,
             self.activity,
             customers=await self._customers(fresh, directory, customers.documents),
             awaiting=await self._awaiting(fresh, awaiting.documents),
+            surveys=await self._surveys(fresh, surveys.documents),
         )
         keyed = KeyedContributions(context)
         # Counter collections are independent documents: write them concurrently (a failure
@@ -81,13 +81,6 @@ class KpiPipeline:
         await self._erase(fresh)
         await self.stream.publish(counters)
 
-    def _refuse_unconvertible(self, batch: Sequence[ReceivedEvent]) -> None:
-        """Before anything is stored: such a purchase can never be counted (dead letter)."""
-        for received in batch:
-            data = received.data
-            if isinstance(data, PurchaseRecorded) and data.currency not in self.rates:
-                raise PermanentError("unknown_currency", data.currency)
-
     async def _directory(
         self, batch: Sequence[ReceivedEvent], listed: dict[str, Document]
     ) -> Directory:
@@ -99,7 +92,7 @@ class KpiPipeline:
             if not survivors - set(entries):
                 break
             entries |= await load(self.db[ContactDirectory.collection], survivors - set(entries))
-        return Directory(entries)
+        return Directory(entries, self.vocabularies)
 
     async def _customers(
         self, batch: Sequence[ReceivedEvent], directory: Directory, folded: dict[str, Document]
@@ -117,6 +110,14 @@ class KpiPipeline:
             if isinstance(r.data, InteractionLogged)
         }
         return await load(self.db[AwaitingResponses.collection], ids, folded)
+
+    async def _surveys(
+        self, batch: Sequence[ReceivedEvent], folded: dict[str, Document]
+    ) -> dict[str, Document]:
+        ids = {
+            r.data.survey_id for r in batch if isinstance(r.data, SurveyRequested | SurveyAnswered)
+        }
+        return await load(self.db[SurveyPairs.collection], ids, folded)
 
     async def _erase(self, batch: Sequence[ReceivedEvent]) -> None:
         """Last, so this batch's earlier events were still segmented and counted."""

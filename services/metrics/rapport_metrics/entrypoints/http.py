@@ -1,21 +1,29 @@
-"""KPI queries over HTTP: a window range of one segment, and the same as chart-ready columns."""
+"""KPI queries over HTTP: a window range of one segment, and the same as chart-ready columns.
+
+Every query parameter is checked before anything is read: the segment kind is one of the known
+kinds (collection names are built only from it), the value matches its kind's pattern or
+vocabulary, and a chart spans a bounded number of windows — a 422 naming the parameter, never a 500.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from rapport_kit.http import require_scope
-from rapport_metrics.adapters.kpi_queries import KpiPoint, KpiQueries, SeriesQuery
+from rapport_metrics.adapters.kpi_queries import KpiPoint, KpiQueries, SeriesQuery, TooManyWindows
 from rapport_metrics.domain.kpis import METRICS
+from rapport_metrics.domain.segments import SegmentKind, allowed
 from rapport_schemas.metrics import WindowSize
 
 router = APIRouter(
     prefix="/kpis", tags=["kpis"], dependencies=[Depends(require_scope("metrics:read"))]
 )
+EARLIEST = date(1970, 1, 1)  # no KPI window predates it; also keeps window arithmetic in range
+Day = Annotated[date | None, Query(ge=EARLIEST)]
 
 
 def queries(request: Request) -> KpiQueries:
@@ -23,20 +31,33 @@ def queries(request: Request) -> KpiQueries:
     return kpi_queries
 
 
+def refused(parameter: str, message: str) -> HTTPException:
+    """A 422 in FastAPI's own validation format, naming the query parameter."""
+    detail: list[dict[str, Any]] = [
+        {"loc": ["query", parameter], "msg": message, "type": "value_error"}
+    ]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail)
+
+
 def series_query(
+    request: Request,
     metric: str,
     *,
     window: WindowSize = WindowSize.MONTH,
-    segment_kind: Annotated[str, Query(max_length=32)] = "all",
+    segment_kind: SegmentKind = SegmentKind.ALL,
     segment_value: Annotated[str, Query(max_length=64)] = "all",
-    from_: Annotated[date | None, Query(alias="from", description="First window's day")] = None,
-    to: Annotated[date | None, Query(description="Last window's day")] = None,
+    from_: Annotated[Day, Query(alias="from", description="First window's day")] = None,
+    to: Annotated[Day, Query(description="Last window's day")] = None,
 ) -> SeriesQuery:
     if metric not in METRICS:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown metric '{metric}'")
+    if not allowed(segment_kind, segment_value, request.app.state.vocabularies):
+        raise refused(
+            "segment_value", f"not a {segment_kind.value} segment value (see GET /segments)"
+        )
     if from_ and to and from_ > to:
-        raise HTTPException(422, "'from' is after 'to'")
-    return SeriesQuery(metric, window, segment_kind, segment_value, from_, to)
+        raise refused("from", "'from' is after 'to'")
+    return SeriesQuery(metric, window, segment_kind.value, segment_value, from_, to)
 
 
 Kpis = Annotated[KpiQueries, Depends(queries)]
@@ -68,9 +89,16 @@ async def kpi_series(kpis: Kpis, query: Series) -> list[KpiPoint]:
 
 
 @router.get("/{metric}/chart")
-async def kpi_chart(kpis: Kpis, query: Series) -> Chart:
-    """Every window of the range (gaps filled with nulls), as columns a chart library takes."""
-    points = await kpis.points(query, fill_gaps=True)
+async def kpi_chart(request: Request, kpis: Kpis, query: Series) -> Chart:
+    """Every window of the range as columns a chart library takes: a window without events has
+    the metric's value there (lifetime value carried over, retention of the cohort) or null."""
+    cap: int = request.app.state.chart_max_windows
+    try:
+        points = await kpis.points(query, fill_gaps=True, max_windows=cap)
+    except TooManyWindows:
+        raise refused(
+            "to", f"the chart from 'from' to 'to' spans more than {cap} windows"
+        ) from None
     unit = points[0].unit if points else ""
     return Chart(
         metric=query.metric,

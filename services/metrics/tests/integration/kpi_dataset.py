@@ -1,19 +1,25 @@
 """A deterministic (seeded) dataset of contacts and their events, and an independent computation
 of every KPI over it: batch sets and sums over the whole dataset, with the final (merged)
-identities, not the service's incremental activator bookkeeping."""
+identities, not the service's incremental activator bookkeeping.
+
+Every catalog market takes part with its currency (USD, GBP, TRY, HUF, EUR, JPY, SAR, BRL); the
+rates are dated (valid-from per currency, two change in the middle of the history) and BRL has
+no rate until ``LATE_RATES`` is posted after the purchases, which re-values lifetime value.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from rapport_schemas import CloudEvent, wrap
-from rapport_schemas.common import Channel, Segment
+from rapport_schemas.common import Channel, Consent, Segment
 from rapport_schemas.contacts import (
     CaseResolved,
+    ContactConsentChanged,
     ContactErased,
     ContactProfile,
     ContactRegistered,
@@ -26,19 +32,38 @@ from rapport_schemas.contacts import (
 )
 from rapport_schemas.envelope import EventData
 from rapport_schemas.feedback import SurveyAnswered, SurveyKind, SurveyRequested
-from rapport_schemas.notifications import NotificationSent
+from rapport_schemas.notifications import (
+    NotificationFailed,
+    NotificationScheduled,
+    NotificationSent,
+)
 
 ZONE = ZoneInfo("Europe/Istanbul")
-RATES = {
-    "EUR": Decimal(1),
-    "TRY": Decimal("0.027"),
-    "HUF": Decimal("0.0025"),
-    "USD": Decimal("0.92"),
+YEAR = date(2025, 1, 1)
+# Base (EUR) units per unit of each currency, by the first day each rate is valid.
+RATES: dict[str, dict[date, Decimal]] = {
+    "EUR": {date(2000, 1, 1): Decimal(1)},
+    "USD": {YEAR: Decimal("0.92"), date(2025, 12, 1): Decimal("0.86")},
+    "GBP": {YEAR: Decimal("1.17")},
+    "TRY": {YEAR: Decimal("0.027"), date(2025, 11, 28): Decimal("0.0205")},
+    "HUF": {YEAR: Decimal("0.0025")},
+    "JPY": {YEAR: Decimal("0.0061")},
+    "SAR": {YEAR: Decimal("0.245")},
 }
+LATE_RATES = {"BRL": {YEAR: Decimal("0.16")}}  # posted after every purchase was consumed
+CURRENCIES = sorted({*RATES, *LATE_RATES})
+# country: language, currency, region, time zone (the catalog markets: en tr hu de es fr ja ar pt)
 COUNTRIES = {
-    "TR": ("tr-TR", "TRY", "anatolia"),
-    "HU": ("hu-HU", "HUF", "pannonia"),
-    "DE": ("de-DE", "EUR", "bavaria"),
+    "US": ("en-US", "USD", "north_america", "America/New_York"),
+    "GB": ("en-GB", "GBP", "western_europe", "Europe/London"),
+    "TR": ("tr-TR", "TRY", "marmara", "Europe/Istanbul"),
+    "HU": ("hu-HU", "HUF", "pannonia", "Europe/Budapest"),
+    "DE": ("de-DE", "EUR", "bavaria", "Europe/Berlin"),
+    "ES": ("es-ES", "EUR", "southern_europe", "Europe/Madrid"),
+    "FR": ("fr-FR", "EUR", "western_europe", "Europe/Paris"),
+    "JP": ("ja-JP", "JPY", "kanto", "Asia/Tokyo"),
+    "SA": ("ar-SA", "SAR", "riyadh", "Asia/Riyadh"),
+    "BR": ("pt-BR", "BRL", "sao_paulo", "America/Sao_Paulo"),
 }
 CHANNELS = [Channel.EMAIL, Channel.PHONE, Channel.LIVE_CHAT]
 AGENTS = ["agent-1", "agent-2", "agent-3"]
@@ -75,7 +100,10 @@ def generate(seed: int = 7, contacts: int = 90, scale: int = 1) -> Dataset:
         data.activity += [wrap(e, source="/test") for e in _survey(rng, rng.choice(ids), n)]
     for n in range(60 * scale):
         data.activity.append(wrap(_notification(rng, rng.choice(ids), n), source="/test"))
+    for _ in range(40 * scale):
+        data.activity.append(wrap(_consent(rng, rng.choice(ids)), source="/test"))
     rng.shuffle(data.activity)
+    # Merges of contacts that were referred or referred others (c010 … c015 into c020 … c025).
     for absorbed, survivor in zip(ids[10:16], ids[20:26], strict=True):
         merged = ContactsMerged(contact_id=absorbed, survivor_id=survivor, merged_at=START + SPAN)
         data.closing.append(wrap(merged, source="/test"))
@@ -90,11 +118,11 @@ def _at(rng: random.Random) -> datetime:
 
 def _registration(rng: random.Random, contact: str, earlier: list[str]) -> ContactRegistered:
     country = rng.choice(sorted(COUNTRIES))
-    language, currency, region = COUNTRIES[country]
+    language, currency, region, zone = COUNTRIES[country]
     profile = ContactProfile(
         name="Test Person",
         language=language,
-        time_zone="Europe/Istanbul",
+        time_zone=zone,
         country=country,
         currency=currency,
         preferred_channel=rng.choice(CHANNELS),
@@ -102,6 +130,8 @@ def _registration(rng: random.Random, contact: str, earlier: list[str]) -> Conta
         segment=Segment(industry=rng.choice(["retail", "finance"]), region=region),
     )
     referred = rng.choice(earlier) if earlier and rng.random() < 0.3 else None
+    if contact in ("c011", "c013", "c021"):  # merged contacts that were referred
+        referred = earlier[3]
     registered = START - timedelta(days=5) + timedelta(hours=rng.randrange(24 * 15))
     return ContactRegistered(
         contact_id=contact, profile=profile, referred_by=referred, registered_at=registered
@@ -175,7 +205,7 @@ def _purchase(rng: random.Random, contact: str, n: int) -> PurchaseRecorded:
         purchase_id=f"p{n}",
         contact_id=contact,
         amount=amount,
-        currency=rng.choice(sorted(RATES)),
+        currency=rng.choice(CURRENCIES),
         occurred_at=_at(rng),
     )
 
@@ -208,14 +238,50 @@ def _survey(rng: random.Random, contact: str, n: int) -> list[EventData]:
     return [request, answer]
 
 
-def _notification(rng: random.Random, contact: str, n: int) -> NotificationSent:
+def _notification(rng: random.Random, contact: str, n: int) -> EventData:
+    """Delivered, failed, or held for the recipient's quiet hours."""
+    channel, at = rng.choice(CHANNELS), _at(rng)
+    outcome = rng.random()
+    if outcome < 0.2:
+        return NotificationFailed(
+            notification_id=f"n{n}",
+            contact_id=contact,
+            template="welcome",
+            channel=channel,
+            reason="smtp 550",
+            permanent=outcome < 0.1,
+            attempts=3,
+            trigger_event_id=f"x{n}",
+            failed_at=at,
+        )
+    if outcome < 0.35:
+        return NotificationScheduled(
+            notification_id=f"n{n}",
+            contact_id=contact,
+            template="welcome",
+            channel=channel,
+            deliver_at=at,  # when the quiet hours end; the service held it since then − 9 h
+            reason=rng.choice(["quiet_hours", "quiet_hours", "weekend"]),
+            trigger_event_id=f"x{n}",
+        )
     return NotificationSent(
         notification_id=f"n{n}",
         contact_id=contact,
         template="welcome",
-        channel=Channel.EMAIL,
+        channel=channel,
         locale="en",
         transactional=True,
         trigger_event_id=f"x{n}",
-        sent_at=_at(rng),
+        sent_at=at,
     )
+
+
+def _consent(rng: random.Random, contact: str) -> ContactConsentChanged:
+    """Mostly withdrawals (the opt-out rate per channel), some grants."""
+    consent = Consent(
+        channel=rng.choice(CHANNELS),
+        granted=rng.random() < 0.3,
+        source="preference-center",
+        changed_at=_at(rng),
+    )
+    return ContactConsentChanged(contact_id=contact, consent=consent)

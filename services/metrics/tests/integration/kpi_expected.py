@@ -18,7 +18,9 @@ from rapport_schemas.contacts import (
     SlaBreached,
 )
 from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
-from services.metrics.tests.integration.kpi_dataset import RATES, ZONE, Dataset
+from services.metrics.tests.integration.kpi_dataset import ZONE, Dataset
+
+DatedRates = dict[str, dict[date, Decimal]]
 
 Point = tuple[str, date, str, str]  # window, start, segment kind, segment value
 
@@ -38,8 +40,15 @@ def previous(window: str, start: date) -> date:
     return start - timedelta(days=1 if window == "day" else 7)
 
 
+def converted(amount: Decimal, currency: str, on: date, rates: DatedRates) -> Decimal:
+    """At the rate valid on the purchase's (reporting-zone) day: the latest valid-from ≤ it."""
+    valid = [since for since in rates[currency] if since <= on]
+    return amount * rates[currency][max(valid)]
+
+
 class Expected:
-    def __init__(self, data: Dataset) -> None:
+    def __init__(self, data: Dataset, rates: DatedRates) -> None:
+        self.rates = rates
         self.profiles = {e.data.contact_id: e.data for e in data.contacts}
         merges = [e.data for e in data.closing if isinstance(e.data, ContactsMerged)]
         self.identity = {m.contact_id: m.survivor_id for m in merges}
@@ -58,6 +67,16 @@ class Expected:
             self._event(event.data, inbound)
         for contact, at in self.first_purchase.items():
             self._add("purchases", at, self.segments(contact), first_buyers=1)
+        for absorbed in self.identity:  # one person, one sign-up: the survivor's
+            registered = self.profiles[absorbed]
+            assert isinstance(registered, ContactRegistered)
+            self._add(
+                "registrations",
+                registered.registered_at,
+                self.segments(absorbed),
+                n=-1,
+                referred=-int(registered.referred_by is not None),
+            )
 
     def segments(
         self, contact: str, channel: str | None = None, agent: str | None = None
@@ -96,7 +115,10 @@ class Expected:
                 e.occurred_at,
                 self.segments(e.contact_id, e.channel.value, e.agent_id),
                 n=1,
-                complaints=int(e.kind is InteractionKind.COMPLAINT),
+                inbound=int(e.direction is Direction.INBOUND),
+                complaints=int(
+                    e.kind is InteractionKind.COMPLAINT and e.direction is Direction.INBOUND
+                ),
             )
             self._activity(e.contact_id, e.occurred_at)
             asked = inbound.get(e.in_reply_to or "")
@@ -130,7 +152,9 @@ class Expected:
                 e.occurred_at,
                 self.segments(e.contact_id),
                 purchases=1,
-                revenue=e.amount * RATES[e.currency],
+                revenue=converted(
+                    e.amount, e.currency, e.occurred_at.astimezone(ZONE).date(), self.rates
+                ),
             )
             self._activity(e.contact_id, e.occurred_at)
             person = self.identity.get(e.contact_id, e.contact_id)
@@ -171,10 +195,8 @@ class Expected:
         segments = self.segments(asked.contact_id, asked.channel.value, reply.agent_id)
         self._add("responses", asked.occurred_at, segments, n=1, time_sum=seconds, **in_time)
 
-    def new(self, person: str, window: str, start: date) -> bool:
-        registered = self.profiles[person]
-        assert isinstance(registered, ContactRegistered)
-        return (window, start) in windows(registered.registered_at)
+    def has_segment(self, kind: str, value: str) -> bool:
+        return any((kind, value) in self.segments(contact) for contact in self.profiles)
 
     def value(self, metric: str, point: Point) -> tuple[float | None, int]:
         window, start, kind, segment = point
@@ -202,16 +224,13 @@ class Expected:
             n = c.get("in_time", 0) + c.get("breached", 0)
             return (100 * c.get("in_time", 0) / n if n else None), n
         if metric in ("retention_rate", "churn_rate"):
-            ending = self.active.get(point, set())
-            new = sum(1 for person in ending if self.new(person, window, start))
-            starting = len(self.active.get((window, previous(window, start), kind, segment), set()))
-            if not starting:
+            # The cohort: contacts active in the previous window; retained: active again now.
+            cohort = self.active.get((window, previous(window, start), kind, segment), set())
+            if not cohort:
                 return None, 0
-            kept = len(ending) - new
-            return (
-                100 * (kept if metric == "retention_rate" else starting - kept) / starting,
-                starting,
-            )
+            kept = len(cohort & self.active.get(point, set()))
+            lost = len(cohort) - kept
+            return 100 * (kept if metric == "retention_rate" else lost) / len(cohort), len(cohort)
         if metric == "repeat_purchase_rate":
             buyers = self.purchases_of.get(point, {})
             repeat = sum(1 for purchases in buyers.values() if purchases >= 2)
@@ -234,6 +253,6 @@ RATES_OF = {
     "csat": ("csat", "satisfied", "n"),
     "survey_response_rate": ("surveys", "answered", "requested"),
     "fcr_rate": ("cases", "first_contact", "n"),
-    "complaint_rate": ("interactions", "complaints", "n"),
+    "complaint_rate": ("interactions", "complaints", "inbound"),
     "referral_rate": ("registrations", "referred", "n"),
 }

@@ -16,8 +16,15 @@ from rapport_metrics.bootstrap import create_app
 from rapport_metrics.domain.kpis import METRICS
 from rapport_metrics.settings import MetricsSettings
 from rapport_schemas import topics
-from services.metrics.tests.integration.kpi_dataset import RATES, START, Event, generate
+from services.metrics.tests.integration.kpi_dataset import (
+    LATE_RATES,
+    RATES,
+    START,
+    Event,
+    generate,
+)
 from services.metrics.tests.integration.kpi_expected import Expected
+from services.metrics.tests.integration.kpi_ranges import out_of_range
 from tests.support.kafka import eventually
 from tests.support.services import serving
 
@@ -26,6 +33,7 @@ pytestmark = pytest.mark.integration
 CONSUMED = (topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS)
 REPUBLISHED = 120  # same CloudEvent ids at new offsets
 REWOUND = 150  # per contacts partition: redelivered at the same offsets
+EVENTLESS = ("retention_rate", "churn_rate", "sla_compliance")  # may lack a window in a segment
 
 
 async def publish(bootstrap: str, namespace: str, events: list[Event]) -> None:
@@ -125,7 +133,7 @@ async def test_every_kpi_matches_an_independent_computation(
     service_env, infra, namespace, mongo_db
 ):
     dataset = generate()
-    expected = Expected(dataset)
+    expected = Expected(dataset, {**RATES, **LATE_RATES})
     settings = MetricsSettings(
         **{**service_env, "consumer_batch_size": 1000},
         reporting_time_zone="Europe/Istanbul",
@@ -154,28 +162,63 @@ async def test_every_kpi_matches_an_independent_computation(
 
     redelivered = await rewind(bootstrap, group, namespace)
     assert redelivered > 0
+    stream = f"{namespace}.{topics.METRICS}"
     async with serving(create_app(settings, clock=clock)) as client:
         assert await caught_up(bootstrap, group, namespace)
         await publish(bootstrap, namespace, dataset.closing)
         assert await caught_up(bootstrap, group, namespace)
+        outside = out_of_range(await latest_metrics(bootstrap, stream))
+        print(f"\nmetric stream: {len(outside)} values outside their range {outside[:5]}")
+        await check_late_rates(client, bootstrap, stream, expected)
         await check_http(client, expected)
+        await check_refusals(client)
         await check_prometheus(client, redelivered)
     await check_erasure(mongo_db)
-    await check_metric_stream(bootstrap, f"{namespace}.{topics.METRICS}", expected)
+    assert outside == []
+    await check_metric_stream(bootstrap, stream, expected)
+
+
+async def check_late_rates(client, bootstrap: str, stream: str, expected: Expected) -> None:
+    """BRL purchases are kept and flagged until their rate arrives; then history is re-valued."""
+    where = {"window": "month", "segment_kind": "all", "segment_value": "all"}
+    before = (await client.get("/kpis/clv", params=where)).json()
+    assert before and all(p["unconverted"] and "BRL" in p["unconverted"] for p in before)
+    for currency, dated in LATE_RATES.items():
+        for valid_from, rate in dated.items():
+            body = {"currency": currency, "valid_from": valid_from.isoformat(), "rate": str(rate)}
+            response = await client.post("/exchange-rates", json=body)
+            assert response.status_code == 200, response.text
+    in_force = (await client.get("/exchange-rates")).json()
+    assert {r["currency"] for r in in_force["rates"]} == set(RATES) | set(LATE_RATES)
+    key = "clv|month|2025-11-01|all=all"
+    value, _ = expected.value("clv", ("month", date(2025, 11, 1), "all", "all"))
+
+    async def revalued() -> bool:
+        latest = (await latest_metrics(bootstrap, stream)).get(key, {}).get("data", {})
+        return latest.get("value") == value and not latest.get("unconverted")
+
+    assert await eventually(revalued, timeout=120, interval=1)
 
 
 async def check_http(client, expected: Expected) -> None:
-    segments = [("all", "all"), ("country", "TR"), ("agent", "agent-2"), ("channel", "email")]
+    segments = [
+        ("all", "all"),
+        ("country", "TR"),
+        ("country", "JP"),
+        ("region", "pannonia"),
+        ("agent", "agent-2"),
+        ("channel", "email"),
+    ]
     for metric in METRICS:
         for window in ("day", "week", "month"):
-            for kind, value in segments:
+            for kind, value in filter(lambda s: expected.has_segment(*s), segments):
                 response = await client.get(
                     f"/kpis/{metric}",
                     params={"window": window, "segment_kind": kind, "segment_value": value},
                 )
                 assert response.status_code == 200, response.text
                 points = response.json()
-                assert points or metric in ("retention_rate", "churn_rate"), (metric, window)
+                assert points or metric in EVENTLESS, (metric, window, kind, value)
                 for point in points:
                     where = (window, date.fromisoformat(point["window_start"]), kind, value)
                     assert_kpi(
@@ -188,6 +231,28 @@ async def check_http(client, expected: Expected) -> None:
     ).json()
     assert chart["window_starts"][0] == "2025-11-20" and len(chart["window_starts"]) == 20
     assert len(chart["values"]) == len(chart["sample_sizes"]) == 20 and chart["unit"] == "points"
+
+
+async def check_refusals(client) -> None:
+    """Kinds and values outside the vocabulary are named in a 422; no query string gives a 500."""
+    for kind in ("$where", "a$b", "..", "all\0", "email", "industry.x"):
+        response = await client.get("/kpis/nps", params={"segment_kind": kind})
+        assert response.status_code == 422, (kind, response.text)
+        assert "segment_kind" in response.text
+    for kind, value in (("industry", "a@b.example"), ("country", "tr"), ("channel", "fax")):
+        response = await client.get(
+            "/kpis/nps", params={"segment_kind": kind, "segment_value": value}
+        )
+        assert response.status_code == 422, (kind, value, response.text)
+        assert "segment_value" in response.text
+    far = await client.get("/kpis/clv/chart", params={"window": "day", "to": "9999-12-31"})
+    assert far.status_code == 422 and "to" in far.text
+    wide = await client.get(
+        "/kpis/nps/chart", params={"window": "day", "from": "2000-01-01", "to": "2025-12-01"}
+    )
+    assert wide.status_code == 422, wide.text
+    vocabulary = (await client.get("/segments")).json()
+    assert "retail" in vocabulary["industry"] and "pannonia" in vocabulary["region"]
 
 
 async def check_prometheus(client, redelivered: int) -> None:

@@ -1,117 +1,22 @@
-"""The read models folded in memory, in the pipeline's order, with the kit's pure ``fold``."""
+"""Counters of the KPI read models folded in memory (see ``in_memory``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from itertools import count
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Projection, fold
-from rapport_metrics.domain.context import Context
-from rapport_metrics.domain.counters import KeyedContributions, KpiCounters, collection_of
-from rapport_metrics.domain.customers import CustomerActivity
-from rapport_metrics.domain.directory import ContactDirectory, Directory
-from rapport_metrics.domain.responses import AwaitingResponses
-from rapport_schemas import wrap
-from rapport_schemas.common import Channel, Segment
-from rapport_schemas.contacts import (
-    ContactProfile,
-    ContactRegistered,
-    ContactsMerged,
-    Direction,
-    InteractionKind,
-    InteractionLogged,
-    PurchaseRecorded,
-    SlaBreached,
-)
-from rapport_schemas.envelope import EventData
+import pytest
+
+from rapport_schemas.common import Channel
+from rapport_schemas.contacts import ContactsMerged, Direction, InteractionKind, SlaBreached
 from rapport_schemas.feedback import SurveyAnswered, SurveyKind
-from tests.support.events import record
-
-UTC_ZONE = ZoneInfo("UTC")
-RATES = {"EUR": Decimal(1), "TRY": Decimal("0.027")}
-T0 = datetime(2025, 11, 3, 9, tzinfo=UTC)
-_offsets = count()
-
-
-def received(data: EventData, *, offset: int | None = None) -> ReceivedEvent:
-    event = wrap(data, source="/test")
-    offset = next(_offsets) if offset is None else offset
-    return ReceivedEvent(event, "t", 0, offset, record(b"{}", offset=offset))
-
-
-class InMemoryKpis:
-    def __init__(self) -> None:
-        self.collections: dict[str, dict[str, Document]] = {}
-
-    def _fold(self, projection: Projection, batch: list[ReceivedEvent]) -> None:
-        stored = self.collections.setdefault(projection.collection, {})
-        stored.update(fold(projection, stored, batch).changed)
-
-    def apply(self, batch: list[ReceivedEvent]) -> None:
-        self._fold(ContactDirectory(), batch)
-        directory = Directory(self.collections["directory"])
-        self._fold(
-            CustomerActivity(directory, UTC_ZONE, frozenset({"interaction", "purchase"})), batch
-        )
-        self._fold(AwaitingResponses(), batch)
-        context = Context(
-            directory,
-            UTC_ZONE,
-            RATES,
-            frozenset({"interaction", "purchase"}),
-            customers=self.collections.get("customers", {}),
-            awaiting=self.collections.get("awaiting", {}),
-        )
-        keyed = KeyedContributions(context)
-        for collection in keyed.collections(batch):
-            self._fold(KpiCounters(keyed, collection), batch)
-
-    def counters(self, key: str) -> dict[str, object]:
-        stored = self.collections.get(collection_of(key), {})
-        return dict(stored.get(key, {}).get("counters", {}))
-
-
-def registered(contact: str, country: str = "TR", at: datetime = T0) -> ContactRegistered:
-    profile = ContactProfile(
-        name="x",
-        language="tr",
-        time_zone="Europe/Istanbul",
-        country=country,
-        currency="TRY",
-        segment=Segment(region="west"),
-    )
-    return ContactRegistered(contact_id=contact, profile=profile, registered_at=at)
-
-
-def interaction(
-    contact: str, at: datetime, *, number: int = 1, **fields: object
-) -> InteractionLogged:
-    defaults: dict[str, object] = {
-        "channel": Channel.EMAIL,
-        "direction": Direction.INBOUND,
-        "kind": InteractionKind.SUPPORT,
-    }
-    return InteractionLogged(
-        interaction_id=f"i-{contact}-{number}",
-        contact_id=contact,
-        occurred_at=at,
-        **{**defaults, **fields},
-    )
-
-
-def purchase(
-    contact: str, at: datetime, amount: str, currency: str = "TRY", number: int = 1
-) -> PurchaseRecorded:
-    return PurchaseRecorded(
-        purchase_id=f"p-{contact}-{number}",
-        contact_id=contact,
-        amount=Decimal(amount),
-        currency=currency,
-        occurred_at=at,
-    )
+from services.metrics.tests.unit.in_memory import (
+    T0,
+    InMemoryKpis,
+    interaction,
+    purchase,
+    received,
+    registered,
+)
 
 
 def test_a_late_event_folds_into_its_own_window():
@@ -119,9 +24,23 @@ def test_a_late_event_folds_into_its_own_window():
     kpis.apply([received(registered("c1"))])
     kpis.apply([received(interaction("c1", T0 + timedelta(days=30), kind=InteractionKind.OTHER))])
     kpis.apply([received(interaction("c1", T0, number=2, kind=InteractionKind.COMPLAINT))])
-    assert kpis.counters("interactions|month|2025-11-01|all=all") == {"n": 1, "complaints": 1}
-    assert kpis.counters("interactions|month|2025-12-01|all=all") == {"n": 1, "complaints": 0}
-    assert kpis.counters("interactions|day|2025-11-03|country=TR") == {"n": 1, "complaints": 1}
+    once = {"n": 1, "inbound": 1, "complaints": 1}
+    assert kpis.counters("interactions|month|2025-11-01|all=all") == once
+    assert kpis.counters("interactions|month|2025-12-01|all=all") == {**once, "complaints": 0}
+    assert kpis.counters("interactions|day|2025-11-03|country=TR") == once
+
+
+def test_a_complaint_rate_counts_inbound_contacts_only():
+    kpis = InMemoryKpis()
+    kpis.apply([received(registered("c1"))])
+    kpis.apply([received(interaction("c1", T0, kind=InteractionKind.COMPLAINT))])
+    reply = {"direction": Direction.OUTBOUND, "kind": InteractionKind.COMPLAINT}
+    kpis.apply([received(interaction("c1", T0, number=2, **reply))])
+    assert kpis.counters("interactions|day|2025-11-03|all=all") == {
+        "n": 2,
+        "inbound": 1,
+        "complaints": 1,
+    }
 
 
 def test_redelivery_changes_nothing():
@@ -133,7 +52,7 @@ def test_redelivery_changes_nothing():
     assert (
         kpis.counters("purchases|month|2025-11-01|all=all")
         == before
-        == {"purchases": 1, "revenue": "2.700", "buyers": 1, "first_buyers": 1}
+        == {"purchases": 1, "amount|TRY|2025-11-03": "100", "buyers": 1, "first_buyers": 1}
     )
 
 
@@ -153,7 +72,7 @@ def test_a_merge_counts_the_person_once_in_the_survivors_segments():
     kpis.apply([received(merged), received(purchase("c2", T0, "30", number=2))])
     assert kpis.counters(f"{month}|all=all") == {
         "purchases": 3,
-        "revenue": "1.620",
+        "amount|TRY|2025-11-03": "60",
         "buyers": 1,
         "repeat_buyers": 1,
         "first_buyers": 1,
@@ -161,9 +80,37 @@ def test_a_merge_counts_the_person_once_in_the_survivors_segments():
     assert kpis.counters(f"{month}|country=HU")["buyers"] == 0
     assert kpis.counters(f"{month}|country=TR")["repeat_buyers"] == 1
     # December activity moved from HU to the survivor in TR, once.
-    assert kpis.counters("activity|month|2025-12-01|country=HU") == {"active": 0, "new_active": 0}
-    assert kpis.counters("activity|month|2025-12-01|country=TR") == {"active": 1, "new_active": 0}
-    assert kpis.counters("activity|month|2025-11-01|all=all") == {"active": 1, "new_active": 1}
+    # c2 was active in November and December: retained in December, moved to TR as well.
+    assert kpis.counters("activity|month|2025-12-01|country=HU") == {"active": 0, "retained": 0}
+    assert kpis.counters("activity|month|2025-12-01|country=TR") == {"active": 1, "retained": 1}
+    assert kpis.counters("activity|month|2025-11-01|all=all") == {"active": 1}
+
+
+@pytest.mark.parametrize("order", ["in_order", "late_first"])
+def test_retention_counts_the_previous_windows_cohort_returning(order):
+    kpis = InMemoryKpis()
+    kpis.apply([received(registered("c1")), received(registered("c2"))])
+    # Events get their offsets when received, in the order they are applied.
+    november = [interaction("c1", T0), interaction("c2", T0, number=2)]
+    december = [interaction("c1", T0 + timedelta(days=30), number=3)]
+    dormant = [interaction("c3", T0 + timedelta(days=30), number=4)]  # not active in November
+    batches = [november, december + dormant]
+    for batch in batches if order == "in_order" else reversed(batches):
+        kpis.apply([received(event) for event in batch])
+    assert kpis.counters("activity|month|2025-12-01|all=all") == {"active": 2, "retained": 1}
+    assert kpis.counters("activity|month|2025-11-01|all=all") == {"active": 2}
+
+
+def test_a_merge_removes_the_absorbed_registration_and_its_referral():
+    kpis = InMemoryKpis()
+    referred = registered("c2", "HU").model_copy(update={"referred_by": "c1"})
+    kpis.apply([received(registered("c1", "TR")), received(referred)])
+    assert kpis.counters("registrations|day|2025-11-03|all=all") == {"n": 2, "referred": 1}
+    merged = received(ContactsMerged(contact_id="c2", survivor_id="c1", merged_at=T0))
+    kpis.apply([merged])
+    kpis.apply([merged])  # redelivered
+    assert kpis.counters("registrations|day|2025-11-03|all=all") == {"n": 1, "referred": 0}
+    assert kpis.counters("registrations|day|2025-11-03|country=HU") == {"n": 0, "referred": 0}
 
 
 def test_first_response_time_and_sla_compliance():

@@ -10,6 +10,7 @@ import pytest
 
 from rapport_metrics.domain import formulas
 from rapport_metrics.domain.kpis import METRICS, window_values
+from rapport_metrics.domain.rates import RateTable, Valuation
 from rapport_metrics.domain.windows import window_start
 from rapport_schemas.metrics import WindowSize
 
@@ -64,21 +65,38 @@ def test_mean_of_one_answer_has_no_interval():
     )
 
 
-def test_retention_and_churn_from_start_end_and_new():
-    # S = 200 active last month, E = 180 active this month of whom N = 30 are new: 75 % / 25 %.
-    assert formulas.retention(180, 30, 200, minimum=30).value == 75.0
-    assert formulas.churn(180, 30, 200, minimum=30).value == 25.0
-    assert formulas.retention(5, 0, 0, minimum=30).value is None
+def test_retention_and_churn_of_the_previous_windows_cohort():
+    # 200 active last month (the cohort), 150 of them active again: 75 % kept, 25 % churned.
+    # Returning dormant and new contacts active this month are not in the cohort at all.
+    assert formulas.retention(150, 200, minimum=30).value == 75.0
+    assert formulas.churn(150, 200, minimum=30).value == 25.0
+    assert formulas.retention(5, 0, minimum=30).value is None
 
 
-def test_lifetime_value_converts_to_the_base_currency_exactly():
-    rates = {"EUR": Decimal(1), "TRY": Decimal("0.027")}
-    revenue = formulas.convert(Decimal("1000.00"), "TRY", rates) + formulas.convert(
-        Decimal("33.10"), "EUR", rates
-    )
-    assert revenue == Decimal("60.10")
-    kpi = formulas.lifetime_value(revenue, 2, minimum=30, currency="EUR")
-    assert (kpi.value, kpi.n, kpi.unit, kpi.too_few) == (30.05, 2, "EUR", True)
+RATES = RateTable(
+    "EUR",
+    {"TRY": {date(2025, 1, 1): Decimal("0.027"), date(2025, 11, 28): Decimal("0.02")}},
+)
+
+
+def test_purchases_convert_at_the_rate_valid_on_their_day():
+    counters = {
+        "amount|TRY|2025-11-27": "1000.00",  # 0.027 → 27.00
+        "amount|TRY|2025-11-28": "1000.00",  # 0.02 from this day on → 20.00
+        "amount|EUR|2025-11-28": "33.10",
+    }
+    valuation = RATES.value(counters)
+    assert (valuation.base, valuation.unconverted) == (Decimal("80.10"), {})
+    kpi = formulas.lifetime_value(valuation, 2, minimum=30, currency="EUR")
+    assert (kpi.value, kpi.n, kpi.unit, kpi.too_few) == (40.05, 2, "EUR", True)
+
+
+def test_a_purchase_without_a_rate_is_kept_and_reported_unconverted():
+    counters = {"amount|BRL|2025-11-27": "50", "amount|TRY|2024-12-31": "10"}  # no TRY rate yet
+    valuation = RATES.value(counters)
+    assert valuation == Valuation(Decimal(0), {"BRL": Decimal(50), "TRY": Decimal(10)})
+    later = RATES.with_rate("BRL", date(2025, 1, 1), Decimal("0.16"))
+    assert later.value(counters) == Valuation(Decimal("8.00"), {"TRY": Decimal(10)})
 
 
 def test_a_window_boundary_at_midnight_in_istanbul():
@@ -97,14 +115,31 @@ def test_a_window_boundary_at_midnight_in_istanbul():
 
 def test_retention_reads_the_previous_window_and_clv_the_running_totals():
     series = {
-        date(2025, 10, 1): {"active": 10, "new_active": 10, "revenue": "100", "first_buyers": 4},
-        date(2025, 11, 1): {"active": 9, "new_active": 3, "revenue": "50.5", "first_buyers": 1},
+        date(2025, 10, 1): {"active": 10, "amount|EUR|2025-10-02": "100", "first_buyers": 4},
+        date(2025, 11, 1): {"active": 9, "retained": 6, "amount|EUR|2025-11-05": "50.5"},
+        date(2025, 12, 1): {"active": 2, "first_buyers": 1},
     }
     retention = window_values(
-        METRICS["retention_rate"], series, WindowSize.MONTH, minimum=1, currency="EUR"
+        METRICS["retention_rate"], series, WindowSize.MONTH, minimum=1, rates=RATES
     )
     assert retention[date(2025, 10, 1)].value is None  # nobody was active before October
-    assert retention[date(2025, 11, 1)].value == 60.0  # (9 − 3) / 10
-    clv = window_values(METRICS["clv"], series, WindowSize.MONTH, minimum=1, currency="EUR")
+    assert retention[date(2025, 11, 1)].value == 60.0  # 6 of October's 10
+    assert retention[date(2025, 12, 1)].value == 0.0  # none of November's 9
+    clv = window_values(METRICS["clv"], series, WindowSize.MONTH, minimum=1, rates=RATES)
     assert clv[date(2025, 10, 1)].value == 25.0  # 100 / 4
-    assert clv[date(2025, 11, 1)].value == 30.1  # 150.5 / 5
+    assert clv[date(2025, 11, 1)].value == 37.625  # 150.5 / 4
+    assert clv[date(2025, 12, 1)].value == 30.1  # 150.5 / 5
+
+
+def test_a_window_without_counters_carries_lifetime_value_and_retention_is_defined():
+    series = {
+        date(2025, 11, 3): {"active": 4, "amount|EUR|2025-11-03": "90", "first_buyers": 3},
+        date(2025, 11, 6): {"active": 1},
+    }
+    days = [date(2025, 11, d) for d in range(2, 7)]
+    clv = window_values(METRICS["clv"], series, WindowSize.DAY, minimum=1, rates=RATES, starts=days)
+    assert [clv[d].value for d in days] == [None, 30.0, 30.0, 30.0, 30.0]
+    churn = window_values(
+        METRICS["churn_rate"], series, WindowSize.DAY, minimum=1, rates=RATES, starts=days
+    )
+    assert [churn[d].value for d in days] == [None, None, 100.0, None, None]

@@ -1,0 +1,43 @@
+"""Survey requests and their answers, keyed by survey id: a response rate within 0–100 %.
+
+An answer counts as ``answered`` only against a request that was counted, in the request's
+window and in the segments the request was counted in (recorded here), whichever of the two
+events arrives last; so a segment change between request and answer cannot push the rate of a
+segment past 100 %, and an answer to a request never seen is not a response to anything counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rapport_kit.consuming import ReceivedEvent
+from rapport_kit.projection import Document, Lookup
+from rapport_metrics.domain.directory import Directory
+from rapport_metrics.domain.resegment import segment_map
+from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
+
+
+class SurveyPairs:
+    collection = "surveys"
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+
+    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+        data = received.data
+        return (data.survey_id,) if isinstance(data, SurveyRequested | SurveyAnswered) else ()
+
+    def evolve(
+        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+    ) -> Document:
+        data, current = received.data, dict(state or {})
+        if isinstance(data, SurveyRequested) and "requested_at" not in current:
+            contact = self.directory.resolve(data.contact_id)
+            segments = self.directory.segments(contact, channel=data.channel.value)
+            current |= {"requested_at": data.requested_at.isoformat()}
+            current["segments"] = segment_map(segments)
+        if isinstance(data, SurveyAnswered):
+            current["answered"] = True
+        if "requested_at" in current and current.get("answered") and "completed_by" not in current:
+            current["completed_by"] = received.event.id
+        return current
