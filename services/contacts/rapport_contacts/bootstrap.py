@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from rapport_contacts.adapters.keys import MongoKeyStore
 from rapport_contacts.adapters.repository import MongoContactRepository
 from rapport_contacts.adapters.views import ContactViews
+from rapport_contacts.domain import vocabularies
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.entrypoints import activity, errors, http
 from rapport_contacts.read_models import VIEW_CONSUMER, read_models
@@ -39,6 +40,7 @@ def create_app(
     """``clock`` drives domain time (SLA deadlines and breaches, event times); tests inject it."""
     runtime = ServiceRuntime.build(settings, service=SERVICE, span_processors=span_processors)
     sla_metrics = SlaMetrics.register(runtime.registry)
+    vocabularies.configure(settings.segment_vocabularies)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

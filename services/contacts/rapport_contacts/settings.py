@@ -7,6 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from rapport_kit.settings import ServiceSettings
 from rapport_schemas.common import Channel
+from rapport_schemas.vocabularies import DEFAULT_VOCABULARIES
 
 
 class ContactsSettings(ServiceSettings):
@@ -16,6 +17,12 @@ class ContactsSettings(ServiceSettings):
 
     http_port: int = 8001
     mongo_database: str = "rapport_contacts"
+    segment_vocabularies: dict[str, frozenset[str]] = Field(
+        default=DEFAULT_VOCABULARIES,
+        description="Allowed segment values per kind (industry, company_size, region, tags; "
+        "JSON lists). They become KPI series keys: keep them in step with "
+        "RAPPORT_METRICS_SEGMENT_VOCABULARIES.",
+    )
     business_day_opens: time = Field(default=time(9), description="Local opening time.")
     business_day_closes: time = Field(
         default=time(18), description="Local end of the business day: e-mail deadlines fall here."

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from rapport_contacts.domain import validation
+from rapport_contacts.domain import validation, vocabularies
 from rapport_schemas.common import Channel, Segment
 from rapport_schemas.contacts import ContactProfile
 
@@ -22,7 +22,13 @@ class SegmentInput(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: list[str]) -> list[str]:
-        return sorted({validation.text(tag, max_length=40).lower() for tag in tags})
+        words = (validation.text(tag, max_length=40) for tag in tags)
+        return sorted({vocabularies.word("tags", word) for word in words})
+
+    @field_validator("industry", "company_size", "region")
+    @classmethod
+    def _vocabulary_word(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else vocabularies.word(str(info.field_name), value)
 
 
 class ProfileInput(BaseModel):
