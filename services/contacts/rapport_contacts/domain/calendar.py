@@ -73,9 +73,6 @@ class BusinessCalendar:
             candidate += timedelta(days=1)
         return candidate
 
-    def business_day_on_or_after(self, day: date) -> date:
-        return day if self.is_business_day(day) else self.next_business_day(day)
-
     def at(self, day: date, clock_time: time) -> datetime:
         return datetime.combine(day, clock_time, tzinfo=self.zone).astimezone(UTC)
 
@@ -108,14 +105,18 @@ class SlaPolicy:
 
 
 def email_deadline(calendar: BusinessCalendar, received_at: datetime) -> datetime:
-    """E-mail: "answered the same business day or by the end of the next one".
+    """E-mail: "answered the same day it was sent or, if not, by the end of the next business day"
+    (seed 001: "gönderildikleri gün ya da değilse bir sonraki iş gününün sonunda").
 
-    The latest moment that satisfies the rule is the close of the business day after the day of
-    receipt (in the customer's zone). Mail received on a non-business day is treated as received
-    on the next business day, which then counts as the "same" day.
+    The latest moment that satisfies the rule is the end (``closes``, 18:00 by default) of the
+    first business day after the local day of receipt, whatever the day of receipt is: mail of a
+    Saturday in Riyadh (weekend Friday–Saturday) is due Sunday 18:00, mail after closing time on a
+    business day is due at the end of the next business day, mail on a holiday eve (a full
+    business day in Turkey) at the end of the first business day after the holiday.
     """
-    same_day = calendar.business_day_on_or_after(calendar.local_date(received_at))
-    return calendar.at(calendar.next_business_day(same_day), calendar.closes)
+    return calendar.at(
+        calendar.next_business_day(calendar.local_date(received_at)), calendar.closes
+    )
 
 
 def add_business_hours(

@@ -50,10 +50,43 @@ def test_deadline_crossing_midnight_utc_in_a_zone_behind_utc() -> None:
     assert email_deadline(LOS_ANGELES, received) == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
-def test_mail_received_on_a_weekend_counts_from_the_next_business_day() -> None:
-    # Sat 21 Nov 2026: Monday 23 counts as the "same" day, so it is due Tue 24, 18:00 +03:00.
+def test_mail_received_on_a_weekend_is_due_at_the_end_of_the_next_business_day() -> None:
+    # Rule changed (issue 16): Sat 21 Nov 2026 10:00 Istanbul; the next business day is Mon 23,
+    # due at its end, 18:00 +03:00 (it was Tue 24 when Monday counted as the "same" day).
     received = local("Europe/Istanbul", 2026, 11, 21, 10, 0)
-    assert email_deadline(ISTANBUL, received) == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    assert email_deadline(ISTANBUL, received) == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+def test_riyadh_saturday_noon_is_due_sunday_at_the_end_of_the_day() -> None:
+    # Sat 21 Nov 2026 12:00 Riyadh, weekend Friday–Saturday: the next business day is Sun 22,
+    # due 18:00 +03:00 = 15:00 UTC (not Monday: Sunday is the "next business day" itself).
+    received = local("Asia/Riyadh", 2026, 11, 21, 12, 0)
+    assert email_deadline(RIYADH, received) == datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+    # Friday (weekend) and Thursday evening (after 18:00) are due the same Sunday 18:00.
+    for day, hour in ((20, 9), (19, 19)):
+        received = local("Asia/Riyadh", 2026, 11, day, hour, 0)
+        assert email_deadline(RIYADH, received) == datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+
+
+def test_istanbul_mail_on_a_holiday_eve_and_during_the_feast() -> None:
+    # Kurban Bayramı 2025 is Fri 6 – Mon 9 June (Sat–Sun 7–8 the weekend); the eve, Thu 5 June,
+    # is a business day in the holidays calendar. Mail of the eve at 10:00 may be answered that
+    # day or by the end of the next business day, Tue 10 June 18:00 +03:00 = 15:00 UTC; mail of
+    # Sat 7 June (in the feast) is due the same Tuesday evening.
+    for day in (5, 7):
+        received = local("Europe/Istanbul", 2025, 6, day, 10, 0)
+        assert email_deadline(ISTANBUL, received) == datetime(2025, 6, 10, 15, 0, tzinfo=UTC)
+
+
+def test_tokyo_friday_evening_skips_the_weekend_and_a_substitute_holiday() -> None:
+    # Fri 21 Nov 2025 19:00 Tokyo (+09:00, after closing): Sun 23 is Labour Thanksgiving Day and
+    # Mon 24 its substitute holiday, so the next business day is Tue 25: 18:00 JST = 09:00 UTC.
+    tokyo = POLICY.calendar(time_zone="Asia/Tokyo", country="JP")
+    received = local("Asia/Tokyo", 2025, 11, 21, 19, 0)
+    assert email_deadline(tokyo, received) == datetime(2025, 11, 25, 9, 0, tzinfo=UTC)
+    # Received on that Monday (a holiday) it is due the same Tuesday evening.
+    received = local("Asia/Tokyo", 2025, 11, 24, 10, 0)
+    assert email_deadline(tokyo, received) == datetime(2025, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def test_business_hours_carry_over_the_night() -> None:
