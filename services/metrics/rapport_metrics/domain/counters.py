@@ -17,6 +17,7 @@ from rapport_kit.projection import Document, Lookup
 from rapport_metrics.domain.contact_kpis import contact_contributions
 from rapport_metrics.domain.context import Context, Contribution, Increment
 from rapport_metrics.domain.event_kpis import event_contributions
+from rapport_metrics.domain.notification_kpis import notification_contributions
 from rapport_metrics.domain.windows import Point
 
 
@@ -36,8 +37,10 @@ def counter_key(family: str, point: Point, segment: tuple[str, str]) -> str:
 
 def contributions(received: ReceivedEvent, context: Context) -> list[Contribution]:
     data, event_id = received.data, received.event.id
-    return event_contributions(data, event_id, context) + contact_contributions(
-        data, event_id, context
+    return (
+        event_contributions(data, event_id, context)
+        + contact_contributions(data, event_id, context)
+        + notification_contributions(data, context)
     )
 
 

@@ -95,6 +95,9 @@ METRICS: dict[str, Metric] = {
     "churn_rate": Metric("activity", _churn, history="previous"),
     "repeat_purchase_rate": Metric("purchases", _rate("repeat_buyers", "buyers")),
     "clv": Metric("purchases", _clv, history="through"),
+    "delivery_success_rate": Metric("notifications", _rate("delivered", "outcomes")),
+    "quiet_hours_share": Metric("notifications", _rate("quiet_hours", "held")),
+    "opt_out_rate": Metric("consents", _rate("withdrawn", "decisions")),
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from rapport_schemas.contacts import (
     CaseResolved,
+    ContactConsentChanged,
     ContactRegistered,
     ContactsMerged,
     Direction,
@@ -18,6 +19,11 @@ from rapport_schemas.contacts import (
     SlaBreached,
 )
 from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
+from rapport_schemas.notifications import (
+    NotificationFailed,
+    NotificationScheduled,
+    NotificationSent,
+)
 from services.metrics.tests.integration.kpi_dataset import ZONE, Dataset
 
 DatedRates = dict[str, dict[date, Decimal]]
@@ -163,6 +169,12 @@ class Expected:
                     self.purchases_of[(window, start, kind, value)][person] += 1
             if person not in self.first_purchase or e.occurred_at < self.first_purchase[person]:
                 self.first_purchase[person] = e.occurred_at
+        elif isinstance(e, NotificationSent | NotificationFailed | NotificationScheduled):
+            self._notification(e)
+        elif isinstance(e, ContactConsentChanged):
+            segments = self.segments(e.contact_id, e.consent.channel.value)
+            withdrawn = int(not e.consent.granted)
+            self._add("consents", e.consent.changed_at, segments, decisions=1, withdrawn=withdrawn)
         elif isinstance(e, SurveyRequested):
             self._add(
                 "surveys", e.requested_at, self.segments(e.contact_id, e.channel.value), requested=1
@@ -180,6 +192,18 @@ class Expected:
                 detractors=int(e.score <= 6),
                 satisfied=int(e.score >= 4),
             )
+
+    def _notification(self, e: Any) -> None:
+        """Outcomes: sent (not internal) or failed for good; deferrals: held, for quiet hours."""
+        channel = e.channel.value if e.channel else None
+        segments = self.segments(e.contact_id, channel)
+        if isinstance(e, NotificationSent) and not e.internal:
+            self._add("notifications", e.sent_at, segments, outcomes=1, delivered=1)
+        elif isinstance(e, NotificationFailed) and e.permanent:
+            self._add("notifications", e.failed_at, segments, outcomes=1)
+        elif isinstance(e, NotificationScheduled):
+            quiet = int(e.reason == "quiet_hours")
+            self._add("notifications", e.deliver_at, segments, held=1, quiet_hours=quiet)
 
     def _activity(self, contact: str, at: datetime) -> None:
         person = self.identity.get(contact, contact)
@@ -255,4 +279,7 @@ RATES_OF = {
     "fcr_rate": ("cases", "first_contact", "n"),
     "complaint_rate": ("interactions", "complaints", "inbound"),
     "referral_rate": ("registrations", "referred", "n"),
+    "delivery_success_rate": ("notifications", "delivered", "outcomes"),
+    "quiet_hours_share": ("notifications", "quiet_hours", "held"),
+    "opt_out_rate": ("consents", "withdrawn", "decisions"),
 }
