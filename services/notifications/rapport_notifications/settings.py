@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import time
+import functools
+from datetime import datetime, time, timedelta
 from ipaddress import ip_address
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -11,6 +12,11 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from rapport_kit.settings import Environment, LinkSigningSettings, ServiceSettings
+from rapport_kit.signed_links import SURVEY_ANSWER, LinkClaims, sign_link
+from rapport_notifications.domain.compose import CompositionContext
+from rapport_notifications.domain.decision import DeliveryPolicy
+from rapport_notifications.domain.delivery import Retries
+from rapport_notifications.domain.quiet_hours import DeliveryWindow
 from rapport_schemas.common import Channel
 
 DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret-change-me"  # noqa: S105 — refused in production
@@ -129,6 +135,46 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings):
         default=15.0, gt=0, description="How often such a trigger looks again."
     )
 
+    def delivery_policy(self, channels: frozenset[Channel]) -> DeliveryPolicy:
+        """The rules ``decide`` applies, with the channels this process can send on."""
+        window = DeliveryWindow(
+            quiet_start=self.quiet_hours_start,
+            quiet_end=self.quiet_hours_end,
+            avoid_weekends=self.quiet_on_weekends,
+            avoid_public_holidays=self.quiet_on_public_holidays,
+        )
+        return DeliveryPolicy(
+            window=window,
+            channel_order=self.channel_fallback_order,
+            available_channels=channels,
+            internal_locale=self.internal_locale,
+            internal_time_zone=self.internal_time_zone,
+            team_email=self.team_email,
+            agent_emails=self.agent_emails,
+            unknown_contact_grace=timedelta(seconds=self.unknown_contact_grace_seconds),
+            unknown_contact_retry=timedelta(seconds=self.unknown_contact_retry_seconds),
+        )
+
+    def retries(self) -> Retries:
+        return Retries(
+            max_attempts=self.delivery_max_attempts,
+            first_delay=timedelta(seconds=self.retry_first_delay_seconds),
+            max_delay=timedelta(seconds=self.retry_max_delay_seconds),
+            lease=timedelta(seconds=self.lease_seconds),
+        )
+
+    def composition(self, now: datetime) -> CompositionContext:
+        """What messages are composed with at ``now``; survey links signed with the newest key."""
+        return CompositionContext(
+            now=now,
+            brand=self.brand_name,
+            answer_base_url=self.answer_base_url,
+            sign_survey_link=functools.partial(_sign_survey_link, self.link_keys()[0]),
+            business_day_end=self.business_day_end,
+            complaint_reply_business_days=self.complaint_reply_business_days,
+            detractor_follow_up_business_days=self.detractor_follow_up_business_days,
+        )
+
     @model_validator(mode="after")
     def _refuse_a_survey_page_customers_cannot_reach(self) -> Self:
         if self.environment is Environment.PRODUCTION:
@@ -154,3 +200,7 @@ def _is_loopback(host: str) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _sign_survey_link(key: bytes, survey_id: str, expires_at: datetime) -> str:
+    return sign_link(LinkClaims(SURVEY_ANSWER, survey_id, expires_at), key)

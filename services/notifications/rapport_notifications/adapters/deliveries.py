@@ -1,19 +1,12 @@
-"""The ``deliveries`` collection: one document per idempotency key, the aggregate of one send.
-
-States: ``pending`` → ``claimed`` (a worker holds a lease) → ``sending`` (the channel was called)
-→ ``sent`` | ``failed`` | back to ``pending`` (transient failure, retried later) or ``scheduled``
-(quiet hours; due again when the window opens). Every outcome event is pushed to the document's
-outbox in the same single-document write as the state change, guarded by the claim token, so
-redelivered triggers, a second worker or a restart can never record (or send) twice.
+"""The ``deliveries`` collection: the delivery state machine (``domain/delivery.py``) in MongoDB,
+one document per idempotency key, each outcome event in its outbox.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from pymongo import ASCENDING, InsertOne, ReturnDocument
@@ -22,37 +15,15 @@ from pymongo.errors import BulkWriteError
 from rapport_kit.mongo import DUPLICATE_KEY, Document
 from rapport_kit.outbox import OutboxDocuments, append_update, outbox_entries
 from rapport_kit.tracing import trace_carrier
+from rapport_notifications.domain.delivery import DUE_STATES as DUE
+from rapport_notifications.domain.delivery import Claimed, LostClaim, State
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_schemas import CloudEvent
 
 DELIVERIES = "deliveries"
-
-
-class State(StrEnum):
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENDING = "sending"
-    SCHEDULED = "scheduled"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-DUE_STATES = [State.PENDING.value, State.SCHEDULED.value]
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A delivery this worker holds until ``lease_until``; ``token`` guards every later write."""
-
-    plan: PlannedDelivery
-    token: str
-    attempts: int
-    trace: dict[str, str] = field(default_factory=dict, compare=False)
-
-
-class LostClaim(Exception):
-    """Another worker took the delivery over (our lease expired); do nothing more with it."""
+# The domain's due states, as the query compares them.
+DUE_STATES = sorted(state.value for state in DUE)
 
 
 class MongoDeliveries(OutboxDocuments):

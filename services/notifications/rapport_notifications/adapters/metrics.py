@@ -53,6 +53,15 @@ class NotificationMetrics:
             ),
         )
 
+    def count_sent(self, template: str, channel: str, locale: str) -> None:
+        self.sent.labels(template, channel, locale).inc()
+
+    def count_scheduled(self, template: str, reason: str) -> None:
+        self.scheduled.labels(template, reason).inc()
+
+    def show_backlog(self, scheduled: int) -> None:
+        self.backlog.set(scheduled)
+
     def count_failure(self, template: str, reason: str, permanent: bool) -> None:
         label = reason if reason in KNOWN_REASONS else "provider_error"
         self.failed.labels(template, label, str(permanent).lower()).inc()

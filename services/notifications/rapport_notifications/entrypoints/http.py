@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from rapport_kit.http import require_scope
 from rapport_kit.http_guards import PathId
-from rapport_notifications.adapters.channels.in_app import MongoInbox
+from rapport_notifications.service_layer.ports import Inbox
 
 router = APIRouter(tags=["inbox"])
 
@@ -32,6 +32,6 @@ class InboxMessage(BaseModel):
 )
 async def inbox(contact_id: PathId, request: Request) -> list[InboxMessage]:
     """The contact's in-app messages, newest first (at most 50)."""
-    store: MongoInbox = request.app.state.inbox
+    store: Inbox = request.app.state.inbox
     documents = await store.messages(contact_id)
     return [InboxMessage(notification_id=d["_id"], **d) for d in documents]

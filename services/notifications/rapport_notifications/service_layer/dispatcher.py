@@ -20,15 +20,7 @@ from datetime import datetime, timedelta
 
 from opentelemetry.trace import SpanKind, Tracer, get_tracer
 
-from rapport_kit.mongo import Document
 from rapport_kit.tracing import resumed
-from rapport_notifications.adapters.channels.base import (
-    DeliveryChannel,
-    DeliveryError,
-    OutgoingMessage,
-)
-from rapport_notifications.adapters.deliveries import Claimed, LostClaim, MongoDeliveries, State
-from rapport_notifications.adapters.directory import MongoDirectory
 from rapport_notifications.domain.catalog import Catalog
 from rapport_notifications.domain.compose import CompositionContext, compose
 from rapport_notifications.domain.decision import (
@@ -39,34 +31,31 @@ from rapport_notifications.domain.decision import (
     Wait,
     decide,
 )
+from rapport_notifications.domain.delivery import Claimed, LostClaim, Retries, State
 from rapport_notifications.domain.directory import ContactCard
 from rapport_notifications.domain.rendering import render
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
+from rapport_notifications.service_layer.ports import (
+    Clock,
+    Deliveries,
+    DeliveryChannel,
+    DeliveryError,
+    Directory,
+    Fields,
+    OutgoingMessage,
+)
 from rapport_notifications.settings import FrequencyCap
 from rapport_schemas.common import Channel
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 OUTCOME_UNKNOWN = "outcome_unknown"
 RENDER_ERROR = "render_error"
 
 
-@dataclass(frozen=True)
-class Retries:
-    max_attempts: int
-    first_delay: timedelta
-    max_delay: timedelta
-    lease: timedelta
-
-    def backoff(self, attempts: int) -> timedelta:
-        delay: timedelta = self.first_delay * 2 ** max(0, attempts - 1)
-        return min(self.max_delay, delay)
-
-
 @dataclass
 class Dispatcher:
-    deliveries: MongoDeliveries
-    directory: MongoDirectory
+    deliveries: Deliveries
+    directory: Directory
     channels: Mapping[Channel, DeliveryChannel]
     catalogs: Mapping[str, Catalog]
     policy: DeliveryPolicy
@@ -164,7 +153,7 @@ class Dispatcher:
             )
             return
         channel = send.route.channel
-        fields: Document = {"channel": channel.value, "locale": rendered.locale}
+        fields: Fields = {"channel": channel.value, "locale": rendered.locale}
         await self.deliveries.mark_sending(claimed, fields)
         message = OutgoingMessage(
             plan.notification_id, subject.contact_id, send.route.address, rendered
@@ -199,7 +188,7 @@ class Dispatcher:
             )
             return
         due_at = now + self.retries.backoff(attempts)
-        fields: Document = {"attempts": attempts, "due_at": due_at, "last_error": error.reason}
+        fields: Fields = {"attempts": attempts, "due_at": due_at, "last_error": error.reason}
         await self.deliveries.release(claimed, fields)
 
     async def _cap_reached(self, claimed: Claimed, card: ContactCard | None, now: datetime) -> bool:

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from rapport_notifications.adapters.channels.in_app import MongoInbox
-from rapport_notifications.adapters.deliveries import MongoDeliveries
-from rapport_notifications.adapters.erasures import MongoErasureRequests
 from rapport_notifications.domain.decision import CONTACT_ERASED
 from rapport_notifications.service_layer import outcomes
+from rapport_notifications.service_layer.ports import (
+    Clock,
+    Deliveries,
+    ErasureRequests,
+    Inbox,
+    OutcomeOutbox,
+)
 
 
 @dataclass
 class Eraser:
-    requests: MongoErasureRequests
-    deliveries: MongoDeliveries
-    inbox: MongoInbox
-    clock: Callable[[], datetime]
+    requests: ErasureRequests
+    deliveries: Deliveries
+    outbox: OutcomeOutbox
+    inbox: Inbox
+    clock: Clock
 
     async def erase_requested(self) -> int:
         contacts = await self.requests.pending()
@@ -32,7 +35,7 @@ class Eraser:
             event = outcomes.failed(
                 plan, reason=CONTACT_ERASED, permanent=True, attempts=0, channel=None, now=now
             )
-            await self.deliveries.drop(plan, [event])
+            await self.outbox.drop(plan, [event])
         await self.deliveries.forget_personal_data(contact_id)
         await self.inbox.erase(contact_id)
         await self.requests.done(contact_id)

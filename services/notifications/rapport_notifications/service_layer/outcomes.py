@@ -7,12 +7,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from rapport_kit.mongo import Document
-from rapport_notifications.adapters.deliveries import Claimed, MongoDeliveries, State
-from rapport_notifications.adapters.metrics import NotificationMetrics
 from rapport_notifications.domain.decision import Postpone, Route
+from rapport_notifications.domain.delivery import Claimed, State
 from rapport_notifications.domain.templates import SPECS
 from rapport_notifications.domain.triggers import NOTIFICATION_NAMESPACE, PlannedDelivery
+from rapport_notifications.service_layer.ports import DeliveryCounters, Fields, OutcomeOutbox
 from rapport_schemas import CloudEvent, wrap
 from rapport_schemas.common import Channel
 from rapport_schemas.notifications import (
@@ -88,8 +87,8 @@ def scheduled(
 
 @dataclass
 class OutcomeRecorder:
-    deliveries: MongoDeliveries
-    metrics: NotificationMetrics
+    outbox: OutcomeOutbox
+    counters: DeliveryCounters
 
     async def scheduled(self, claimed: Claimed, postpone: Postpone, now: datetime) -> None:
         event = scheduled(
@@ -99,26 +98,26 @@ class OutcomeRecorder:
             channel=postpone.channel,
             now=now,
         )
-        fields = {
+        fields: Fields = {
             "state": State.SCHEDULED.value,
             "due_at": postpone.until,
             "postponed": postpone.reason,
         }
-        await self.deliveries.record(claimed, fields, [event])
-        self.metrics.scheduled.labels(claimed.plan.template.value, postpone.reason).inc()
+        await self.outbox.record(claimed, fields, [event])
+        self.counters.count_scheduled(claimed.plan.template.value, postpone.reason)
 
     async def sent(
         self, claimed: Claimed, *, recipient_id: str, route: Route, locale: str, at: datetime
     ) -> None:
         event = sent(claimed.plan, recipient_id=recipient_id, route=route, locale=locale, now=at)
-        fields: Document = {
+        fields: Fields = {
             "state": State.SENT.value,
             "sent_at": at,
             "recipient_id": recipient_id,
             "attempts": claimed.attempts + 1,
         }
-        await self.deliveries.record(claimed, fields, [event])
-        self.metrics.sent.labels(claimed.plan.template.value, route.channel.value, locale).inc()
+        await self.outbox.record(claimed, fields, [event])
+        self.counters.count_sent(claimed.plan.template.value, route.channel.value, locale)
 
     async def failed(
         self,
@@ -138,6 +137,6 @@ class OutcomeRecorder:
             channel=channel,
             now=now,
         )
-        fields: Document = {"state": State.FAILED.value, "failure": reason, "attempts": attempts}
-        await self.deliveries.record(claimed, fields, [event])
-        self.metrics.count_failure(claimed.plan.template.value, reason, permanent)
+        fields: Fields = {"state": State.FAILED.value, "failure": reason, "attempts": attempts}
+        await self.outbox.record(claimed, fields, [event])
+        self.counters.count_failure(claimed.plan.template.value, reason, permanent)

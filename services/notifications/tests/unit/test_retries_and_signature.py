@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from rapport_notifications.adapters.channels.webhook import signature
-from rapport_notifications.service_layer.dispatcher import Retries
+from rapport_notifications.domain.delivery import Retries
 
 
 def test_backoff_doubles_up_to_the_maximum() -> None:

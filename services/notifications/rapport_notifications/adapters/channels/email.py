@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import aiosmtplib
 
-from rapport_notifications.adapters.channels.base import DeliveryError, OutgoingMessage
+from rapport_notifications.service_layer.ports import DeliveryError, OutgoingMessage
 from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas.common import Channel
 

@@ -9,7 +9,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from rapport_kit.mongo import Document
-from rapport_notifications.adapters.channels.base import OutgoingMessage
+from rapport_notifications.service_layer.ports import OutgoingMessage
 from rapport_schemas.common import Channel
 
 INBOX = "inbox"

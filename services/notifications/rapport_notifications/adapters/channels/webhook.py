@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from rapport_notifications.adapters.channels.base import DeliveryError, OutgoingMessage
+from rapport_notifications.service_layer.ports import DeliveryError, OutgoingMessage
 from rapport_schemas.common import Channel
 
 SIGNATURE_HEADER = "X-Rapport-Signature"

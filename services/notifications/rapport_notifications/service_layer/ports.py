@@ -1,0 +1,148 @@
+"""What the use cases need from the world; ``adapters/`` implements these for MongoDB, SMTP and
+the webhook, ``tests/unit/fakes.py`` in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from rapport_kit.clock import Clock
+from rapport_notifications.domain.delivery import Claimed, State
+from rapport_notifications.domain.directory import ContactCard
+from rapport_notifications.domain.rendering import Rendered
+from rapport_notifications.domain.templates import Template
+from rapport_notifications.domain.triggers import PlannedDelivery
+from rapport_schemas import CloudEvent
+from rapport_schemas.common import Channel
+
+__all__ = [
+    "Clock",
+    "Deliveries",
+    "DeliveryChannel",
+    "DeliveryCounters",
+    "DeliveryError",
+    "Directory",
+    "ErasureRequests",
+    "Fields",
+    "Inbox",
+    "OutcomeOutbox",
+    "OutgoingMessage",
+]
+
+# Fields of a delivery set together with a state change (``due_at``, ``attempts``, ``channel`` …).
+Fields = dict[str, Any]
+
+
+class Deliveries(Protocol):
+    """The deliveries, one per idempotency key; every write after ``claim`` is guarded by the
+    claim's token and raises ``LostClaim`` when another worker took the delivery over."""
+
+    async def add(self, plans: Sequence[PlannedDelivery], now: datetime) -> None:
+        """Store new deliveries, due ``now``; a key stored already (a redelivery) is kept."""
+        ...
+
+    async def due(self, now: datetime, *, limit: int = 100) -> list[tuple[str, str]]:
+        """(delivery key, contact id) of the pending or scheduled deliveries due first."""
+        ...
+
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> Claimed | None:
+        """Take a due delivery for ``lease``; None when it is not due (any more)."""
+        ...
+
+    async def mark_sending(self, claimed: Claimed, fields: Fields) -> None: ...
+
+    async def release(self, claimed: Claimed, fields: Fields) -> None:
+        """Back to pending without an outcome event."""
+        ...
+
+    async def expired(self, now: datetime, state: State) -> list[Claimed]:
+        """Deliveries left in ``state`` (claimed or sending) whose lease ended before ``now``."""
+        ...
+
+    async def open_for_contact(self, contact_id: str) -> list[PlannedDelivery]:
+        """The contact's deliveries not claimed yet (pending or scheduled)."""
+        ...
+
+    async def forget_personal_data(self, contact_id: str) -> None: ...
+
+    async def count_sent(self, recipient_id: str, template: Template, since: datetime) -> int: ...
+
+    async def scheduled_count(self) -> int: ...
+
+
+class OutcomeOutbox(Protocol):
+    """Outcome publishing: a delivery's new state and its outcome events in one write, then the
+    events published (a crashed publish is left to the outbox sweeper)."""
+
+    async def record(
+        self, claimed: Claimed, fields: Fields, events: Sequence[CloudEvent[Any]]
+    ) -> None:
+        """Set ``fields`` on a claimed delivery and release the claim; ``LostClaim`` if taken."""
+        ...
+
+    async def drop(self, plan: PlannedDelivery, events: Sequence[CloudEvent[Any]]) -> None:
+        """Fail a delivery that is not claimed (erased contact); a claimed one is left alone."""
+        ...
+
+
+class Directory(Protocol):
+    async def card(self, contact_id: str) -> ContactCard | None:
+        """The contact's card, following merges to the survivor; None if unknown."""
+        ...
+
+
+class Inbox(Protocol):
+    async def messages(self, contact_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """The contact's in-app messages, newest first."""
+        ...
+
+    async def erase(self, contact_id: str) -> None: ...
+
+
+class ErasureRequests(Protocol):
+    async def request(self, contact_id: str, now: datetime) -> None:
+        """Record a request once (a redelivered ContactErased changes nothing)."""
+        ...
+
+    async def pending(self, *, limit: int = 100) -> list[str]: ...
+
+    async def done(self, contact_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    notification_id: str  # stable per (trigger, template, recipient): receivers can dedupe on it
+    contact_id: str
+    address: str
+    rendered: Rendered
+
+
+class DeliveryError(Exception):
+    """``permanent``: retrying cannot help (bad address, 4xx); otherwise retried with backoff."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason[:200]
+        self.permanent = permanent
+
+
+class DeliveryChannel(Protocol):
+    channel: Channel
+
+    async def send(self, message: OutgoingMessage) -> None:
+        """Return once the provider accepted the message; raise ``DeliveryError`` otherwise."""
+        ...
+
+
+class DeliveryCounters(Protocol):
+    """Domain metrics of deliveries (labels bounded by the adapter)."""
+
+    def count_sent(self, template: str, channel: str, locale: str) -> None: ...
+
+    def count_scheduled(self, template: str, reason: str) -> None: ...
+
+    def count_failure(self, template: str, reason: str, permanent: bool) -> None: ...
+
+    def show_backlog(self, scheduled: int) -> None: ...
