@@ -7,36 +7,18 @@ and FerretDB alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from rapport_contacts.service_layer.ports import KeyClaim
 from rapport_kit.mongo import Document
 
 
-@dataclass(frozen=True)
-class KeyClaim:
-    key: str
-    contact_id: str
-    claimed_at: datetime
-
-
-class KeyStore(Protocol):
-    async def claim(self, key: str, contact_id: str, now: datetime) -> KeyClaim | None:
-        """``None`` when claimed; otherwise the claim that already holds the key."""
-        ...
-
-    async def take_over(self, stale: KeyClaim, contact_id: str, now: datetime) -> bool: ...
-
-    async def release(self, keys: list[str], contact_id: str) -> None: ...
-
-    async def release_all(self, contact_ids: list[str]) -> None: ...
-
-
 class MongoKeyStore:
+    """The ``KeyStore`` port on MongoDB."""
+
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 

@@ -9,16 +9,14 @@ them with the wall clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
 from pymongo import ASCENDING, ReturnDocument
 
 from rapport_contacts.adapters.documents import ERASED, STATE_FIELDS, from_document, to_document
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ErasedContact
+from rapport_contacts.service_layer.ports import Events, SegmentFilter
 from rapport_kit.mongo import Document
 from rapport_kit.outbox import (
     OUTBOX,
@@ -27,42 +25,16 @@ from rapport_kit.outbox import (
     OutboxDocuments,
     outbox_entries,
 )
-from rapport_schemas import CloudEvent
 
 log = logging.getLogger(__name__)
 
-Events = Sequence[CloudEvent[Any]]
 # Fields of the listing; the rest (outbox, clocks, cases) stays in the document.
 LISTED = {"profile": 1, "consents": 1, "registered_at": 1, "referred_by": 1, "status": 1}
 
 
-@dataclass(frozen=True)
-class SegmentFilter:
-    country: str | None = None
-    industry: str | None = None
-    region: str | None = None
-    tag: str | None = None
-
-
-class ContactRepository(Protocol):
-    async def add(self, contact: Contact, events: Events) -> None: ...
-
-    async def get(self, contact_id: str) -> Contact | ErasedContact | None: ...
-
-    async def save(
-        self, contact: Contact | ErasedContact, events: Events, *, replace_outbox: bool = False
-    ) -> None: ...
-
-    async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]: ...
-
-    async def in_segment(
-        self, segment: SegmentFilter, *, limit: int, after: str | None
-    ) -> list[Contact]: ...
-
-    async def overdue(self, now: datetime, *, limit: int) -> list[Contact]: ...
-
-
 class MongoContactRepository(OutboxDocuments):
+    """The ``ContactRepository`` port on MongoDB."""
+
     async def create_indexes(self) -> None:
         await self.collection.create_index([("sla_next_due_at", ASCENDING)])
         await self.collection.create_index([("likely_key", ASCENDING)])

@@ -10,6 +10,8 @@ from rapport_kit.projection import VERSION, WATERMARKS
 
 
 class ContactViews:
+    """The ``ContactViewReader`` port on MongoDB."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[ContactView.collection]
 

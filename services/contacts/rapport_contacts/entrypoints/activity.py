@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
 
-from rapport_contacts.adapters.views import ContactViews
 from rapport_contacts.domain.interactions import LogInteraction
 from rapport_contacts.entrypoints.http import CanRead, CanWrite, Wired
 from rapport_contacts.entrypoints.schemas import (
@@ -14,7 +13,8 @@ from rapport_contacts.entrypoints.schemas import (
     RecordPurchaseRequest,
     ResolveCaseRequest,
 )
-from rapport_contacts.service_layer import handlers
+from rapport_contacts.service_layer import handlers, reading
+from rapport_contacts.service_layer.ports import ContactViewReader
 from rapport_kit.http_guards import PathId
 from rapport_schemas.contacts import CaseResolved, PurchaseRecorded
 
@@ -61,8 +61,8 @@ async def resolve_case(
 @router.get("/{contact_id}/view", dependencies=[CanRead])
 async def read_view(contact_id: PathId, request: Request) -> ContactViewResponse:
     """The 360° view, built from every service's events (eventually consistent)."""
-    views: ContactViews = request.app.state.views
-    document = await views.get(contact_id)
+    views: ContactViewReader = request.app.state.views
+    document = await reading.read_view(views, contact_id)
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no view of contact {contact_id} yet")
     return ContactViewResponse.model_validate(document)

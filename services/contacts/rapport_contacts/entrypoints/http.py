@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import ValidationError
 
-from rapport_contacts.adapters.repository import SegmentFilter
 from rapport_contacts.entrypoints.errors import field_errors
 from rapport_contacts.entrypoints.schemas import (
     ConsentRequest,
@@ -21,7 +20,8 @@ from rapport_contacts.entrypoints.schemas import (
     RegisteredResponse,
     SegmentQuery,
 )
-from rapport_contacts.service_layer import handlers, lifecycle, registration
+from rapport_contacts.service_layer import handlers, lifecycle, reading, registration
+from rapport_contacts.service_layer.ports import SegmentFilter
 from rapport_contacts.service_layer.unit import Ports, load
 from rapport_kit.http import require_scope
 from rapport_kit.http_guards import PathId
@@ -55,15 +55,10 @@ async def register_contact(body: RegisterContactRequest, wired: Wired) -> Regist
 @router.get("", dependencies=[CanRead])
 async def list_contacts(wired: Wired, query: Annotated[SegmentQuery, Query()]) -> ContactPage:
     """Active contacts of a segment, in a stable order; follow ``next_cursor`` for more."""
-    segment = SegmentFilter(
-        country=query.country.upper() if query.country else None,
-        industry=query.industry,
-        region=query.region,
-        tag=query.tag.lower() if query.tag else None,
-    )
-    found = await wired.contacts.in_segment(segment, limit=query.limit, after=query.cursor)
-    next_cursor = found[-1].contact_id if len(found) == query.limit else None
-    return ContactPage(items=[ContactResponse.of(c) for c in found], next_cursor=next_cursor)
+    segment = SegmentFilter(query.country, query.industry, query.region, query.tag)
+    page = await reading.list_segment(wired, segment, limit=query.limit, after=query.cursor)
+    items = [ContactResponse.of(c) for c in page.contacts]
+    return ContactPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get("/{contact_id}", dependencies=[CanRead])

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from rapport_contacts.adapters.keys import KeyClaim
 from rapport_contacts.domain import model, profiles
 from rapport_contacts.domain.duplicates import UniqueKey, likely_duplicate_key, unique_keys
 from rapport_contacts.domain.errors import (
@@ -18,6 +17,7 @@ from rapport_contacts.domain.errors import (
 )
 from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_contacts.service_layer.contention import after_conflict
+from rapport_contacts.service_layer.ports import KeyClaim
 from rapport_contacts.service_layer.unit import (
     ATTEMPTS,
     Ports,

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rapport_contacts.adapters.keys import KeyStore
-from rapport_contacts.adapters.repository import ContactRepository
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.domain.errors import ConcurrentUpdate, ContactErasedError, ContactNotFound
 from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_contacts.service_layer.contention import ContactLocks, after_conflict
+from rapport_contacts.service_layer.ports import ContactRepository, KeyStore
 from rapport_schemas import CloudEvent, EventData, wrap
 
 SOURCE = "/rapport/contacts"

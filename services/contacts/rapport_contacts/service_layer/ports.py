@@ -1,0 +1,69 @@
+"""What the use cases need from the world; ``adapters/`` implements these on MongoDB."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from rapport_contacts.domain.model import Contact, ErasedContact
+from rapport_schemas import CloudEvent
+
+Events = Sequence[CloudEvent[Any]]
+
+
+@dataclass(frozen=True)
+class SegmentFilter:
+    country: str | None = None
+    industry: str | None = None
+    region: str | None = None
+    tag: str | None = None
+
+
+class ContactRepository(Protocol):
+    """Contacts with their pending events; ``save`` raises ``ConcurrentUpdate`` on a stale
+    version (optimistic concurrency)."""
+
+    async def add(self, contact: Contact, events: Events) -> None: ...
+
+    async def get(self, contact_id: str) -> Contact | ErasedContact | None: ...
+
+    async def save(
+        self, contact: Contact | ErasedContact, events: Events, *, replace_outbox: bool = False
+    ) -> None: ...
+
+    async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]: ...
+
+    async def in_segment(
+        self, segment: SegmentFilter, *, limit: int, after: str | None
+    ) -> list[Contact]: ...
+
+    async def overdue(self, now: datetime, *, limit: int) -> list[Contact]: ...
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    key: str
+    contact_id: str
+    claimed_at: datetime
+
+
+class KeyStore(Protocol):
+    """The uniqueness index: one claim per hashed e-mail/phone."""
+
+    async def claim(self, key: str, contact_id: str, now: datetime) -> KeyClaim | None:
+        """``None`` when claimed; otherwise the claim that already holds the key."""
+        ...
+
+    async def take_over(self, stale: KeyClaim, contact_id: str, now: datetime) -> bool: ...
+
+    async def release(self, keys: list[str], contact_id: str) -> None: ...
+
+    async def release_all(self, contact_ids: list[str]) -> None: ...
+
+
+class ContactViewReader(Protocol):
+    """The 360° view read model (written only by the projection consumer)."""
+
+    async def get(self, contact_id: str) -> dict[str, Any] | None: ...

@@ -1,0 +1,150 @@
+"""In-memory implementations of every port in ``service_layer/ports.py`` (cosmicpython's
+``FakeRepository``): the same contract as the MongoDB adapters, kept in dictionaries."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from rapport_contacts.domain.calendar import SlaPolicy
+from rapport_contacts.domain.duplicates import likely_duplicate_key
+from rapport_contacts.domain.errors import ConcurrentUpdate
+from rapport_contacts.domain.model import Contact, ContactStatus, ErasedContact
+from rapport_contacts.service_layer.ports import Events, KeyClaim, SegmentFilter
+from rapport_contacts.service_layer.unit import Ports
+from rapport_schemas import CloudEvent
+
+
+class FakeContactRepository:
+    """Versions checked like the conditional write; each contact's outbox kept in a list."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[str, Contact | ErasedContact] = {}
+        self.outbox: dict[str, list[CloudEvent[Any]]] = {}
+        self.conflicts_to_raise = 0  # the next N saves lose a race with another replica
+
+    async def add(self, contact: Contact, events: Events) -> None:
+        assert contact.contact_id not in self.contacts, "insert of an existing _id"
+        self.contacts[contact.contact_id] = dataclasses.replace(contact, version=1)
+        self.outbox[contact.contact_id] = list(events)
+
+    async def get(self, contact_id: str) -> Contact | ErasedContact | None:
+        return self.contacts.get(contact_id)
+
+    async def save(
+        self, contact: Contact | ErasedContact, events: Events, *, replace_outbox: bool = False
+    ) -> None:
+        stored = self.contacts.get(contact.contact_id)
+        if self.conflicts_to_raise or stored is None or stored.version != contact.version:
+            self.conflicts_to_raise = max(0, self.conflicts_to_raise - 1)
+            raise ConcurrentUpdate(contact.contact_id)
+        self.contacts[contact.contact_id] = dataclasses.replace(
+            contact, version=contact.version + 1
+        )
+        pending = [] if replace_outbox else self.outbox.get(contact.contact_id, [])
+        self.outbox[contact.contact_id] = [*pending, *events]
+
+    async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]:
+        return [
+            contact.contact_id
+            for contact in self._active()
+            if contact.contact_id != excluding and likely_duplicate_key(contact.profile) == key
+        ][:20]
+
+    async def in_segment(
+        self, segment: SegmentFilter, *, limit: int, after: str | None
+    ) -> list[Contact]:
+        found = [
+            contact
+            for contact in sorted(self._active(), key=lambda c: c.contact_id)
+            if (after is None or contact.contact_id > after) and _in(segment, contact)
+        ]
+        return found[:limit]
+
+    async def overdue(self, now: datetime, *, limit: int) -> list[Contact]:
+        due = [c for c in self._active() if (d := c.next_due_at()) is not None and d <= now]
+        return due[:limit]
+
+    def events(self, contact_id: str) -> list[Any]:
+        """The payloads waiting in a contact's outbox, oldest first."""
+        return [envelope.data for envelope in self.outbox.get(contact_id, [])]
+
+    def _active(self) -> list[Contact]:
+        return [
+            contact
+            for contact in self.contacts.values()
+            if isinstance(contact, Contact) and contact.status == ContactStatus.ACTIVE
+        ]
+
+
+def _in(segment: SegmentFilter, contact: Contact) -> bool:
+    profile = contact.profile
+    wanted = {
+        segment.country: profile.country,
+        segment.industry: profile.segment.industry,
+        segment.region: profile.segment.region,
+    }
+    if any(value is not None and value != actual for value, actual in wanted.items()):
+        return False
+    return segment.tag is None or segment.tag in profile.segment.tags
+
+
+class FakeKeyStore:
+    def __init__(self) -> None:
+        self.claims: dict[str, KeyClaim] = {}
+
+    async def claim(self, key: str, contact_id: str, now: datetime) -> KeyClaim | None:
+        if key in self.claims:
+            return self.claims[key]
+        self.claims[key] = KeyClaim(key, contact_id, now)
+        return None
+
+    async def take_over(self, stale: KeyClaim, contact_id: str, now: datetime) -> bool:
+        held = self.claims.get(stale.key)
+        if held is None or held.contact_id != stale.contact_id:
+            return False
+        self.claims[stale.key] = KeyClaim(stale.key, contact_id, now)
+        return True
+
+    async def release(self, keys: list[str], contact_id: str) -> None:
+        for key in keys:
+            if key in self.claims and self.claims[key].contact_id == contact_id:
+                del self.claims[key]
+
+    async def release_all(self, contact_ids: list[str]) -> None:
+        self.claims = {k: c for k, c in self.claims.items() if c.contact_id not in contact_ids}
+
+    def held_by(self, contact_id: str) -> set[str]:
+        return {key for key, claim in self.claims.items() if claim.contact_id == contact_id}
+
+
+class FakeContactViews:
+    def __init__(self, views: dict[str, dict[str, Any]] | None = None) -> None:
+        self.views = views or {}
+
+    async def get(self, contact_id: str) -> dict[str, Any] | None:
+        return self.views.get(contact_id)
+
+
+class SettableClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def fake_ports(clock: SettableClock, *, policy: SlaPolicy | None = None) -> Ports:
+    """The use cases' ports, every one in memory."""
+    return Ports(FakeContactRepository(), FakeKeyStore(), policy or SlaPolicy(), clock)
+
+
+def repository(ports: Ports) -> FakeContactRepository:
+    assert isinstance(ports.contacts, FakeContactRepository)
+    return ports.contacts
+
+
+def keys(ports: Ports) -> FakeKeyStore:
+    assert isinstance(ports.keys, FakeKeyStore)
+    return ports.keys
