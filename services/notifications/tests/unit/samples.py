@@ -8,6 +8,7 @@ from rapport_notifications.domain.compose import CompositionContext
 from rapport_notifications.domain.directory import ConsentRecord, ContactCard
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
+from rapport_schemas.contacts import ContactProfile
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CONTEXT = CompositionContext(
@@ -18,6 +19,14 @@ CONTEXT = CompositionContext(
     business_day_end=time(18, 0),
     complaint_reply_business_days=1,
     detractor_follow_up_business_days=2,
+)
+PROFILE = ContactProfile(
+    name="Ayşe Yılmaz",
+    email="ayse@example.com.tr",
+    language="tr-TR",
+    time_zone="Europe/Istanbul",
+    country="TR",
+    currency="TRY",
 )
 FACTS = {
     Template.WELCOME: {},
