@@ -12,13 +12,15 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_feedback.adapters.contact_store import MongoContactFeedbackStore
+from rapport_feedback.adapters.feedback_views import MongoFeedbackViews
 from rapport_feedback.adapters.metrics import FeedbackMetrics
-from rapport_feedback.adapters.page_texts import load_page_texts
+from rapport_feedback.adapters.page_texts import load_page_texts, stylesheet
 from rapport_feedback.adapters.survey_store import MongoSurveyStore
-from rapport_feedback.entrypoints import answers, reads, survey_page
+from rapport_feedback.entrypoints import answers, consumer, reads, survey_page
 from rapport_feedback.entrypoints.page_rendering import PageRenderer
 from rapport_feedback.read_models import VIEWS_CONSUMER, read_models
 from rapport_feedback.service_layer.answering import AnswerIntake
+from rapport_feedback.service_layer.reading import FeedbackReads
 from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
 from rapport_kit import http_guards
@@ -51,10 +53,11 @@ def create_app(
         app.state.answers = AnswerIntake(
             surveys, contacts, clock, metrics, link_keys=settings.link_keys()
         )
+        app.state.feedback_reads = FeedbackReads(MongoFeedbackViews(db))
         runtime.consume(
-            "surveys",
-            _survey_desk(settings, contacts, surveys, clock, metrics),
-            base_topics=[topics.CONTACTS, topics.NOTIFICATIONS],
+            consumer.SURVEYS_CONSUMER,
+            consumer.survey_decisions(_survey_desk(settings, contacts, surveys, clock, metrics)),
+            base_topics=consumer.SURVEY_TRIGGERS,
         )
         runtime.consume_read_model(read_models(settings)[VIEWS_CONSUMER])
         outboxes = [contacts.collection, surveys.collection]
@@ -80,7 +83,10 @@ def create_app(
     http_guards.install(app, settings)
     instrument_requests(app, runtime.registry)
     app.state.survey_pages = PageRenderer.build(
-        load_page_texts(), default_locale=settings.default_locale, brand=settings.brand_name
+        load_page_texts(),
+        default_locale=settings.default_locale,
+        brand=settings.brand_name,
+        stylesheet=stylesheet(),
     )
     app.include_router(survey_page.router)
     app.include_router(answers.router)

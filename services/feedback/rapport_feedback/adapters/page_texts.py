@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
 
-Direction = Literal["ltr", "rtl"]
+from rapport_feedback.domain.wording import PageTexts
+
 PAGES = resources.files("rapport_feedback") / "pages"
-
-
-@dataclass(frozen=True)
-class PageTexts:
-    locale: str
-    direction: Direction
-    texts: dict[str, str]
 
 
 def load_page_texts() -> dict[str, PageTexts]:

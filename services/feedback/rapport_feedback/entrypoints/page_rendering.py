@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from rapport_feedback.adapters.page_texts import PageTexts
+from rapport_feedback.domain.wording import PageTexts
 from rapport_kit.locales import negotiate
 
 # No script may run and nothing may load from elsewhere; the form posts only to this service.
@@ -32,16 +32,22 @@ class PageRenderer:
     default_locale: str
     brand: str
     environment: Environment
+    stylesheet: bytes
 
     @classmethod
     def build(
-        cls, catalogs: Mapping[str, PageTexts], *, default_locale: str, brand: str
+        cls,
+        catalogs: Mapping[str, PageTexts],
+        *,
+        default_locale: str,
+        brand: str,
+        stylesheet: bytes,
     ) -> PageRenderer:
         environment = Environment(
             loader=PackageLoader("rapport_feedback", "pages/templates"),
             autoescape=select_autoescape(default=True),
         )
-        return cls(catalogs, default_locale, brand, environment)
+        return cls(catalogs, default_locale, brand, environment, stylesheet)
 
     def texts(self, language: str | None) -> PageTexts:
         """The most specific catalog the reader reads (``pt-BR`` → ``pt`` → default)."""

@@ -7,31 +7,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
-from pymongo.asynchronous.database import AsyncDatabase
 
-from rapport_feedback.views.aggregates import (
-    AnswersByInteraction,
-    AnswersByKind,
-    interaction_key,
-)
-from rapport_feedback.views.by_contact import FeedbackByContact
-from rapport_feedback.views.response_rates import ALL, ResponseRates
+from rapport_feedback.service_layer.reading import FeedbackReads
+from rapport_feedback.views.response_rates import ALL
 from rapport_kit.http import require_scope
 from rapport_kit.http_guards import PathId
-from rapport_kit.mongo import Document
 from rapport_schemas.feedback import SurveyKind
 
 router = APIRouter(tags=["feedback"], dependencies=[Depends(require_scope("feedback:read"))])
-HIDDEN = {"_id": 0, "_wm": 0, "_v": 0}
-MAX_MERGE_HOPS = 8
 
 
-def database(request: Request) -> AsyncDatabase[Document]:
-    db: AsyncDatabase[Document] = request.app.state.runtime.db
-    return db
+def feedback_reads(request: Request) -> FeedbackReads:
+    reads: FeedbackReads = request.app.state.feedback_reads
+    return reads
 
 
-Database = Annotated[AsyncDatabase[Document], Depends(database)]
+Reads = Annotated[FeedbackReads, Depends(feedback_reads)]
 
 
 class Segment(StrEnum):
@@ -50,60 +41,41 @@ class ResponseRate(BaseModel):
 
 
 @router.get("/contacts/{contact_id}/feedback")
-async def contact_feedback(contact_id: PathId, db: Database) -> dict[str, Any]:
+async def contact_feedback(contact_id: PathId, reads: Reads) -> dict[str, Any]:
     """Surveys, answers, latest scores and NPS category; a merged contact shows its survivor."""
-    collection = db[FeedbackByContact.collection]
-    for _ in range(MAX_MERGE_HOPS):
-        document = await collection.find_one({"_id": contact_id}, HIDDEN)
-        if document is None or not document.get("merged_into"):
-            break
-        contact_id = document["merged_into"]
-    if document is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no feedback for this contact")
-    return document
+    return _found(await reads.contact_feedback(contact_id), "no feedback for this contact")
 
 
 @router.get("/interactions/{interaction_id}/feedback")
-async def interaction_feedback(interaction_id: PathId, db: Database) -> dict[str, Any]:
+async def interaction_feedback(interaction_id: PathId, reads: Reads) -> dict[str, Any]:
     """Answers to the surveys an interaction triggered (scores only)."""
-    return await _answers_about(db, interaction_key("interaction", interaction_id))
+    return _found(await reads.interaction_answers(interaction_id), "no answers about this yet")
 
 
 @router.get("/cases/{case_id}/feedback")
-async def case_feedback(case_id: PathId, db: Database) -> dict[str, Any]:
+async def case_feedback(case_id: PathId, reads: Reads) -> dict[str, Any]:
     """Answers to the surveys a resolved case triggered (scores only)."""
-    return await _answers_about(db, interaction_key("case", case_id))
+    return _found(await reads.case_answers(case_id), "no answers about this yet")
 
 
 @router.get("/surveys/response-rates")
 async def response_rates(
-    db: Database,
+    reads: Reads,
     kind: Annotated[SurveyKind | None, Query()] = None,
     segment: Annotated[Segment, Query()] = Segment.ALL,
 ) -> list[ResponseRate]:
     """Answered ÷ requested, per survey kind and segment value."""
-    query: Document = {"segment": segment.value}
-    if kind is not None:
-        query["kind"] = kind.value
-    cursor = db[ResponseRates.collection].find(query, HIDDEN).sort([("kind", 1), ("value", 1)])
-    return [_rate(document) async for document in cursor]
+    rates = await reads.response_rates(segment=segment.value, kind=kind.value if kind else None)
+    return [ResponseRate(**rate) for rate in rates]
 
 
 @router.get("/surveys/kinds")
-async def answers_by_kind(db: Database) -> list[dict[str, Any]]:
+async def answers_by_kind(reads: Reads) -> list[dict[str, Any]]:
     """Answer count, score distribution and (NPS) categories per survey kind; anonymous."""
-    cursor = db[AnswersByKind.collection].find({}, HIDDEN).sort("kind", 1)
-    return [document async for document in cursor]
+    return await reads.answers_by_kind()
 
 
-async def _answers_about(db: AsyncDatabase[Document], key: str) -> dict[str, Any]:
-    document = await db[AnswersByInteraction.collection].find_one({"_id": key}, HIDDEN)
+def _found(document: dict[str, Any] | None, missing: str) -> dict[str, Any]:
     if document is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no answers about this yet")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
     return document
-
-
-def _rate(document: Document) -> ResponseRate:
-    requested, answered = document["requested"], document["answered"]
-    rate = answered / requested if requested else None
-    return ResponseRate(**document, rate=rate)

@@ -8,12 +8,10 @@ is the only credential; a POST from another site is refused on top of that.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from rapport_feedback.adapters.page_texts import PageTexts, stylesheet
 from rapport_feedback.domain.answers import (
     COMMENT_MAX_CHARS,
     Answer,
@@ -22,9 +20,10 @@ from rapport_feedback.domain.answers import (
     SurveyAlreadyAnswered,
     SurveyNotFound,
     SurveyWithdrawn,
-    ensure_open,
 )
 from rapport_feedback.domain.scores import SCORE_RANGES
+from rapport_feedback.domain.wording import PageTexts
+from rapport_feedback.entrypoints import survey_form
 from rapport_feedback.entrypoints.page_rendering import PageRenderer
 from rapport_feedback.service_layer.answering import AnswerIntake
 
@@ -81,15 +80,17 @@ async def survey_page(
 async def submit_survey_page(request: Request, answers: Intake, pages: Pages) -> Response:
     """Records the answer once and shows the thank-you page (POST, then redirect, then GET)."""
     form = await request.form(max_files=0, max_fields=8)
-    token, score, comment = (_field(form.get(name)) for name in ("token", "score", "comment"))
-    if not _same_origin(request):
-        texts = pages.texts(_reader_language(request))
+    token, score, comment = (
+        survey_form.field(form.get(name)) for name in ("token", "score", "comment")
+    )
+    if not survey_form.same_origin(request):
+        texts = pages.texts(survey_form.reader_language(request))
         words = texts.texts
         return pages.page(
             "message.html",
             texts,
             status=403,
-            root=_root(request),
+            root=survey_form.root(request),
             heading=words["invalid_title"],
             body=words["cross_site"],
         )
@@ -97,7 +98,7 @@ async def submit_survey_page(request: Request, answers: Intake, pages: Pages) ->
     if isinstance(opened, Response):
         return opened
     texts = pages.texts(opened.language)
-    problem = _problem(opened, score, comment)
+    problem = survey_form.problem(opened, score, comment)
     if problem is not None:
         error = pages.phrase(texts, problem, max=COMMENT_MAX_CHARS)
         return _form(request, pages, opened, token, selected=None, comment=comment, error=error)
@@ -105,7 +106,7 @@ async def submit_survey_page(request: Request, answers: Intake, pages: Pages) ->
         await answers.submit(token, Answer(score=int(score), comment=comment or None))
     except AnswerRejected as rejected:
         return _refusal(request, pages, texts, rejected)
-    return RedirectResponse(_thanks_url(request, token), status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(survey_form.thanks_url(request, token), status.HTTP_303_SEE_OTHER)
 
 
 @router.get(
@@ -117,26 +118,29 @@ async def thanks_page(
     try:
         survey = await answers.open(token)
     except AnswerRejected as rejected:
-        return _refusal(request, pages, pages.texts(_reader_language(request)), rejected)
+        return _refusal(request, pages, pages.texts(survey_form.reader_language(request)), rejected)
     if not survey.used:
-        return RedirectResponse(_page_url(request, token), status.HTTP_303_SEE_OTHER)
-    return pages.message(pages.texts(survey.language), "thanks", status=200, root=_root(request))
+        return RedirectResponse(survey_form.page_url(request, token), status.HTTP_303_SEE_OTHER)
+    return pages.message(
+        pages.texts(survey.language), "thanks", status=200, root=survey_form.root(request)
+    )
 
 
 @router.get("/static/survey.css", include_in_schema=False)
-async def survey_stylesheet() -> Response:
-    return Response(stylesheet(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+async def survey_stylesheet(pages: Pages) -> Response:
+    headers = {"Cache-Control": "max-age=3600"}
+    return Response(pages.stylesheet, media_type="text/css", headers=headers)
 
 
 async def _opened(
     request: Request, token: str, answers: AnswerIntake, pages: PageRenderer
 ) -> Survey | Response:
     """The survey still open for this link, or the page that says why it is not."""
-    texts = pages.texts(_reader_language(request))
+    texts = pages.texts(survey_form.reader_language(request))
     try:
         survey = await answers.open(token)
         texts = pages.texts(survey.language)
-        ensure_open(survey, answers.clock())
+        answers.ensure_open(survey)
     except AnswerRejected as rejected:
         return _refusal(request, pages, texts, rejected)
     return survey
@@ -159,7 +163,7 @@ def _form(
         "form.html",
         texts,
         status=status.HTTP_422_UNPROCESSABLE_CONTENT if error else status.HTTP_200_OK,
-        root=_root(request),
+        root=survey_form.root(request),
         heading=texts.texts["title"],
         question=pages.phrase(texts, f"question_{kind}"),
         low_label=texts.texts[f"low_{kind}"],
@@ -175,53 +179,12 @@ def _form(
     )
 
 
-def _problem(survey: Survey, score: str, comment: str) -> str | None:
-    """The text key that explains what the form lacks, or None when it can be recorded."""
-    lowest, highest = SCORE_RANGES[survey.kind]
-    if not (score.isascii() and score.isdigit() and lowest <= int(score) <= highest):
-        return "choose_score"
-    if len(comment) > COMMENT_MAX_CHARS:
-        return "comment_too_long"
-    return None
-
-
 def _refusal(
     request: Request, pages: PageRenderer, texts: PageTexts, rejected: AnswerRejected
 ) -> HTMLResponse:
     if isinstance(rejected, SurveyNotFound):
-        return pages.message(texts, "invalid", status=404, root=_root(request))
+        return pages.message(texts, "invalid", status=404, root=survey_form.root(request))
     if isinstance(rejected, SurveyAlreadyAnswered):
-        return pages.message(texts, "used", status=409, root=_root(request))
+        return pages.message(texts, "used", status=409, root=survey_form.root(request))
     name = "withdrawn" if isinstance(rejected, SurveyWithdrawn) else "expired"
-    return pages.message(texts, name, status=410, root=_root(request))
-
-
-def _same_origin(request: Request) -> bool:
-    """Fetch metadata where the browser sends it, else the Origin header (OWASP CSRF sheet)."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site in {"same-origin", "none"}
-    origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
-
-
-def _reader_language(request: Request) -> str | None:
-    """Before the survey is known: the browser's first language (``Accept-Language``)."""
-    first = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
-    return first[:35] or None
-
-
-def _field(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
-def _page_url(request: Request, token: str) -> str:
-    return f"{_root(request)}/answers?{urlencode({'token': token})}"
-
-
-def _thanks_url(request: Request, token: str) -> str:
-    return f"{_root(request)}/answers/thanks?{urlencode({'token': token})}"
+    return pages.message(texts, name, status=410, root=survey_form.root(request))

@@ -13,6 +13,7 @@ from rapport_feedback.domain.answers import (
     SurveyAlreadyAnswered,
     SurveyNotFound,
     accept_answer,
+    ensure_open,
 )
 from rapport_feedback.domain.outcome import MAX_MERGE_HOPS, SOURCE, derived_id
 from rapport_feedback.domain.tokens import survey_link_claims
@@ -45,6 +46,10 @@ class AnswerIntake:
             raise SurveyNotFound("unknown survey link")
         # The link's own expiry binds too (the record keeps the latest one announced).
         return replace(survey, expires_at=min(survey.expires_at, claims.expires_at))
+
+    def ensure_open(self, survey: Survey) -> None:
+        """Raises the ``AnswerRejected`` that explains why ``survey`` takes no answer now."""
+        ensure_open(survey, self.clock())
 
     async def submit(self, token: str, answer: Answer) -> SurveyAnswered:
         """Raises an ``AnswerRejected`` subclass, having stored nothing, for every refusal."""

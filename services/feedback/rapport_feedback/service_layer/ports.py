@@ -1,4 +1,4 @@
-"""What the use cases need from storage; MongoDB adapters implement these."""
+"""What the use cases need from the world; ``adapters/`` implements these on MongoDB."""
 
 from __future__ import annotations
 
@@ -36,3 +36,19 @@ class SurveyStore(Protocol):
     async def reassign_open(self, survivors: Mapping[str, str]) -> None: ...
 
     async def withdraw_open(self, contact_ids: Iterable[str]) -> None: ...
+
+
+class FeedbackViewReader(Protocol):
+    """The read models folded by the views consumer, without their bookkeeping fields."""
+
+    async def by_contact(self, contact_id: str) -> dict[str, Any] | None: ...
+
+    async def answers_about(self, key: str) -> dict[str, Any] | None: ...
+
+    async def response_rates(self, *, segment: str, kind: str | None) -> list[dict[str, Any]]:
+        """Ordered by kind, then segment value."""
+        ...
+
+    async def answers_by_kind(self) -> list[dict[str, Any]]:
+        """Ordered by kind."""
+        ...

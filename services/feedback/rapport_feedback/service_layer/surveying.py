@@ -15,7 +15,7 @@ from rapport_feedback.service_layer.ports import (
     EventCounter,
     SurveyStore,
 )
-from rapport_kit.consuming import ReceivedEvent
+from rapport_schemas import CloudEvent, EventData
 from rapport_schemas.contacts import ContactsMerged
 from rapport_schemas.notifications import NotificationSent
 
@@ -24,7 +24,7 @@ Clock = Callable[[], datetime]
 
 @dataclass
 class SurveyDesk:
-    """An ``apply`` for the kit's batch consumer; safe to call again with the same batch."""
+    """Decides surveys for a batch of events; safe to call again with the same batch."""
 
     contacts: ContactFeedbackStore
     surveys: SurveyStore
@@ -34,9 +34,8 @@ class SurveyDesk:
     remembered_triggers: int
     metrics: EventCounter
 
-    async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
-        events = [received.event for received in batch]
-        loaded = await self.contacts.load(_contacts_touched(batch))
+    async def decide(self, events: Sequence[CloudEvent[EventData]]) -> None:
+        loaded = await self.contacts.load(_contacts_touched(events))
         now = self.clock()
         states: dict[str, ContactFeedback] = {key: state for key, (state, _) in loaded.items()}
         outcome = decide(states, events, self._context(now))
@@ -56,11 +55,11 @@ class SurveyDesk:
         )
 
 
-def _contacts_touched(batch: Sequence[ReceivedEvent]) -> set[str]:
+def _contacts_touched(events: Sequence[CloudEvent[EventData]]) -> set[str]:
     touched: set[str] = set()
-    for received in batch:
-        data = received.data
-        touched.add(received.event.subject)
+    for event in events:
+        data = event.data
+        touched.add(event.subject)
         if isinstance(data, ContactsMerged):
             touched.add(data.survivor_id)
         if isinstance(data, NotificationSent):

@@ -39,5 +39,5 @@ def test_texts_use_only_known_placeholders_and_arabic_alone_is_rtl(locale: str) 
 def test_the_page_language_falls_back_like_the_notifications(
     requested: str | None, chosen: str
 ) -> None:
-    renderer = PageRenderer.build(TEXTS, default_locale="en", brand="Rapport")
+    renderer = PageRenderer.build(TEXTS, default_locale="en", brand="Rapport", stylesheet=b"")
     assert renderer.texts(requested).locale == chosen

@@ -1,0 +1,122 @@
+"""Each subscriber of the service on FastStream's in-memory broker (``TestKafkaBroker``): an event
+published to a topic reaches the consumer's use case, wired with in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from faststream.kafka import TestKafkaBroker
+
+from rapport_feedback.domain.contact import CountedMessage
+from rapport_feedback.domain.policy import SurveyRules
+from rapport_feedback.entrypoints import consumer
+from rapport_feedback.service_layer.surveying import SurveyDesk
+from rapport_feedback.settings import FeedbackSettings
+from rapport_kit.runtime import ServiceRuntime
+from rapport_schemas import CloudEvent, EventData, topics
+from rapport_schemas.common import Channel
+from rapport_schemas.feedback import SurveyKind, SurveyRequested
+from rapport_schemas.notifications import NotificationSent
+from services.feedback.tests.unit.factories import NOW
+from services.feedback.tests.unit.fakes import (
+    FakeContactFeedbackStore,
+    FakeEventCounter,
+    FakeSurveyStore,
+    SettableClock,
+)
+from services.feedback.tests.unit.test_survey_desk import envelope, registered, resolved
+
+SETTINGS = FeedbackSettings(environment="test", topic_prefix="unit.")
+
+
+@pytest.fixture
+def contacts() -> FakeContactFeedbackStore:
+    return FakeContactFeedbackStore()
+
+
+@pytest.fixture
+def surveys() -> FakeSurveyStore:
+    return FakeSurveyStore()
+
+
+@pytest.fixture
+def dead_letters() -> list[bytes]:
+    return []
+
+
+@pytest.fixture
+async def broker(
+    contacts: FakeContactFeedbackStore, surveys: FakeSurveyStore, dead_letters: list[bytes]
+) -> AsyncIterator[TestKafkaBroker]:
+    runtime = ServiceRuntime.build(SETTINGS, service="feedback")
+    desk = SurveyDesk(
+        contacts=contacts,
+        surveys=surveys,
+        rules=SurveyRules(),
+        clock=SettableClock(NOW),
+        token_ttl=timedelta(days=14),
+        remembered_triggers=100,
+        metrics=FakeEventCounter(),
+    )
+    runtime.consume(
+        consumer.SURVEYS_CONSUMER,
+        consumer.survey_decisions(desk),
+        base_topics=consumer.SURVEY_TRIGGERS,
+    )
+
+    @runtime.broker.subscriber(SETTINGS.topic(topics.dead_letter_topic("feedback")))
+    async def dead_lettered(body: bytes) -> None:
+        dead_letters.append(body)
+
+    async with TestKafkaBroker(runtime.broker) as test_broker:
+        yield test_broker
+
+
+async def publish(broker: TestKafkaBroker, event: CloudEvent[EventData], base: str) -> None:
+    await broker.publish(
+        event.model_dump_json().encode(),
+        topic=SETTINGS.topic(base),
+        key=event.subject.encode(),
+    )
+
+
+async def test_contact_events_reach_the_survey_desk(
+    broker: TestKafkaBroker, contacts: FakeContactFeedbackStore, surveys: FakeSurveyStore
+) -> None:
+    await publish(broker, registered("c1"), topics.CONTACTS)
+    await publish(broker, resolved("c1", "case-1"), topics.CONTACTS)
+
+    requests = [e for e in contacts.events("c1") if isinstance(e, SurveyRequested)]
+    assert sorted(r.kind for r in requests) == [SurveyKind.CES, SurveyKind.CSAT]
+    assert len(surveys.surveys) == 2
+
+
+async def test_notifications_reach_the_survey_desk_and_count_toward_fatigue(
+    broker: TestKafkaBroker, contacts: FakeContactFeedbackStore
+) -> None:
+    await publish(broker, registered("c1"), topics.CONTACTS)
+    sent = NotificationSent(
+        notification_id="n1",
+        contact_id="c1",
+        template="promotion",
+        channel=Channel.EMAIL,
+        locale="tr",
+        transactional=False,
+        trigger_event_id="t",
+        sent_at=NOW,
+    )
+
+    await publish(broker, envelope(sent, "sent-n1"), topics.NOTIFICATIONS)
+
+    assert contacts.state("c1").notifications == (CountedMessage("n1", NOW),)
+
+
+async def test_an_undecodable_record_is_dead_lettered_and_decides_nothing(
+    broker: TestKafkaBroker, contacts: FakeContactFeedbackStore, dead_letters: list[bytes]
+) -> None:
+    await broker.publish(b"{not json", topic=SETTINGS.topic(topics.CONTACTS), key=b"c1")
+
+    assert dead_letters == [b"{not json"]
+    assert contacts.states == {}
