@@ -7,9 +7,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.errors import PermanentError
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_kit.settings import ServiceSettings
@@ -28,11 +27,11 @@ class Counts:
         self.collection = collection
         self.fixed = fixed
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         return (received.event.subject,)
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         if key == "c-bad" and not self.fixed:
             raise PermanentError("not_supported_yet", "contact c-bad")

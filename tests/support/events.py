@@ -1,4 +1,4 @@
-"""Build ``ReceivedEvent``s and records without a broker."""
+"""Build ``ReceivedEvent``s, ``ProjectedEvent``s and records without a broker."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from aiokafka import ConsumerRecord
 
 from rapport_kit.consuming import ReceivedEvent
+from rapport_kit.projection import ProjectedEvent
 from rapport_schemas import wrap
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import Direction, InteractionKind, InteractionLogged
@@ -39,3 +40,10 @@ def received(
     raw = event.model_dump_json().encode()
     keyed = record(raw, offset=offset, partition=partition, key=event.subject.encode())
     return ReceivedEvent(event, "t", partition, offset, keyed)
+
+
+def projected(
+    data: InteractionLogged, *, offset: int, partition: int = 0, event_id: str | None = None
+) -> ProjectedEvent:
+    """What a projection sees of ``received(...)``."""
+    return received(data, offset=offset, partition=partition, event_id=event_id).projected

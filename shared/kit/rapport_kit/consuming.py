@@ -24,6 +24,7 @@ from opentelemetry.trace import Tracer
 
 from rapport_kit.errors import PermanentError, is_transient
 from rapport_kit.observability import ConsumerMetrics
+from rapport_kit.projection import ProjectedEvent
 from rapport_kit.retry import RetryPolicy, retrying
 from rapport_kit.tracing import batch_causes, context_of, continue_trace, start_receive_span
 from rapport_schemas import CloudEvent, EventData, UndecodableEvent, decode
@@ -47,6 +48,11 @@ class ReceivedEvent:
     @property
     def data(self) -> EventData:
         return self.event.data
+
+    @property
+    def projected(self) -> ProjectedEvent:
+        """The transport-free part, for projections."""
+        return ProjectedEvent(self.event, self.topic, self.partition, self.offset)
 
     def traced(self) -> AbstractContextManager[None]:
         """While inside, this event's trace is current (outbox entries written then continue it)."""

@@ -5,7 +5,9 @@ folded into it, and ``_v``: a version for optimistic concurrency. Redelivering a
 changes nothing already stored, and a crash half-way through a batch's writes is repaired by the
 redelivery. Events *republished* under the same id (an outbox relay that crashed after publishing)
 arrive at new offsets; ``seen`` stores the coordinates where each event id was first seen so they
-are recognised too. Projections are pure: ``keys`` routes, ``evolve`` folds.
+are recognised too. Projections are pure: ``keys`` routes, ``evolve`` folds, both on a
+``ProjectedEvent`` (the event and its coordinates; the Kafka record and the trace context stay
+with ``consuming.ProjectedEvent``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from rapport_kit.consuming import ReceivedEvent
+from rapport_schemas import CloudEvent, EventData
 
 Document = dict[str, Any]
 Lookup = Callable[[str], Document | None]
@@ -22,23 +24,38 @@ WATERMARKS = "_wm"
 VERSION = "_v"
 
 
+@dataclass(frozen=True)
+class ProjectedEvent:
+    """What a projection sees of a consumed event: the event and the coordinates that make a
+    redelivery recognisable (the watermark), nothing of the transport."""
+
+    event: CloudEvent[EventData]
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def data(self) -> EventData:
+        return self.event.data
+
+
 class Projection(Protocol):
     """A pure read-model definition."""
 
     collection: str
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         """Ids of the documents this event changes (in the order they must be evolved)."""
         ...
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         """The document's new state; ``lookup`` reads another document of this batch's state."""
         ...
 
 
-def partition_mark(received: ReceivedEvent) -> str:
+def partition_mark(received: ProjectedEvent) -> str:
     """A watermark key; dots would make MongoDB read it as a path."""
     return f"{received.topic.replace('.', '_')}~{received.partition}"
 
@@ -56,7 +73,7 @@ class FoldResult:
 
 
 def fold(
-    projection: Projection, loaded: dict[str, Document], events: Iterable[ReceivedEvent]
+    projection: Projection, loaded: dict[str, Document], events: Iterable[ProjectedEvent]
 ) -> FoldResult:
     """Apply, in order, each event to each document whose watermark it has not passed yet."""
     current = {key: dict(document) for key, document in loaded.items()}

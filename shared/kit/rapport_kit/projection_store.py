@@ -15,7 +15,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.errors import TransientError
 from rapport_kit.mongo import DUPLICATE_KEY, Document
-from rapport_kit.projection import VERSION, Projection, fold
+from rapport_kit.projection import VERSION, ProjectedEvent, Projection, fold
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class ProjectionStore:
         self.projection = projection
         self.collection = db[projection.collection]
 
-    async def apply(self, events: Sequence[ReceivedEvent]) -> Applied:
+    async def apply(self, events: Sequence[ProjectedEvent]) -> Applied:
         pending = list(events)
         applied = Applied()
         for conflict_round in range(MAX_CONFLICT_ROUNDS):
@@ -191,14 +191,14 @@ class ProjectionConsumer:
         self.count_duplicates = count_duplicates
 
     async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
-        fresh = await self.seen.first_sightings(batch)
+        fresh = [r.projected for r in await self.seen.first_sightings(batch)]
         applied = [(store, await store.apply(fresh)) for store in self.stores]
         if self.count_duplicates is not None:
             self.count_duplicates(len(batch) - len(fresh) + _redelivered(fresh, applied))
 
 
 def _redelivered(
-    fresh: Sequence[ReceivedEvent], applied: Sequence[tuple[ProjectionStore, Applied]]
+    fresh: Sequence[ProjectedEvent], applied: Sequence[tuple[ProjectionStore, Applied]]
 ) -> int:
     """Events that every store routing them had already applied: they changed nothing."""
     count = 0

@@ -25,7 +25,7 @@ from pymongo.errors import OperationFailure
 from rapport_kit.admin import end_offsets
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.mongo import Document
-from rapport_kit.projection import Lookup, Projection
+from rapport_kit.projection import Lookup, ProjectedEvent, Projection
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_schemas import UndecodableEvent, decode
 
@@ -50,11 +50,11 @@ class Renamed:
         self.projection = projection
         self.collection = collection
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         return self.projection.keys(received)
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         return self.projection.evolve(state, received, key, lookup)
 

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rapport_contacts.views import folds
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.contacts import ContactErased, ContactsMerged
 
 # Event times, in order of preference; otherwise the envelope's time.
@@ -41,7 +40,7 @@ class ContactView:
         self.timeline_limit = timeline_limit
         self.list_limit = list_limit
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         if isinstance(data, ContactsMerged):
             return (data.contact_id, data.survivor_id)  # the absorbed one first: it is looked up
@@ -49,7 +48,7 @@ class ContactView:
         return (contact_id,) if isinstance(contact_id, str) else ()
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         view = state or folds.empty_view(key)
         data = received.data
@@ -104,7 +103,7 @@ class ContactView:
             "merged_from": sorted({*view["merged_from"], absorbed_id, *absorbed["merged_from"]}),
         }
 
-    def _with_timeline_item(self, view: Document, received: ReceivedEvent) -> Document:
+    def _with_timeline_item(self, view: Document, received: ProjectedEvent) -> Document:
         item = {
             "at": event_time(received),
             "event_id": received.event.id,
@@ -117,7 +116,7 @@ class ContactView:
         return {**view, "timeline": timeline}
 
 
-def event_time(received: ReceivedEvent) -> datetime:
+def event_time(received: ProjectedEvent) -> datetime:
     for name in TIME_FIELDS:
         value = getattr(received.data, name, None)
         if isinstance(value, datetime):

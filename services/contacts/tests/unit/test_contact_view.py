@@ -7,8 +7,7 @@ from decimal import Decimal
 from itertools import count
 
 from rapport_contacts.views.contact_view import ContactView
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, fold
+from rapport_kit.projection import Document, ProjectedEvent, fold
 from rapport_schemas import EventData, wrap
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import (
@@ -24,7 +23,6 @@ from rapport_schemas.contacts import (
 )
 from rapport_schemas.feedback import SurveyAnswered, SurveyKind
 from rapport_schemas.notifications import NotificationSent
-from tests.support.events import record
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 offsets = count()
@@ -37,16 +35,14 @@ PROFILE = ContactProfile(
 )
 
 
-def received(data: EventData, topic: str = "contacts") -> ReceivedEvent:
+def received(data: EventData, topic: str = "contacts") -> ProjectedEvent:
     event = wrap(data, source="/test")
     offset = next(offsets)
-    return ReceivedEvent(
-        event, topic, 0, offset, record(event.model_dump_json().encode(), offset=offset)
-    )
+    return ProjectedEvent(event, topic, 0, offset)
 
 
 def apply(
-    events: list[ReceivedEvent], loaded: dict[str, Document] | None = None
+    events: list[ProjectedEvent], loaded: dict[str, Document] | None = None
 ) -> dict[str, Document]:
     return {
         **(loaded or {}),
@@ -54,11 +50,11 @@ def apply(
     }
 
 
-def registered(contact_id: str) -> ReceivedEvent:
+def registered(contact_id: str) -> ProjectedEvent:
     return received(ContactRegistered(contact_id=contact_id, profile=PROFILE, registered_at=T0))
 
 
-def purchase(contact_id: str, n: int, amount: str, currency: str) -> ReceivedEvent:
+def purchase(contact_id: str, n: int, amount: str, currency: str) -> ProjectedEvent:
     return received(
         PurchaseRecorded(
             purchase_id=f"p{contact_id}{n}",
@@ -70,7 +66,7 @@ def purchase(contact_id: str, n: int, amount: str, currency: str) -> ReceivedEve
     )
 
 
-def complaint(contact_id: str, case_id: str) -> ReceivedEvent:
+def complaint(contact_id: str, case_id: str) -> ProjectedEvent:
     return received(
         InteractionLogged(
             interaction_id=f"i{contact_id}",
@@ -85,7 +81,7 @@ def complaint(contact_id: str, case_id: str) -> ReceivedEvent:
     )
 
 
-def answered(contact_id: str, kind: SurveyKind, score: int, hours: int) -> ReceivedEvent:
+def answered(contact_id: str, kind: SurveyKind, score: int, hours: int) -> ProjectedEvent:
     data = SurveyAnswered(
         survey_id=f"s{hours}",
         contact_id=contact_id,
@@ -96,7 +92,7 @@ def answered(contact_id: str, kind: SurveyKind, score: int, hours: int) -> Recei
     return received(data, "feedback")
 
 
-def sent(contact_id: str) -> ReceivedEvent:
+def sent(contact_id: str) -> ProjectedEvent:
     data = NotificationSent(
         notification_id="n1",
         contact_id=contact_id,

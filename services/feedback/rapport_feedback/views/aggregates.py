@@ -8,20 +8,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rapport_feedback.domain.scores import nps_category
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.feedback import SurveyAnswered, SurveyKind
 
 
 class AnswersByKind:
     collection = "answers_by_kind"
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         return (data.kind.value,) if isinstance(data, SurveyAnswered) else ()
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         data = received.data
         assert isinstance(data, SurveyAnswered)
@@ -51,7 +50,7 @@ class AnswersByInteraction:
 
     collection = "answers_by_interaction"
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         if not isinstance(data, SurveyAnswered):
             return ()
@@ -59,7 +58,7 @@ class AnswersByInteraction:
         return [*keys, interaction_key("case", data.case_id)] if data.case_id else keys
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         data = received.data
         assert isinstance(data, SurveyAnswered)

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rapport_feedback.domain.scores import nps_category
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.contacts import ContactErased, ContactsMerged
 from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyKind, SurveyRequested
 
@@ -15,7 +14,7 @@ from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyKi
 class FeedbackByContact:
     collection = "feedback_by_contact"
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         if isinstance(data, ContactsMerged):
             return (data.survivor_id, data.contact_id)
@@ -24,7 +23,7 @@ class FeedbackByContact:
         return ()
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         current = state or _empty(key)
         data = received.data

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
 
 ALL = "all"
@@ -24,7 +23,7 @@ def language_segment(tag: str) -> str:
 class ResponseRates:
     collection = "response_rates"
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         if not isinstance(data, SurveyRequested | SurveyAnswered):
             return ()
@@ -37,7 +36,7 @@ class ResponseRates:
         return keys
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         kind, segment, value = key.split("|")
         current = state or {

@@ -1,9 +1,6 @@
-from aiokafka import ConsumerRecord
-
 from rapport_feedback.views.by_contact import FeedbackByContact
 from rapport_feedback.views.response_rates import ResponseRates
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import fold
+from rapport_kit.projection import ProjectedEvent, fold
 from rapport_schemas import EventData, wrap
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import ContactErased, ContactsMerged
@@ -11,11 +8,9 @@ from rapport_schemas.feedback import SurveyAnswered, SurveyKind, SurveyRequested
 from services.feedback.tests.unit.factories import NOW, days_ago
 
 
-def received(data: EventData, offset: int) -> ReceivedEvent:
+def received(data: EventData, offset: int) -> ProjectedEvent:
     event = wrap(data, source="/test", time=NOW)
-    value = event.model_dump_json().encode()
-    record = ConsumerRecord("t", 0, offset, 0, 0, b"k", value, None, 1, len(value), [])
-    return ReceivedEvent(event, "t", 0, offset, record)
+    return ProjectedEvent(event, "t", 0, offset)
 
 
 def requested(survey: str, contact: str) -> SurveyRequested:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_metrics.domain.contact_kpis import contact_contributions
 from rapport_metrics.domain.context import Context, Contribution, Increment
 from rapport_metrics.domain.event_kpis import event_contributions
@@ -35,7 +34,7 @@ def counter_key(family: str, point: Point, segment: tuple[str, str]) -> str:
     return f"{family}|{size.value}|{start.isoformat()}|{segment[0]}={segment[1]}"
 
 
-def contributions(received: ReceivedEvent, context: Context) -> list[Contribution]:
+def contributions(received: ProjectedEvent, context: Context) -> list[Contribution]:
     data, event_id = received.data, received.event.id
     return (
         event_contributions(data, event_id, context)
@@ -79,7 +78,7 @@ class KeyedContributions:
         self._cache: dict[str, list[tuple[str, Contribution]]] = {}
         self._by_collection: dict[str, dict[str, list[str]]] = {}
 
-    def __call__(self, received: ReceivedEvent) -> list[tuple[str, Contribution]]:
+    def __call__(self, received: ProjectedEvent) -> list[tuple[str, Contribution]]:
         event_id = received.event.id
         if event_id not in self._cache:
             self._cache[event_id] = [
@@ -90,10 +89,10 @@ class KeyedContributions:
             ]
         return self._cache[event_id]
 
-    def keys(self, received: ReceivedEvent) -> list[str]:
+    def keys(self, received: ProjectedEvent) -> list[str]:
         return list(dict.fromkeys(key for key, _ in self(received)))
 
-    def by_collection(self, received: ReceivedEvent) -> dict[str, list[str]]:
+    def by_collection(self, received: ProjectedEvent) -> dict[str, list[str]]:
         event_id = received.event.id
         if event_id not in self._by_collection:
             grouped: dict[str, list[str]] = {}
@@ -102,7 +101,7 @@ class KeyedContributions:
             self._by_collection[event_id] = grouped
         return self._by_collection[event_id]
 
-    def collections(self, batch: Sequence[ReceivedEvent]) -> list[str]:
+    def collections(self, batch: Sequence[ProjectedEvent]) -> list[str]:
         return sorted({name for r in batch for name in self.by_collection(r)})
 
 
@@ -113,11 +112,11 @@ class KpiCounters:
         self.collection = collection
         self._keyed = keyed
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         return self._keyed.by_collection(received).get(self.collection, [])
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         matching = [c for k, c in self._keyed(received) if k == key]
         current = state or _new_counters(key, matching[0])

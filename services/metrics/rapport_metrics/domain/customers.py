@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_metrics.domain.directory import Directory
 from rapport_metrics.domain.resegment import resegmented, segment_map
 from rapport_metrics.domain.windows import parse_period, period_key, points, previous_start
@@ -53,7 +52,7 @@ class CustomerActivity:
         self.zone = zone
         self.activity = activity
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         if isinstance(data, ContactsMerged):
             return (data.contact_id, self.directory.resolve(data.survivor_id))
@@ -64,7 +63,7 @@ class CustomerActivity:
         return () if self.directory.erased(contact) else (contact,)
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         data, event_id = received.data, received.event.id
         segments = segment_map(self.directory.segments(key))

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_metrics.domain.segments import allowed
 from rapport_schemas.contacts import (
     ContactErased,
@@ -43,14 +42,14 @@ class ContactDirectory:
 
     collection = "directory"
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         if isinstance(data, ContactRegistered | ContactUpdated | ContactsMerged):
             return (data.contact_id,)
         return ()
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         data, current = received.data, state or {}
         if isinstance(data, ContactRegistered):
@@ -73,12 +72,12 @@ class Erasure:
     def __init__(self, collection: str) -> None:
         self.collection = collection
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         return (data.contact_id,) if isinstance(data, ContactErased) else ()
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         return {"erased": True}
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.contacts import Direction, InteractionLogged
 
 
 class AwaitingResponses:
     collection = "awaiting"
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         if not isinstance(data, InteractionLogged):
             return ()
@@ -29,7 +28,7 @@ class AwaitingResponses:
         return ()
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         data = received.data
         assert isinstance(data, InteractionLogged)

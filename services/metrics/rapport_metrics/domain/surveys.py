@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_metrics.domain.directory import Directory
 from rapport_metrics.domain.resegment import segment_map
 from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
@@ -23,12 +22,12 @@ class SurveyPairs:
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
         return (data.survey_id,) if isinstance(data, SurveyRequested | SurveyAnswered) else ()
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         data, current = received.data, dict(state or {})
         if isinstance(data, SurveyRequested) and "requested_at" not in current:

@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.mongo import Document
+from rapport_kit.projection import ProjectedEvent
 from rapport_kit.projection_store import ProjectionStore, SeenEvents
 from rapport_metrics.adapters.documents import load
 from rapport_metrics.adapters.metric_stream import MetricStream
@@ -49,7 +50,7 @@ class KpiPipeline:
         self.activity: frozenset[str] = frozenset(settings.activity)
 
     async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
-        fresh = await self.seen.first_sightings(batch)
+        fresh = [r.projected for r in await self.seen.first_sightings(batch)]
         listed = (await ProjectionStore(self.db, ContactDirectory()).apply(fresh)).documents
         directory = await self._directory(fresh, listed)
         customers, awaiting, surveys = await asyncio.gather(
@@ -82,7 +83,7 @@ class KpiPipeline:
         await self.stream.publish(counters)
 
     async def _directory(
-        self, batch: Sequence[ReceivedEvent], listed: dict[str, Document]
+        self, batch: Sequence[ProjectedEvent], listed: dict[str, Document]
     ) -> Directory:
         ids = {str(getattr(r.data, "contact_id", "")) for r in batch}
         ids |= {r.data.survivor_id for r in batch if isinstance(r.data, ContactsMerged)}
@@ -95,14 +96,14 @@ class KpiPipeline:
         return Directory(entries, self.vocabularies)
 
     async def _customers(
-        self, batch: Sequence[ReceivedEvent], directory: Directory, folded: dict[str, Document]
+        self, batch: Sequence[ProjectedEvent], directory: Directory, folded: dict[str, Document]
     ) -> dict[str, Document]:
         ids = {directory.resolve(str(getattr(r.data, "contact_id", ""))) for r in batch}
         ids |= {r.data.contact_id for r in batch if isinstance(r.data, ContactsMerged)}
         return await load(self.db[CustomerActivity.collection], ids, folded)
 
     async def _awaiting(
-        self, batch: Sequence[ReceivedEvent], folded: dict[str, Document]
+        self, batch: Sequence[ProjectedEvent], folded: dict[str, Document]
     ) -> dict[str, Document]:
         ids = {
             r.data.in_reply_to or r.data.interaction_id
@@ -112,14 +113,14 @@ class KpiPipeline:
         return await load(self.db[AwaitingResponses.collection], ids, folded)
 
     async def _surveys(
-        self, batch: Sequence[ReceivedEvent], folded: dict[str, Document]
+        self, batch: Sequence[ProjectedEvent], folded: dict[str, Document]
     ) -> dict[str, Document]:
         ids = {
             r.data.survey_id for r in batch if isinstance(r.data, SurveyRequested | SurveyAnswered)
         }
         return await load(self.db[SurveyPairs.collection], ids, folded)
 
-    async def _erase(self, batch: Sequence[ReceivedEvent]) -> None:
+    async def _erase(self, batch: Sequence[ProjectedEvent]) -> None:
         """Last, so this batch's earlier events were still segmented and counted."""
         erased = [r.data.contact_id for r in batch if isinstance(r.data, ContactErased)]
         if not erased:

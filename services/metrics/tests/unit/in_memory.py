@@ -7,8 +7,7 @@ from decimal import Decimal
 from itertools import count
 from zoneinfo import ZoneInfo
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Projection, fold
+from rapport_kit.projection import Document, ProjectedEvent, Projection, fold
 from rapport_metrics.domain.context import Context
 from rapport_metrics.domain.counters import KeyedContributions, KpiCounters, collection_of
 from rapport_metrics.domain.customers import CustomerActivity
@@ -26,28 +25,27 @@ from rapport_schemas.contacts import (
     PurchaseRecorded,
 )
 from rapport_schemas.envelope import EventData
-from tests.support.events import record
 
 UTC_ZONE = ZoneInfo("UTC")
 T0 = datetime(2025, 11, 3, 9, tzinfo=UTC)
 _offsets = count()
 
 
-def received(data: EventData, *, offset: int | None = None) -> ReceivedEvent:
+def received(data: EventData, *, offset: int | None = None) -> ProjectedEvent:
     event = wrap(data, source="/test")
     offset = next(_offsets) if offset is None else offset
-    return ReceivedEvent(event, "t", 0, offset, record(b"{}", offset=offset))
+    return ProjectedEvent(event, "t", 0, offset)
 
 
 class InMemoryKpis:
     def __init__(self) -> None:
         self.collections: dict[str, dict[str, Document]] = {}
 
-    def _fold(self, projection: Projection, batch: list[ReceivedEvent]) -> None:
+    def _fold(self, projection: Projection, batch: list[ProjectedEvent]) -> None:
         stored = self.collections.setdefault(projection.collection, {})
         stored.update(fold(projection, stored, batch).changed)
 
-    def apply(self, batch: list[ReceivedEvent]) -> None:
+    def apply(self, batch: list[ProjectedEvent]) -> None:
         self._fold(ContactDirectory(), batch)
         directory = Directory(self.collections["directory"])
         self._fold(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.mongo import Document
-from rapport_kit.projection import Lookup
+from rapport_kit.projection import Lookup, ProjectedEvent
 from rapport_notifications.domain import directory
 from rapport_notifications.domain.directory import ContactCard
 from rapport_schemas.contacts import (
@@ -25,18 +24,18 @@ _EVENTS = (ContactRegistered, ContactUpdated, ContactConsentChanged, ContactsMer
 class DirectoryProjection:
     collection = DIRECTORY
 
-    def keys(self, received: ReceivedEvent) -> list[str]:
+    def keys(self, received: ProjectedEvent) -> list[str]:
         data = received.data
         return [str(data.contact_id)] if isinstance(data, _EVENTS) else []
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         card = ContactCard.model_validate({**(state or {}), "contact_id": key})
         return _evolved(card, received).model_dump(mode="json")
 
 
-def _evolved(card: ContactCard, received: ReceivedEvent) -> ContactCard:
+def _evolved(card: ContactCard, received: ProjectedEvent) -> ContactCard:
     data = received.data
     match data:
         case ContactRegistered():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import fold
+from rapport_kit.projection import ProjectedEvent, fold
 from rapport_notifications.adapters.directory import DirectoryProjection
 from rapport_notifications.domain.directory import ContactCard
 from rapport_schemas import EventData, wrap
@@ -17,7 +16,6 @@ from rapport_schemas.contacts import (
     ContactRegistered,
     ContactsMerged,
 )
-from tests.support.events import record
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
 PROFILE = ContactProfile(
@@ -30,11 +28,9 @@ PROFILE = ContactProfile(
 )
 
 
-def received(data: EventData, offset: int) -> ReceivedEvent:
+def received(data: EventData, offset: int) -> ProjectedEvent:
     event = wrap(data, source="/test")
-    return ReceivedEvent(
-        event, "t", 0, offset, record(event.model_dump_json().encode(), offset=offset)
-    )
+    return ProjectedEvent(event, "t", 0, offset)
 
 
 def consent(granted: bool, at: datetime) -> Consent:

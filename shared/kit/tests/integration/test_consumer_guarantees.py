@@ -7,8 +7,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, Lookup
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_kit.settings import ServiceSettings
@@ -23,11 +22,11 @@ pytestmark = pytest.mark.integration
 class InteractionsPerContact:
     collection = "interactions_per_contact"
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         return (received.event.subject,)
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         return {"count": (state or {"count": 0})["count"] + 1}
 
@@ -119,8 +118,8 @@ class StaleOnce(ProjectionStore):
 
 
 async def test_a_write_based_on_a_stale_read_is_refolded_not_lost_or_doubled(mongo_db) -> None:
-    first = received(interaction("c-race"), offset=0)
+    first = received(interaction("c-race"), offset=0).projected
     await ProjectionStore(mongo_db, InteractionsPerContact()).apply([first])
     racing = StaleOnce(mongo_db, InteractionsPerContact())
-    await racing.apply([first, received(interaction("c-race"), offset=1)])
+    await racing.apply([first, received(interaction("c-race"), offset=1).projected])
     assert await count_of(mongo_db, "c-race") == 2

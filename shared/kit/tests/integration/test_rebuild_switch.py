@@ -7,9 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.mongo import Document
-from rapport_kit.projection import Lookup
+from rapport_kit.projection import Lookup, ProjectedEvent
 from rapport_kit.rebuild import (
     SWITCHES,
     ReadModel,
@@ -28,11 +27,11 @@ class Nothing:
     def __init__(self, collection: str) -> None:
         self.collection = collection
 
-    def keys(self, received: ReceivedEvent) -> Sequence[str]:
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
         return ()
 
     def evolve(
-        self, state: Document | None, received: ReceivedEvent, key: str, lookup: Lookup
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         raise AssertionError("never called")
 
