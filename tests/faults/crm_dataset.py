@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from rapport_schemas import wrap
 from rapport_schemas.common import Channel, Consent
-from rapport_schemas.contacts import ContactEvent, ContactRegistered
+from rapport_schemas.contacts import ContactConsentChanged, ContactEvent, ContactRegistered
 from rapport_schemas.feedback import SurveyAnswered
 from services.metrics.tests.integration.kpi_dataset import Dataset, Event
 
@@ -54,6 +54,13 @@ def crm_dataset(base: Dataset) -> CrmDataset:
             update={"profile": profile, "consents": consents_of(number, registered)}
         )
         data.contacts.append(wrap(enriched, source="/test"))
-    data.activity = [e for e in base.activity if isinstance(e.data, ContactEvent | SurveyAnswered)]
+    # Consent changes after registration are the metrics dataset's (the opt-out rate); the
+    # replay routes every message by the consents given at registration, so they stay out.
+    data.activity = [
+        e
+        for e in base.activity
+        if isinstance(e.data, ContactEvent | SurveyAnswered)
+        and not isinstance(e.data, ContactConsentChanged)
+    ]
     data.closing = list(base.closing)
     return data

@@ -17,6 +17,7 @@ from rapport_kit.http import require_scope
 from rapport_metrics.adapters.kpi_queries import KpiPoint, KpiQueries, SeriesQuery, TooManyWindows
 from rapport_metrics.domain.kpis import METRICS
 from rapport_metrics.domain.segments import SegmentKind, allowed
+from rapport_metrics.domain.windows import window_count, window_start
 from rapport_schemas.metrics import WindowSize
 
 router = APIRouter(
@@ -93,6 +94,10 @@ async def kpi_chart(request: Request, kpis: Kpis, query: Series) -> Chart:
     """Every window of the range as columns a chart library takes: a window without events has
     the metric's value there (lifetime value carried over, retention of the cohort) or null."""
     cap: int = request.app.state.chart_max_windows
+    today = window_start(request.app.state.clock(), query.window, request.app.state.zone)
+    if query.last and window_count(today, query.last, query.window) > cap:
+        # Refused whatever the data: a chart cannot end further ahead than it may be long.
+        raise refused("to", f"'to' is more than {cap} {query.window.value} windows ahead")
     try:
         points = await kpis.points(query, fill_gaps=True, max_windows=cap)
     except TooManyWindows:

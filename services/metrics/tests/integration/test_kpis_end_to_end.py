@@ -247,6 +247,10 @@ async def check_refusals(client) -> None:
         assert "segment_value" in response.text
     far = await client.get("/kpis/clv/chart", params={"window": "day", "to": "9999-12-31"})
     assert far.status_code == 422 and "to" in far.text
+    empty = {"segment_kind": "industry", "segment_value": "mining", "to": "9999-12-31"}
+    assert (await client.get("/kpis/nps/chart", params=empty)).status_code == 422  # no data
+    early = await client.get("/kpis/nps/chart", params={"from": "0001-01-01"})
+    assert early.status_code == 422 and "from" in early.text
     wide = await client.get(
         "/kpis/nps/chart", params={"window": "day", "from": "2000-01-01", "to": "2025-12-01"}
     )
