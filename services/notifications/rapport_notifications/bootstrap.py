@@ -27,7 +27,7 @@ from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.adapters.channels.configured import configured_channels
 from rapport_notifications.adapters.channels.in_app import INBOX, MongoInbox
 from rapport_notifications.adapters.deliveries import DELIVERIES, MongoDeliveries
-from rapport_notifications.adapters.directory import DIRECTORY, DirectoryProjection, MongoDirectory
+from rapport_notifications.adapters.directory import MongoDirectory
 from rapport_notifications.adapters.erasures import ERASURES, MongoErasureRequests
 from rapport_notifications.adapters.metrics import NotificationMetrics
 from rapport_notifications.entrypoints import http
@@ -39,6 +39,7 @@ from rapport_notifications.service_layer.intake import Intake
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
 from rapport_notifications.service_layer.worker import Round, work_until_stopped
 from rapport_notifications.settings import NotificationsSettings
+from rapport_notifications.views.directory import DIRECTORY, DirectoryProjection
 from rapport_schemas import topics
 
 SERVICE = "notifications"

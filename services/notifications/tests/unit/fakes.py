@@ -13,12 +13,12 @@ from typing import Any
 
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.projection import Document, fold
-from rapport_notifications.adapters.directory import DirectoryProjection
 from rapport_notifications.domain.delivery import DUE_STATES, Claimed, LostClaim, State
 from rapport_notifications.domain.directory import ContactCard
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_notifications.service_layer.ports import DeliveryError, Fields, OutgoingMessage
+from rapport_notifications.views.directory import DirectoryProjection
 from rapport_schemas import CloudEvent
 from rapport_schemas.common import Channel
 
@@ -172,7 +172,7 @@ class FakeDirectory:
         return None
 
     async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
-        result = fold(DirectoryProjection(), self.documents, batch)
+        result = fold(DirectoryProjection(), self.documents, [r.projected for r in batch])
         self.documents.update(result.changed)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from rapport_kit.projection import ProjectedEvent, fold
-from rapport_notifications.adapters.directory import DirectoryProjection
 from rapport_notifications.domain.directory import ContactCard
+from rapport_notifications.views.directory import DirectoryProjection
 from rapport_schemas import EventData, wrap
 from rapport_schemas.common import Channel, Consent
 from rapport_schemas.contacts import (
