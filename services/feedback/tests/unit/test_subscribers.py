@@ -12,18 +12,23 @@ from faststream.kafka import TestKafkaBroker
 from rapport_feedback.domain.contact import CountedMessage
 from rapport_feedback.domain.policy import SurveyRules
 from rapport_feedback.entrypoints import consumer
+from rapport_feedback.read_models import VIEWS_CONSUMER, read_models
 from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
+from rapport_feedback.views.aggregates import AnswersByInteraction, AnswersByKind, interaction_key
+from rapport_feedback.views.by_contact import FeedbackByContact
+from rapport_feedback.views.response_rates import ResponseRates
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import CloudEvent, EventData, topics
 from rapport_schemas.common import Channel
-from rapport_schemas.feedback import SurveyKind, SurveyRequested
+from rapport_schemas.feedback import SurveyAnswered, SurveyKind, SurveyRequested
 from rapport_schemas.notifications import NotificationSent
 from services.feedback.tests.unit.factories import NOW
 from services.feedback.tests.unit.fakes import (
     FakeContactFeedbackStore,
     FakeEventCounter,
     FakeSurveyStore,
+    InMemoryReadModel,
     SettableClock,
 )
 from services.feedback.tests.unit.test_survey_desk import envelope, registered, resolved
@@ -120,3 +125,62 @@ async def test_an_undecodable_record_is_dead_lettered_and_decides_nothing(
 
     assert dead_letters == [b"{not json"]
     assert contacts.states == {}
+
+
+# The views consumer: feedback and contact events folded into the read models the HTTP reads use.
+
+
+@pytest.fixture
+async def views_broker() -> AsyncIterator[tuple[TestKafkaBroker, InMemoryReadModel]]:
+    runtime = ServiceRuntime.build(SETTINGS, service="feedback")
+    views = InMemoryReadModel(read_models(SETTINGS)[VIEWS_CONSUMER])
+    runtime.consume(views.model.consumer, views, base_topics=views.model.topics)
+    async with TestKafkaBroker(runtime.broker) as test_broker:
+        yield test_broker, views
+
+
+async def test_survey_events_reach_every_feedback_read_model(
+    views_broker: tuple[TestKafkaBroker, InMemoryReadModel],
+) -> None:
+    broker, views = views_broker
+    request = SurveyRequested(
+        survey_id="s1",
+        contact_id="c1",
+        kind=SurveyKind.CSAT,
+        expires_at=NOW,
+        channel=Channel.EMAIL,
+        requested_at=NOW,
+        language="tr-TR",
+        country="TR",
+        case_id="case-1",
+    )
+    answer = SurveyAnswered(
+        survey_id="s1",
+        contact_id="c1",
+        kind=SurveyKind.CSAT,
+        score=4,
+        answered_at=NOW,
+        language="tr-TR",
+        country="TR",
+        case_id="case-1",
+    )
+
+    await publish(broker, envelope(request, "e1"), topics.FEEDBACK)
+    # TestKafkaBroker numbers every record offset 0: a second partition keeps the watermark apart.
+    await broker.publish(
+        envelope(answer, "e2").model_dump_json().encode(),
+        topic=SETTINGS.topic(topics.FEEDBACK),
+        key=b"c1",
+        partition=1,
+    )
+
+    documents = views.documents
+    assert documents[FeedbackByContact.collection]["c1"]["latest"]["csat"]["score"] == 4
+    rates = documents[ResponseRates.collection]
+    assert {(d["segment"], d["value"], d["requested"], d["answered"]) for d in rates.values()} == {
+        ("all", "all", 1, 1),
+        ("country", "TR", 1, 1),
+        ("language", "tr", 1, 1),
+    }
+    assert documents[AnswersByKind.collection]["csat"]["answered"] == 1
+    assert documents[AnswersByInteraction.collection][interaction_key("case", "case-1")]
