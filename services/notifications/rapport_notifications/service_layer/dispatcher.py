@@ -33,7 +33,7 @@ from rapport_notifications.domain.decision import (
 )
 from rapport_notifications.domain.delivery import Claimed, LostClaim, Retries, State
 from rapport_notifications.domain.directory import ContactCard
-from rapport_notifications.domain.rendering import render
+from rapport_notifications.domain.rendering import Rendered, render
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
 from rapport_notifications.service_layer.ports import (
     Clock,
@@ -130,27 +130,8 @@ class Dispatcher:
     ) -> None:
         plan = claimed.plan
         subject = card or ContactCard(contact_id=plan.contact_id)
-        try:
-            rendered = render(
-                self.catalogs,
-                plan.template,
-                requested_locale=send.locale,
-                default_locale=self.default_locale,
-                time_zone=send.time_zone,
-                values=compose(plan, subject, self.composition(now)),
-            )
-        except (LookupError, ValueError) as error:  # e.g. an unknown time zone: never renders
-            log.error(
-                "message cannot be rendered", extra={"fields": {"error": type(error).__name__}}
-            )
-            await self.record.failed(
-                claimed,
-                RENDER_ERROR,
-                permanent=True,
-                channel=send.route.channel,
-                attempts=claimed.attempts,
-                now=now,
-            )
+        rendered = await self._rendered(claimed, subject, send, now)
+        if rendered is None:
             return
         channel = send.route.channel
         fields: Fields = {"channel": channel.value, "locale": rendered.locale}
@@ -172,6 +153,34 @@ class Dispatcher:
             locale=rendered.locale,
             at=self.clock(),
         )
+
+    async def _rendered(
+        self, claimed: Claimed, subject: ContactCard, send: Send, now: datetime
+    ) -> Rendered | None:
+        """The message in the recipient's language, or None once recorded as unrenderable."""
+        plan = claimed.plan
+        try:
+            return render(
+                self.catalogs,
+                plan.template,
+                requested_locale=send.locale,
+                default_locale=self.default_locale,
+                time_zone=send.time_zone,
+                values=compose(plan, subject, self.composition(now)),
+            )
+        except (LookupError, ValueError) as error:  # e.g. an unknown time zone: never renders
+            log.error(
+                "message cannot be rendered", extra={"fields": {"error": type(error).__name__}}
+            )
+            await self.record.failed(
+                claimed,
+                RENDER_ERROR,
+                permanent=True,
+                channel=send.route.channel,
+                attempts=claimed.attempts,
+                now=now,
+            )
+            return None
 
     async def _after_failure(
         self, claimed: Claimed, error: DeliveryError, channel: Channel, now: datetime

@@ -62,7 +62,12 @@ class World:
         return [event.data for event in self.deliveries.published]
 
 
-def world(*cards: ContactCard, email: FakeChannel | None = None, now: datetime = NOW) -> World:
+def world(
+    *cards: ContactCard,
+    email: FakeChannel | None = None,
+    now: datetime = NOW,
+    internal_time_zone: str = "UTC",
+) -> World:
     deliveries, counters, clock = FakeDeliveries(), FakeCounters(), FakeClock(now)
     directory = FakeDirectory(*cards)
     channels = {
@@ -74,7 +79,7 @@ def world(*cards: ContactCard, email: FakeChannel | None = None, now: datetime =
         channel_order=[Channel.EMAIL, Channel.SMS],
         available_channels=frozenset(channels),
         internal_locale="en",
-        internal_time_zone="UTC",
+        internal_time_zone=internal_time_zone,
         team_email="team@example.org",
         agent_emails={"agent-7": "agent7@example.org"},
         unknown_contact_grace=timedelta(minutes=10),
@@ -341,3 +346,20 @@ async def test_an_erased_contact_gets_nothing() -> None:
     [failed] = w.events()
     assert isinstance(failed, NotificationFailed) and failed.reason == "contact_erased"
     assert w.email.sent == []
+
+
+async def test_a_message_that_cannot_be_rendered_fails_for_good_without_being_sent() -> None:
+    w = world(card(), internal_time_zone="Nowhere/Atlantis")
+    alert = plan(Template.DETRACTOR_ALERT)
+    await w.add(alert)
+    await w.dispatcher.dispatch_due()
+    assert w.email.sent == []
+    [failed] = w.events()
+    assert isinstance(failed, NotificationFailed)
+    assert (failed.reason, failed.permanent, failed.attempts, failed.channel) == (
+        "render_error",
+        True,
+        0,
+        Channel.EMAIL,
+    )
+    assert w.deliveries.state(alert.key) is State.FAILED
