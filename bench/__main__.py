@@ -18,7 +18,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 from aiosmtpd.controller import Controller
 
-from bench import latency, processes
+from bench import addresses, latency, processes
 from bench.baseline import run_baseline
 from bench.dataset import contact_events
 from bench.lag import wait_caught_up
@@ -26,8 +26,8 @@ from bench.produce import produce_all
 from rapport_schemas import topics
 
 REPO = Path(__file__).resolve().parents[1]
-BOOTSTRAP = os.environ.get("BENCH_KAFKA", "127.0.0.1:9092")
-MONGO_URL = os.environ.get("BENCH_MONGO_URL", "mongodb://127.0.0.1:27017/")
+BOOTSTRAP = addresses.kafka_bootstrap()
+MONGO_URL = addresses.mongo_url()
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 CONSUMING_SERVICES = ("contacts", "feedback", "notifications", "metrics")
 
