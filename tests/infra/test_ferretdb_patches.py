@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-MONGO_URL = os.environ.get("RAPPORT_MONGO_URL", "mongodb://127.0.0.1:27017/")
+MONGO_URL = os.environ.get("RAPPORT_MONGO_URL", "mongodb://127.0.0.1:27017/?retryWrites=false")
 
 # A stock 1.24.2 server hangs on bug (a) instead of answering: a read timeout turns that into a
 # failure. Generous, since a healthy server answers the 150-statement update in well under 1 s.

@@ -32,7 +32,7 @@ def infrastructure() -> Iterator[Infrastructure]:
     if mode == "external":
         yield Infrastructure(
             os.environ.get("RAPPORT_TEST_KAFKA", "127.0.0.1:9092"),
-            os.environ.get("RAPPORT_TEST_MONGO_URL", "mongodb://127.0.0.1:27017/"),
+            os.environ.get("RAPPORT_TEST_MONGO_URL", local_mongo_url("27017")),
             "external",
         )
     elif mode == "docker" or (mode == "auto" and _docker_engine_answers()):
@@ -73,4 +73,9 @@ def _local_processes() -> Infrastructure:
             raise RuntimeError(f"{script} start failed:\n{started.stdout}\n{started.stderr}")
     kafka_port = os.environ.get("RAPPORT_KAFKA_PORT", "9092")
     mongo_port = os.environ.get("RAPPORT_MONGO_PORT", "27017")
-    return Infrastructure(f"127.0.0.1:{kafka_port}", f"mongodb://127.0.0.1:{mongo_port}/", "local")
+    return Infrastructure(f"127.0.0.1:{kafka_port}", local_mongo_url(mongo_port), "local")
+
+
+def local_mongo_url(port: str) -> str:
+    """The local FerretDB has no retryable writes (MongoDB in a container keeps them on)."""
+    return f"mongodb://127.0.0.1:{port}/?retryWrites=false"

@@ -20,7 +20,8 @@ def build_mongo_client(settings: ServiceSettings, *, service: str) -> AsyncMongo
         appname=f"rapport-{service}",
         tz_aware=True,
         serverSelectionTimeoutMS=5_000,
-        retryWrites=False,  # FerretDB does not support retryable writes; our writes are idempotent
+        # Retryable writes as the URL says: PyMongo's default (on) for MongoDB; the local
+        # FerretDB, which does not support them, is addressed with ``?retryWrites=false``.
     )
 
 

@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_API_KEY = "dev-key-change-me"
 DEVELOPMENT_LINK_KEY = "dev-link-key-change-me"  # refused in production
-DEFAULT_MONGO_URL = "mongodb://127.0.0.1:27017/"
+# The local FerretDB (deploy/local) has no retryable writes; MongoDB URLs leave them on.
+DEFAULT_MONGO_URL = "mongodb://127.0.0.1:27017/?retryWrites=false"
 
 
 class Environment(StrEnum):
@@ -102,7 +103,9 @@ class ServiceSettings(BaseSettings):
 
     mongo_url: SecretStr = Field(
         default=SecretStr(DEFAULT_MONGO_URL),
-        description="MongoDB connection string; credentials and TLS options go in it.",
+        description=(
+            "MongoDB connection string; credentials, TLS and retryWrites options go in it."
+        ),
     )
     mongo_database: str = Field(
         default="rapport", description="The service's own database (each service overrides it)."
