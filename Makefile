@@ -69,6 +69,9 @@ test-integration: setup browser ## tests against the real Kafka broker and Mongo
 test: setup browser lint ## set up and run every test tier (starts the local servers it needs)
 	$(PYTEST) -q
 
+test-loaded: setup browser ## the test suite three times in a row, one core kept busy by stress-ng (installed if missing); never part of make test
+	bash deploy/local/loaded_suite.sh
+
 faults: setup ## fault injection at full size (~90,000 events over both prefixes, kills and server restarts; ~27 min)
 	RAPPORT_FAULT_CONTACTS=1000 RAPPORT_FAULT_SCALE=22 $(PYTEST) -m faults -s -q
 
@@ -79,5 +82,5 @@ lock: setup ## refresh constraints.txt from the installed packages
 	{ echo "# Pinned versions of every third-party package (pip install -c constraints.txt); refresh with \`make lock\`."; \
 	  $(PY) -m pip freeze --exclude-editable; } > constraints.txt
 
-PHONY_EXTRA := browser deploy-check observe bench faults
+PHONY_EXTRA := browser deploy-check observe bench faults test-loaded
 .PHONY: $(PHONY_EXTRA) help setup infra-up infra-down services-up services-down run stop clean lint schemas test-unit test-integration test lock
