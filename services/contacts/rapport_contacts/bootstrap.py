@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_contacts.adapters.keys import MongoKeyStore
@@ -21,9 +19,6 @@ from rapport_contacts.read_models import VIEW_CONSUMER, read_models
 from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
 from rapport_contacts.service_layer.unit import Clock, Ports, wall_clock
 from rapport_contacts.settings import ContactsSettings
-from rapport_kit import http_guards
-from rapport_kit.docs import serve_docs
-from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
@@ -63,31 +58,14 @@ def create_app(
         )
         scheduler = SlaScheduler(ports, sla_metrics, interval=settings.sla_check_interval_seconds)
         async with runtime.run(produced_topics=[topics.CONTACTS]):
-            tasks = [asyncio.create_task(sweeper.run()), asyncio.create_task(scheduler.run())]
+            runtime.periodic("outbox sweep", sweeper.interval, sweeper.sweep)
+            runtime.periodic("SLA check", scheduler.interval, scheduler.check_once)
             yield
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
 
-    app = FastAPI(
-        title="Rapport contacts",
-        version="0.1.0",
-        lifespan=lifespan,
-        responses=ERROR_RESPONSES,
-        docs_url=None,
-        redoc_url=None,  # served offline by serve_docs
+    app = runtime.app(
+        title="Rapport contacts", lifespan=lifespan, routers=[http.router, activity.router]
     )
-    app.state.api_keys = settings.api_keys
-    app.state.runtime = runtime
-    app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
-    app.include_router(runtime.liveness_router())
-    serve_docs(app)
-    http_guards.install(app, settings)
-    instrument_requests(app, runtime.registry)
-    app.include_router(http.router)
-    app.include_router(activity.router)
     errors.install(app)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
     return app
 
 

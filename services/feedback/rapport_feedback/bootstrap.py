@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_feedback.adapters.contact_store import MongoContactFeedbackStore
@@ -23,10 +21,7 @@ from rapport_feedback.service_layer.answering import AnswerIntake
 from rapport_feedback.service_layer.reading import FeedbackReads
 from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
-from rapport_kit import http_guards
 from rapport_kit.clock import Clock, utc_now
-from rapport_kit.docs import serve_docs
-from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
@@ -63,35 +58,20 @@ def create_app(
         outboxes = [contacts.collection, surveys.collection]
         sweeper = OutboxSweeper(publisher, outboxes, gauges=runtime.outbox_gauges, clock=clock)
         async with runtime.run(produced_topics=[topics.FEEDBACK]):
-            sweeping = asyncio.create_task(sweeper.run())
+            runtime.periodic("outbox sweep", sweeper.interval, sweeper.sweep)
             yield
-            sweeping.cancel()
 
-    app = FastAPI(
+    app = runtime.app(
         title="Rapport feedback",
-        version="0.1.0",
         lifespan=lifespan,
-        responses=ERROR_RESPONSES,
-        docs_url=None,
-        redoc_url=None,  # served offline by serve_docs
+        routers=[survey_page.router, answers.router, reads.router],
     )
-    app.state.api_keys = settings.api_keys
-    app.state.runtime = runtime
-    app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
-    app.include_router(runtime.liveness_router())
-    serve_docs(app)
-    http_guards.install(app, settings)
-    instrument_requests(app, runtime.registry)
     app.state.survey_pages = PageRenderer.build(
         load_page_texts(),
         default_locale=settings.default_locale,
         brand=settings.brand_name,
         stylesheet=stylesheet(),
     )
-    app.include_router(survey_page.router)
-    app.include_router(answers.router)
-    app.include_router(reads.router)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
     return app
 
 

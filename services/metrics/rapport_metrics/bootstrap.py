@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 
-from rapport_kit import http_guards
-from rapport_kit.docs import serve_docs
-from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.runtime import ServiceRuntime
 from rapport_metrics.adapters.exchange_rates import ExchangeRates
 from rapport_metrics.adapters.gauges import KpiGauges
@@ -51,33 +46,14 @@ def create_app(
         )
         async with runtime.run(produced_topics=[topics.METRICS]):
             await stream.refresh_gauges()
-            refresher = asyncio.create_task(stream.refresh_gauges_forever(GAUGE_REFRESH_SECONDS))
-            try:
-                yield
-            finally:
-                refresher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await refresher
+            refresh = stream.refresh_gauges
+            runtime.periodic("gauge refresh", GAUGE_REFRESH_SECONDS, refresh, wait_first=True)
+            yield
 
-    app = FastAPI(
-        title="Rapport metrics",
-        version="0.1.0",
-        lifespan=lifespan,
-        responses=ERROR_RESPONSES,
-        docs_url=None,
-        redoc_url=None,  # served offline by serve_docs
+    app = runtime.app(
+        title="Rapport metrics", lifespan=lifespan, routers=[http.router, reference.router]
     )
-    app.state.api_keys = settings.api_keys
-    app.state.runtime = runtime
     app.state.clock, app.state.zone = clock, ZoneInfo(settings.reporting_time_zone)
     app.state.vocabularies = settings.segment_vocabularies
     app.state.chart_max_windows = settings.chart_max_windows
-    app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
-    app.include_router(runtime.liveness_router())
-    serve_docs(app)
-    http_guards.install(app, settings)
-    instrument_requests(app, runtime.registry)
-    app.include_router(http.router)
-    app.include_router(reference.router)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
     return app

@@ -9,15 +9,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import Tracer
 from pymongo.asynchronous.database import AsyncDatabase
 
-from rapport_kit import http_guards
 from rapport_kit.clock import Clock, utc_now
-from rapport_kit.docs import serve_docs
-from rapport_kit.http import ERROR_RESPONSES, instrument_requests, operations_router
 from rapport_kit.mongo import Document
 from rapport_kit.observability import OutboxGauges
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
@@ -37,7 +33,7 @@ from rapport_notifications.service_layer.dispatcher import Dispatcher
 from rapport_notifications.service_layer.erasure import Eraser
 from rapport_notifications.service_layer.intake import Intake
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
-from rapport_notifications.service_layer.worker import Round, work_until_stopped
+from rapport_notifications.service_layer.worker import Round, one_after_another
 from rapport_notifications.settings import NotificationsSettings
 from rapport_notifications.views.directory import DIRECTORY, DirectoryProjection
 from rapport_schemas import topics
@@ -75,7 +71,7 @@ def create_app(
         ):
             await deliveries.ensure_indexes()
             await db[INBOX].create_index("contact_id")
-            stop = asyncio.Event()
+            stop = runtime.stopping
             tracer = runtime.tracer_provider.get_tracer("rapport.notifications")
             rounds = _worker_rounds(
                 settings,
@@ -88,33 +84,18 @@ def create_app(
                 stop=stop,
                 tracer=tracer,
             )
-            interval = settings.dispatch_interval_seconds
-            worker = asyncio.create_task(
-                work_until_stopped(rounds, wake=wake, stop=stop, interval=interval)
+            # At shutdown the delivery under way may be recorded for up to the grace period
+            # (past it, it is cancelled and a cut-short send ends as outcome_unknown).
+            runtime.periodic(
+                "delivery worker",
+                settings.dispatch_interval_seconds,
+                one_after_another(rounds, stop=stop),
+                wake=wake,
+                grace=settings.shutdown_grace_seconds,
             )
             yield
-            stop.set()
-            wake.set()
-            await _finish(worker, settings.shutdown_grace_seconds)
 
-    app = FastAPI(
-        title="Rapport notifications",
-        version="0.1.0",
-        lifespan=lifespan,
-        responses=ERROR_RESPONSES,
-        docs_url=None,
-        redoc_url=None,  # served offline by serve_docs
-    )
-    app.state.api_keys = settings.api_keys
-    app.state.runtime = runtime
-    app.include_router(operations_router(runtime.registry, runtime.readiness_checks()))
-    app.include_router(runtime.liveness_router())
-    serve_docs(app)
-    http_guards.install(app, settings)
-    instrument_requests(app, runtime.registry)
-    app.include_router(http.router)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider)
-    return app
+    return runtime.app(title="Rapport notifications", lifespan=lifespan, routers=[http.router])
 
 
 def _worker_rounds(
@@ -158,9 +139,3 @@ def _worker_rounds(
         functools.partial(dispatcher.dispatch_due, stop),
         Backlog(deliveries, metrics).measure,
     ]
-
-
-async def _finish(task: asyncio.Task[None], grace: float) -> None:
-    """Let the delivery under way be recorded (a cut-short send ends as outcome_unknown)."""
-    with contextlib.suppress(TimeoutError):  # past the grace, wait_for cancels it
-        await asyncio.wait_for(task, grace)

@@ -9,7 +9,6 @@ Kafka acknowledged them (``acks=all``).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,15 +139,11 @@ class OutboxSweeper:
                 self.gauges.show(collection.name, entries=0, oldest=None)
         return published
 
-    async def run(self) -> None:
-        while True:
-            try:
-                published = await self.sweep_once()
-                if published:
-                    log.info("outbox swept", extra={"fields": {"published": published}})
-            except Exception:
-                log.exception("outbox sweep failed; will retry")
-            await asyncio.sleep(self.interval)
+    async def sweep(self) -> None:
+        """``sweep_once``, logged: the step ``ServiceRuntime.periodic`` runs every ``interval``."""
+        published = await self.sweep_once()
+        if published:
+            log.info("outbox swept", extra={"fields": {"published": published}})
 
 
 def _backlog(documents: Sequence[Document]) -> tuple[int, datetime | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -208,23 +207,21 @@ def _redelivered(
     return count
 
 
+SIGHTINGS_PRUNE_SECONDS = 3600.0
+
+
 async def forget_old_sightings(
-    db: AsyncDatabase[Document],
-    consumers: Sequence[str],
-    *,
-    retention: timedelta,
-    interval: float = 3600,
+    db: AsyncDatabase[Document], consumers: Sequence[str], *, retention: timedelta
 ) -> None:
-    """Background task: every ``interval`` seconds, prune each consumer's seen event ids."""
-    while True:
-        cutoff = datetime.now(UTC) - retention
-        for consumer in consumers:
-            try:
-                forgotten = await SeenEvents(db, consumer).forget_before(cutoff)
-            except Exception:
-                log.exception("pruning seen events failed; will retry")
-                continue
-            if forgotten:
-                fields = {"consumer": consumer, "forgotten": forgotten}
-                log.info("seen events pruned", extra={"fields": fields})
-        await asyncio.sleep(interval)
+    """One pruning round (``ServiceRuntime`` runs it every ``SIGHTINGS_PRUNE_SECONDS``): each
+    consumer's seen event ids older than ``retention``; one consumer failing spares the others."""
+    cutoff = datetime.now(UTC) - retention
+    for consumer in consumers:
+        try:
+            forgotten = await SeenEvents(db, consumer).forget_before(cutoff)
+        except Exception:
+            log.exception("pruning seen events failed; will retry")
+            continue
+        if forgotten:
+            fields = {"consumer": consumer, "forgotten": forgotten}
+            log.info("seen events pruned", extra={"fields": fields})

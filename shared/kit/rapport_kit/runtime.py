@@ -1,30 +1,37 @@
-"""The resources one service process holds, built and torn down inside its lifespan."""
+"""The resources one service process holds, built and torn down inside its lifespan: the app
+shell every service shares (``ServiceRuntime.app``) and its background work (``periodic``)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from rapport_kit import http_guards
 from rapport_kit.admin import ensure_topics
 from rapport_kit.broker import build_broker
 from rapport_kit.consuming import ApplyBatch, BatchConsumer
-from rapport_kit.http import ReadinessCheck
+from rapport_kit.docs import serve_docs
+from rapport_kit.http import ERROR_RESPONSES, ReadinessCheck, instrument_requests, operations_router
 from rapport_kit.liveness import liveness_router
 from rapport_kit.logs import configure_logging
 from rapport_kit.mongo import Document, build_mongo_client
 from rapport_kit.observability import ConsumerMetrics, OutboxGauges
 from rapport_kit.projection_store import (
+    SIGHTINGS_PRUNE_SECONDS,
     ProjectionConsumer,
     ProjectionStore,
     SeenEvents,
@@ -36,6 +43,56 @@ from rapport_kit.stalls import StallMonitor, WatchedConsumer
 from rapport_kit.subscription import dead_letter_publisher, subscribe
 from rapport_kit.telemetry import build_tracer_provider, instrument_mongodb
 from rapport_schemas import topics
+
+log = logging.getLogger(__name__)
+Step = Callable[[], Awaitable[object]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+# How long teardown waits for cancelled background tasks (a step stuck in a call that ignores
+# cancellation must not hold the shutdown for ever).
+TEARDOWN_SECONDS = 10.0
+
+
+async def periodic(
+    name: str,
+    interval: float,
+    step: Step,
+    *,
+    stop: asyncio.Event,
+    wake: asyncio.Event | None = None,
+    wait_first: bool = False,
+) -> None:
+    """Run ``step`` every ``interval`` seconds until ``stop`` is set: a failing step is logged
+    and tried again next time; ``wake`` cuts the wait short (new work arrived); ``wait_first``
+    waits one interval before the first step."""
+    if wait_first:
+        await _pause(interval, stop, wake)
+    while not stop.is_set():
+        if wake is not None:
+            wake.clear()
+        try:
+            await step()
+        except Exception:
+            log.exception("%s failed; will retry", name, extra={"fields": {"task": name}})
+        await _pause(interval, stop, wake)
+
+
+async def _pause(interval: float, stop: asyncio.Event, wake: asyncio.Event | None) -> None:
+    waits = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+
+
+@dataclass
+class _Background:
+    name: str
+    task: asyncio.Task[None]
+    grace: float
 
 
 @dataclass
@@ -54,6 +111,10 @@ class ServiceRuntime:
     consumers: list[str] = field(default_factory=list)
     # The dict ``operations_router`` reads on every /readyz; ``consume`` adds each consumer's check.
     _readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    # Set when teardown begins: every ``periodic`` task stops at its next wait or step boundary.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _background: list[_Background] = field(default_factory=list)
+    _running: bool = False
 
     @classmethod
     def build(
@@ -123,6 +184,54 @@ class ServiceRuntime:
         apply = ProjectionConsumer(SeenEvents(self.db, model.consumer), stores, duplicates.inc)
         self.consume(model.consumer, apply, base_topics=model.topics)
 
+    def app(
+        self,
+        *,
+        title: str,
+        lifespan: Lifespan,
+        routers: Sequence[APIRouter] = (),
+        version: str = "0.1.0",
+    ) -> FastAPI:
+        """The service's FastAPI app: health, readiness and liveness, /metrics, offline docs,
+        request guards and telemetry, then ``routers``."""
+        app = FastAPI(
+            title=title,
+            version=version,
+            lifespan=lifespan,
+            responses=ERROR_RESPONSES,
+            docs_url=None,
+            redoc_url=None,  # served offline by serve_docs
+        )
+        app.state.api_keys = self.settings.api_keys
+        app.state.runtime = self
+        app.include_router(operations_router(self.registry, self.readiness_checks()))
+        app.include_router(self.liveness_router())
+        serve_docs(app)
+        http_guards.install(app, self.settings)
+        instrument_requests(app, self.registry)
+        for router in routers:
+            app.include_router(router)
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider)
+        return app
+
+    def periodic(
+        self,
+        name: str,
+        interval: float,
+        step: Step,
+        *,
+        wake: asyncio.Event | None = None,
+        wait_first: bool = False,
+        grace: float = 0.0,
+    ) -> None:
+        """Start ``step`` as background work of this run (see ``periodic``); only inside ``run``.
+        At teardown a step under way may finish for up to ``grace`` seconds (``stopping`` is set
+        first, so it can wind down), then it is cancelled."""
+        if not self._running:
+            raise RuntimeError(f"{name}: background work starts inside ServiceRuntime.run")
+        loop = periodic(name, interval, step, stop=self.stopping, wake=wake, wait_first=wait_first)
+        self._background.append(_Background(name, asyncio.create_task(loop, name=name), grace))
+
     @asynccontextmanager
     async def run(self, *, produced_topics: Sequence[str] = ()) -> AsyncIterator[None]:
         own = [self.settings.topic(topics.dead_letter_topic(self.service))]
@@ -132,20 +241,43 @@ class ServiceRuntime:
             self.settings, sorted(set(own + self.consumed_topics)), compacted=compacted
         )
         await self.broker.start()
+        self.stopping.clear()
+        self._running = True
         retention = timedelta(hours=self.settings.seen_retention_hours)
-        pruning = asyncio.create_task(
-            forget_old_sightings(self.db, self.consumers, retention=retention)
+        self.periodic(
+            "pruning seen events",
+            SIGHTINGS_PRUNE_SECONDS,
+            functools.partial(forget_old_sightings, self.db, self.consumers, retention=retention),
         )
-        measuring = asyncio.create_task(self.stalls.run())
+        if self.stalls.watched:
+            interval = self.settings.consumer_stall_check_seconds
+            self.periodic("measuring consumer lag", interval, self.stalls.measure_once)
         try:
             yield
         finally:
-            measuring.cancel()
-            pruning.cancel()
-            await asyncio.gather(measuring, return_exceptions=True)
+            await self._stop_background()
+            await self.stalls.close()
             await self.broker.stop()
             await self.mongo.close()
             self.tracer_provider.shutdown()
+
+    async def _stop_background(self) -> None:
+        """The one teardown: stop, give each task its grace, cancel, await (bounded)."""
+        self.stopping.set()
+        self._running = False
+        background, self._background = self._background, []
+        for work in background:
+            if work.grace > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(work.task), work.grace)
+        tasks = [work.task for work in background]
+        for task in tasks:
+            task.cancel()
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=TEARDOWN_SECONDS)
+        for task in pending:
+            log.error("background task did not stop", extra={"fields": {"task": task.get_name()}})
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         """Kafka, MongoDB and (once registered) every consumer making progress."""

@@ -9,7 +9,6 @@ seconds is stalled: logged once, counted in ``rapport_consumer_stalled`` and rep
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -84,7 +83,7 @@ class StallTracker:
 
 
 class StallMonitor:
-    """Measures lag of every watched consumer group; ``run`` is the background loop."""
+    """Measures lag of every watched consumer group, one ``measure_once`` per interval."""
 
     def __init__(
         self,
@@ -98,6 +97,7 @@ class StallMonitor:
         self._clock = clock
         self.tracker = StallTracker(stall_after=settings.consumer_stall_after_seconds)
         self.watched: list[WatchedConsumer] = []
+        self._open: tuple[AIOKafkaAdminClient, AIOKafkaConsumer] | None = None
 
     def watch(self, consumer: WatchedConsumer) -> None:
         self.watched.append(consumer)
@@ -115,34 +115,42 @@ class StallMonitor:
     def stuck_for(self) -> float:
         return self.tracker.longest_stall(now=self._clock())
 
-    async def run(self) -> None:
-        """Measure until cancelled; a failed round (broker away) reconnects after the interval."""
-        while self.watched:
-            try:
-                await self._measure_until_failure()
-            except Exception as error:  # a broker away is /readyz's "kafka" check
-                log.warning(
-                    "consumer lag not measured", extra={"fields": {"error": type(error).__name__}}
-                )
-            await asyncio.sleep(self._settings.consumer_stall_check_seconds)
-
-    async def _measure_until_failure(self) -> None:
-        security = client_security(self._settings)
-        bootstrap = self._settings.kafka_bootstrap
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
-        offsets = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, **security
-        )
+    async def measure_once(self) -> None:
+        """One measurement of every watched consumer (``ServiceRuntime`` runs it periodically);
+        the clients stay open between rounds, a failed round (broker away) closes them and the
+        next one reconnects."""
         try:
+            admin, offsets = await self._clients()
+            for consumer in self.watched:
+                await self._measure(consumer, admin, offsets)
+        except Exception as error:  # a broker away is /readyz's "kafka" check
+            await self.close()
+            log.warning(
+                "consumer lag not measured", extra={"fields": {"error": type(error).__name__}}
+            )
+
+    async def close(self) -> None:
+        if self._open is None:
+            return
+        admin, offsets = self._open
+        self._open = None
+        try:
+            await offsets.stop()
+        finally:
+            await admin.close()
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        if self._open is None:
+            security = client_security(self._settings)
+            bootstrap = self._settings.kafka_bootstrap
+            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
+            offsets = AIOKafkaConsumer(
+                bootstrap_servers=bootstrap, enable_auto_commit=False, **security
+            )
+            self._open = (admin, offsets)
             await admin.start()
             await offsets.start()
-            while True:
-                for consumer in self.watched:
-                    await self._measure(consumer, admin, offsets)
-                await asyncio.sleep(self._settings.consumer_stall_check_seconds)
-        finally:
-            await offsets.stop()
-            await admin.close()
+        return self._open
 
     async def _measure(
         self, consumer: WatchedConsumer, admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer

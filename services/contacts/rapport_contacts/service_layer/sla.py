@@ -8,8 +8,6 @@ lost a race (the contact was answered meanwhile) is simply decided again next ro
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter
@@ -18,8 +16,6 @@ from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.interactions import breach_event_id, breach_overdue
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.service_layer.unit import Ports, envelope
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,14 +57,6 @@ class SlaScheduler:
             breached += await self._breach(contact)
         self.metrics.checks.inc()
         return breached
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.check_once()
-            except Exception:
-                log.exception("SLA check failed; will retry")
-            await asyncio.sleep(self.interval)
 
     async def _breach(self, contact: Contact) -> int:
         now = self.ports.clock()

@@ -128,14 +128,6 @@ class MetricStream:
                         if current in windows:
                             self._values(series, {current}, windows, rates)
 
-    async def refresh_gauges_forever(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.refresh_gauges()
-            except Exception:
-                log.exception("gauge refresh failed; will retry")
-
     def _values(
         self,
         series: SeriesId,

@@ -9,7 +9,6 @@ the consumer only inserts new documents.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -17,18 +16,18 @@ log = logging.getLogger(__name__)
 Round = Callable[[], Awaitable[object]]
 
 
-async def work_until_stopped(
-    rounds: Sequence[Round], *, wake: asyncio.Event, stop: asyncio.Event, interval: float
-) -> None:
-    """Run every round, then sleep until woken or ``interval``; a round under way finishes."""
-    while not stop.is_set():
-        wake.clear()
-        for work in rounds:
+def one_after_another(rounds: Sequence[Round], *, stop: asyncio.Event) -> Round:
+    """The worker's step (``ServiceRuntime.periodic`` runs it, woken by new deliveries): every
+    round in order, each failure logged without skipping the rounds after it; none starts once
+    ``stop`` is set, and a round under way finishes."""
+
+    async def work() -> None:
+        for round_ in rounds:
             if stop.is_set():
                 break
             try:
-                await work()
+                await round_()
             except Exception:
                 log.exception("worker round failed; will retry")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), interval)
+
+    return work
