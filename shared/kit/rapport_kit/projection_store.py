@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo import InsertOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.errors import TransientError
@@ -157,23 +157,9 @@ class ProjectionStore:
                 raise
             log.info("optimistic write conflict", extra={"fields": {"documents": len(errors)}})
             return {keys[e["index"]] for e in errors}
-        except KeyError:
-            # FerretDB 1.24 answers a failed bulk upsert without n/nModified, which pymongo reports
-            # as KeyError; which statements ran is then unknown, so write one by one: a document
-            # already written fails its version check and is simply re-folded (a no-op).
-            return await self._write_one_by_one(operations, keys)
+        # A failed upsert is a BulkWriteError with each statement's index on the FerretDB we ship
+        # too (patch 0005, tested in tests/infra/test_ferretdb_patches.py): no KeyError fallback.
         return set()
-
-    async def _write_one_by_one(
-        self, operations: list[ReplaceOne[Document]], keys: list[str]
-    ) -> set[str]:
-        conflicted: set[str] = set()
-        for key, operation in zip(keys, operations, strict=True):
-            try:
-                await self.collection.bulk_write([operation])
-            except (BulkWriteError, KeyError, DuplicateKeyError):
-                conflicted.add(key)
-        return conflicted
 
 
 class ProjectionConsumer:
