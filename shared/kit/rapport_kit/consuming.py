@@ -26,7 +26,8 @@ from rapport_kit.errors import PermanentError, is_transient
 from rapport_kit.observability import ConsumerMetrics
 from rapport_kit.projection import ProjectedEvent
 from rapport_kit.retry import RetryPolicy, retrying
-from rapport_kit.tracing import batch_causes, context_of, continue_trace, start_receive_span
+from rapport_kit.trace_context import batch_causes, continue_trace
+from rapport_kit.tracing import context_of, start_receive_span
 from rapport_schemas import CloudEvent, EventData, UndecodableEvent, decode
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from rapport_kit.clock import Clock, utc_now
 from rapport_kit.mongo import Document
 from rapport_kit.observability import OutboxGauges
 from rapport_kit.settings import ServiceSettings
-from rapport_kit.tracing import trace_carrier
+from rapport_kit.trace_context import trace_carrier
 from rapport_schemas import CloudEvent
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError
 
 from rapport_kit.mongo import DUPLICATE_KEY, Document
 from rapport_kit.outbox import OutboxDocuments, append_update, outbox_entries
-from rapport_kit.tracing import trace_carrier
+from rapport_kit.trace_context import trace_carrier
 from rapport_notifications.domain.delivery import DUE_STATES as DUE
 from rapport_notifications.domain.delivery import Claimed, LostClaim, State
 from rapport_notifications.domain.templates import Template

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from opentelemetry.trace import SpanKind, Tracer, get_tracer
 
-from rapport_kit.tracing import resumed
+from rapport_kit.trace_context import resumed
 from rapport_notifications.domain.catalog import Catalog
 from rapport_notifications.domain.compose import CompositionContext, compose
 from rapport_notifications.domain.decision import (
