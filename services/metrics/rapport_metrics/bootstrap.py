@@ -10,13 +10,17 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from rapport_kit.projection_store import SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_metrics.adapters.exchange_rates import ExchangeRates
 from rapport_metrics.adapters.gauges import KpiGauges
-from rapport_metrics.adapters.kpi_queries import KpiQueries
-from rapport_metrics.adapters.metric_stream import MetricStream
+from rapport_metrics.adapters.kpi_store import MongoCounterSeries, MongoReadModels
+from rapport_metrics.adapters.metric_stream import KafkaMetricSink
 from rapport_metrics.entrypoints import http, reference
-from rapport_metrics.entrypoints.consumer import KpiPipeline
+from rapport_metrics.entrypoints.consumer import KPI_TOPICS, KPIS_CONSUMER, kpi_batches
+from rapport_metrics.service_layer.pipeline import KpiPipeline
+from rapport_metrics.service_layer.publishing import PointPublisher
+from rapport_metrics.service_layer.reading import ExchangeRateDesk, KpiQueries
 from rapport_metrics.settings import MetricsSettings
 from rapport_schemas import topics
 
@@ -31,29 +35,47 @@ def create_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     runtime = ServiceRuntime.build(settings, service=SERVICE, span_processors=span_processors)
-    gauges = KpiGauges(runtime.registry)
+    gauges, zone = KpiGauges(runtime.registry), ZoneInfo(settings.reporting_time_zone)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rates = ExchangeRates(runtime.db, settings.rate_table())
-        stream = MetricStream(runtime.db, runtime.broker, settings, gauges, clock, rates=rates)
-        app.state.exchange_rates, app.state.metric_stream = rates, stream
-        app.state.kpi_queries = KpiQueries(runtime.db, settings, rates)
-        runtime.consume(
-            "kpis",
-            KpiPipeline(runtime.db, settings, stream),
-            base_topics=[topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS],
+        rates, counters = (
+            ExchangeRates(runtime.db, settings.rate_table()),
+            MongoCounterSeries(runtime.db),
         )
+        sink = KafkaMetricSink(runtime.broker, settings.topic(topics.METRICS))
+        points = PointPublisher(
+            counters,
+            rates,
+            sink,
+            gauges,
+            clock,
+            zone=zone,
+            min_sample_size=settings.min_sample_size,
+        )
+        app.state.exchange_rates = ExchangeRateDesk(rates, points)
+        app.state.kpi_queries = KpiQueries(
+            counters, rates, min_sample_size=settings.min_sample_size
+        )
+        pipeline = KpiPipeline(
+            MongoReadModels(runtime.db),
+            points,
+            zone=zone,
+            activity=frozenset(settings.activity),
+            vocabularies=settings.segment_vocabularies,
+        )
+        seen = SeenEvents(runtime.db, KPIS_CONSUMER)
+        runtime.consume(KPIS_CONSUMER, kpi_batches(seen, pipeline), base_topics=KPI_TOPICS)
         async with runtime.run(produced_topics=[topics.METRICS]):
-            await stream.refresh_gauges()
-            refresh = stream.refresh_gauges
+            await points.refresh_gauges()
+            refresh = points.refresh_gauges
             runtime.periodic("gauge refresh", GAUGE_REFRESH_SECONDS, refresh, wait_first=True)
             yield
 
     app = runtime.app(
         title="Rapport metrics", lifespan=lifespan, routers=[http.router, reference.router]
     )
-    app.state.clock, app.state.zone = clock, ZoneInfo(settings.reporting_time_zone)
+    app.state.clock, app.state.zone = clock, zone
     app.state.vocabularies = settings.segment_vocabularies
     app.state.chart_max_windows = settings.chart_max_windows
     return app

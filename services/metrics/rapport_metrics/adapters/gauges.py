@@ -14,6 +14,8 @@ LABELS = ["metric", "window", "segment_kind", "segment_value"]
 
 
 class KpiGauges:
+    segment_kinds = HEADLINE_SEGMENTS
+
     def __init__(self, registry: CollectorRegistry) -> None:
         self.value = Gauge(
             "rapport_kpi_value", "Current-window KPI value.", LABELS, registry=registry

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rapport_kit.projection import Document
+from rapport_metrics.domain.activity import activity_time
 from rapport_metrics.domain.context import Context, Contribution, Increment
-from rapport_metrics.domain.customers import activity_time
 from rapport_metrics.domain.directory import Segment
+from rapport_metrics.domain.documents import CustomerDocument
 from rapport_metrics.domain.rates import amount_counter
 from rapport_metrics.domain.resegment import counted_in, move_of
 from rapport_metrics.domain.windows import parse_period
@@ -56,7 +56,7 @@ def contact_contributions(data: EventData, event_id: str, ctx: Context) -> list[
     )
 
 
-def _moved(doc: Document, event_id: str, ctx: Context) -> list[Contribution]:
+def _moved(doc: CustomerDocument, event_id: str, ctx: Context) -> list[Contribution]:
     """A segment change credited to ``event_id``: out of the old segments, into the new."""
     counted, left, entered = move_of(doc, event_id)
     return _contact_counts(counted, None, left, ctx, sign=-1) + _contact_counts(
@@ -65,7 +65,7 @@ def _moved(doc: Document, event_id: str, ctx: Context) -> list[Contribution]:
 
 
 def _contact_counts(
-    doc: Document,
+    doc: CustomerDocument,
     credited_to: str | None,
     segments: tuple[Segment, ...],
     ctx: Context,
@@ -91,7 +91,7 @@ def _contact_counts(
 
 
 def _first_buyer(
-    doc: Document,
+    doc: CustomerDocument,
     credited_to: str | None,
     segments: tuple[Segment, ...],
     ctx: Context,
@@ -99,14 +99,12 @@ def _first_buyer(
     sign: int,
 ) -> list[Contribution]:
     """Contacts counted once, in the window of their earliest purchase (for lifetime value)."""
+    moves: list[tuple[str | None, str]] = []
     if credited_to is None:
         moves = [(None, doc["first_purchase_at"])] if doc.get("first_purchase_at") else []
-    else:
-        moves = (
-            [tuple(doc["first_purchase_moves"][credited_to])]
-            if credited_to in doc.get("first_purchase_moves", {})
-            else []
-        )
+    elif credited_to in doc.get("first_purchase_moves", {}):
+        old, new = doc["first_purchase_moves"][credited_to]  # [before, after]; before may be null
+        moves = [(old, str(new))]
     found = []
     for old, new in moves:
         if old is not None:

@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from rapport_kit.projection import Document
 from rapport_metrics.domain.directory import Directory, Segment
+from rapport_metrics.domain.documents import AwaitingInbound, CustomerDocument, SurveyPair
 from rapport_metrics.domain.windows import Point, points
 
 Increment = int | float | Decimal
@@ -28,9 +28,9 @@ class Context:
     directory: Directory
     zone: ZoneInfo
     activity: frozenset[str]
-    customers: Mapping[str, Document] = field(default_factory=dict)
-    awaiting: Mapping[str, Document] = field(default_factory=dict)
-    surveys: Mapping[str, Document] = field(default_factory=dict)
+    customers: Mapping[str, CustomerDocument] = field(default_factory=dict)
+    awaiting: Mapping[str, AwaitingInbound] = field(default_factory=dict)
+    surveys: Mapping[str, SurveyPair] = field(default_factory=dict)
 
     def at(self, moment: datetime) -> tuple[Point, ...]:
         return points(moment, self.zone)

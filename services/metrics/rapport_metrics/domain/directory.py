@@ -1,23 +1,17 @@
-"""The contact directory: segment attributes only (never names, e-mails or phones).
+"""A batch's snapshot of the contact directory: merges resolved, segments allowed.
 
 Events are segmented by the directory as it stands when their batch is applied; the test dataset
-registers contacts first, so every later event finds its contact.
+registers contacts first, so every later event finds its contact. The directory itself is folded
+by ``views.directory``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from rapport_kit.projection import Document, Lookup, ProjectedEvent
+from rapport_metrics.domain.documents import DirectoryEntry
 from rapport_metrics.domain.segments import allowed
-from rapport_schemas.contacts import (
-    ContactErased,
-    ContactProfile,
-    ContactRegistered,
-    ContactsMerged,
-    ContactUpdated,
-)
 from rapport_schemas.vocabularies import DEFAULT_VOCABULARIES
 
 Segment = tuple[str, str]
@@ -25,68 +19,11 @@ ALL: Segment = ("all", "all")
 MAX_MERGE_HOPS = 10
 
 
-def segment_fields(profile: ContactProfile) -> Document:
-    return {
-        "country": profile.country,
-        "region": profile.segment.region,
-        "language": profile.language,
-        "industry": profile.segment.industry,
-        "channel": profile.preferred_channel.value,
-        "agent": profile.account_owner,
-        "currency": profile.currency,
-    }
-
-
-class ContactDirectory:
-    """Registration, updates and merges; erasure is applied last in a batch (``Erasure``)."""
-
-    collection = "directory"
-
-    def keys(self, received: ProjectedEvent) -> Sequence[str]:
-        data = received.data
-        if isinstance(data, ContactRegistered | ContactUpdated | ContactsMerged):
-            return (data.contact_id,)
-        return ()
-
-    def evolve(
-        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
-    ) -> Document:
-        data, current = received.data, state or {}
-        if isinstance(data, ContactRegistered):
-            fields = segment_fields(data.profile)
-            return {
-                **current,
-                **fields,
-                "registered_at": data.registered_at.isoformat(),
-                "referred": data.referred_by is not None,
-            }
-        if isinstance(data, ContactUpdated):
-            return {**current, **segment_fields(data.profile)}
-        assert isinstance(data, ContactsMerged)
-        return {**current, "merged_into": data.survivor_id}
-
-
-class Erasure:
-    """``ContactErased`` leaves a tombstone: nothing tied to the person stays in ``collection``."""
-
-    def __init__(self, collection: str) -> None:
-        self.collection = collection
-
-    def keys(self, received: ProjectedEvent) -> Sequence[str]:
-        data = received.data
-        return (data.contact_id,) if isinstance(data, ContactErased) else ()
-
-    def evolve(
-        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
-    ) -> Document:
-        return {"erased": True}
-
-
 @dataclass(frozen=True)
 class Directory:
     """A batch's snapshot of the directory entries it needs."""
 
-    entries: Mapping[str, Document]
+    entries: Mapping[str, DirectoryEntry]
     vocabularies: Mapping[str, frozenset[str]] = field(default_factory=lambda: DEFAULT_VOCABULARIES)
 
     def resolve(self, contact_id: str) -> str:
@@ -98,8 +35,8 @@ class Directory:
             contact_id = survivor
         return contact_id
 
-    def entry(self, contact_id: str) -> Document:
-        return dict(self.entries.get(contact_id, {}))
+    def entry(self, contact_id: str) -> DirectoryEntry:
+        return DirectoryEntry(**self.entries.get(contact_id, {}))
 
     def erased(self, contact_id: str) -> bool:
         return bool(self.entry(contact_id).get("erased"))
@@ -110,9 +47,14 @@ class Directory:
         """``all`` plus every segment the contact (or the event's channel/agent) falls in; a value
         outside its kind's pattern or vocabulary is no segment (see ``segments``)."""
         entry = self.entry(contact_id)
-        values = {kind: entry.get(kind) for kind in ("country", "region", "language", "industry")}
-        values["channel"] = channel or entry.get("channel")
-        values["agent"] = agent or entry.get("agent")
+        values = {
+            "country": entry.get("country"),
+            "region": entry.get("region"),
+            "language": entry.get("language"),
+            "industry": entry.get("industry"),
+            "channel": channel or entry.get("channel"),
+            "agent": agent or entry.get("agent"),
+        }
         return (
             ALL,
             *(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rapport_kit.projection import Document
 from rapport_metrics.domain.context import Context, Contribution, Increment
+from rapport_metrics.domain.documents import AwaitingInbound
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import (
     CaseResolved,
@@ -111,7 +111,7 @@ def _interaction(data: InteractionLogged, event_id: str, ctx: Context) -> list[C
     return found
 
 
-def _first_response(awaiting: Document, ctx: Context) -> Contribution:
+def _first_response(awaiting: AwaitingInbound, ctx: Context) -> Contribution:
     """Counted in the window the inbound arrived in, like ``SlaBreached`` (``received_at``)."""
     received = datetime.fromisoformat(awaiting["received_at"])
     replied = datetime.fromisoformat(awaiting["reply"]["at"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from rapport_kit.projection import Document
 from rapport_metrics.domain.directory import Segment
+from rapport_metrics.domain.documents import CustomerDocument
 
 COUNTED = ("active", "retained", "bought", "first_purchase_at")
 MOVES_KEPT = 4  # a redelivered batch needs its own moves again; older ones never
@@ -36,13 +37,13 @@ def resegmented(current: Document, segments: dict[str, str], event_id: str) -> D
     return updated
 
 
-def counted_in(doc: Document) -> tuple[Segment, ...]:
+def counted_in(doc: CustomerDocument) -> tuple[Segment, ...]:
     return tuple(doc.get("segments", {}).items())
 
 
 def move_of(
-    doc: Document, event_id: str
-) -> tuple[Document, tuple[Segment, ...], tuple[Segment, ...]]:
+    doc: CustomerDocument, event_id: str
+) -> tuple[CustomerDocument, tuple[Segment, ...], tuple[Segment, ...]]:
     """What ``event_id`` moved: the counted state, the segments it left and those it entered."""
     move = doc.get("moves", {}).get(event_id)
     if move is None:

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from rapport_kit.http import require_scope
-from rapport_metrics.adapters.kpi_queries import KpiPoint, KpiQueries, SeriesQuery, TooManyWindows
 from rapport_metrics.domain.kpis import METRICS
 from rapport_metrics.domain.segments import SegmentKind, allowed
 from rapport_metrics.domain.windows import window_count, window_start
+from rapport_metrics.service_layer.reading import KpiPoint, KpiQueries, SeriesQuery, TooManyWindows
 from rapport_schemas.metrics import WindowSize
 
 router = APIRouter(

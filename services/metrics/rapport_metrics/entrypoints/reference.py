@@ -11,10 +11,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from rapport_kit.http import require_scope
-from rapport_metrics.adapters.exchange_rates import ExchangeRates
-from rapport_metrics.adapters.metric_stream import MetricStream
 from rapport_metrics.domain.segments import PATTERNS
 from rapport_metrics.domain.windows import window_start
+from rapport_metrics.service_layer.reading import ExchangeRateDesk
 from rapport_schemas.metrics import WindowSize
 
 router = APIRouter(tags=["reference"])
@@ -36,12 +35,12 @@ class RatesInForce(BaseModel):
     schedule: list[DatedRate] = Field(description="Every dated rate known, by currency and day.")
 
 
-def _rates(request: Request) -> ExchangeRates:
-    rates: ExchangeRates = request.app.state.exchange_rates
+def _rates(request: Request) -> ExchangeRateDesk:
+    rates: ExchangeRateDesk = request.app.state.exchange_rates
     return rates
 
 
-Rates = Annotated[ExchangeRates, Depends(_rates)]
+Rates = Annotated[ExchangeRateDesk, Depends(_rates)]
 
 
 @router.get("/exchange-rates", dependencies=[Reader])
@@ -65,11 +64,9 @@ async def exchange_rates(request: Request, rates: Rates) -> RatesInForce:
 
 
 @router.post("/exchange-rates", dependencies=[Depends(require_scope("metrics:write"))])
-async def post_exchange_rate(request: Request, rates: Rates, posted: DatedRate) -> DatedRate:
+async def post_exchange_rate(rates: Rates, posted: DatedRate) -> DatedRate:
     """Add (or correct) a dated rate; lifetime values are re-valued and re-published at once."""
     await rates.record(posted.currency, posted.valid_from, posted.rate)
-    stream: MetricStream = request.app.state.metric_stream
-    await stream.republish_family("purchases")
     return posted
 
 

@@ -1,19 +1,17 @@
-"""The read models folded in memory, in the pipeline's order, with the kit's pure ``fold``."""
+"""The KPI pipeline on in-memory fakes, driven synchronously, and sample events."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import count
 from zoneinfo import ZoneInfo
 
-from rapport_kit.projection import Document, ProjectedEvent, Projection, fold
-from rapport_metrics.domain.context import Context
-from rapport_metrics.domain.counters import KeyedContributions, KpiCounters, collection_of
-from rapport_metrics.domain.customers import CustomerActivity
-from rapport_metrics.domain.directory import ContactDirectory, Directory
-from rapport_metrics.domain.responses import AwaitingResponses
-from rapport_metrics.domain.surveys import SurveyPairs
+from rapport_kit.projection import ProjectedEvent
+from rapport_metrics.service_layer.pipeline import KpiPipeline
+from rapport_metrics.service_layer.publishing import PointPublisher
+from rapport_metrics.settings import MetricsSettings
 from rapport_schemas import wrap
 from rapport_schemas.common import Channel, Segment
 from rapport_schemas.contacts import (
@@ -25,9 +23,19 @@ from rapport_schemas.contacts import (
     PurchaseRecorded,
 )
 from rapport_schemas.envelope import EventData
+from rapport_schemas.vocabularies import DEFAULT_VOCABULARIES
+from services.metrics.tests.unit.fakes import (
+    FakeExchangeRates,
+    FixedClock,
+    InMemoryCounterSeries,
+    InMemoryReadModels,
+    RecordingGauges,
+    RecordingSink,
+)
 
 UTC_ZONE = ZoneInfo("UTC")
 T0 = datetime(2025, 11, 3, 9, tzinfo=UTC)
+ACTIVITY = frozenset({"interaction", "purchase"})
 _offsets = count()
 
 
@@ -38,36 +46,35 @@ def received(data: EventData, *, offset: int | None = None) -> ProjectedEvent:
 
 
 class InMemoryKpis:
-    def __init__(self) -> None:
-        self.collections: dict[str, dict[str, Document]] = {}
+    """``KpiPipeline`` wired to the fakes, as ``bootstrap`` wires it to MongoDB and Kafka."""
 
-    def _fold(self, projection: Projection, batch: list[ProjectedEvent]) -> None:
-        stored = self.collections.setdefault(projection.collection, {})
-        stored.update(fold(projection, stored, batch).changed)
+    def __init__(self, settings: MetricsSettings | None = None) -> None:
+        settings = settings or MetricsSettings()
+        self.read_models = InMemoryReadModels()
+        self.rates = FakeExchangeRates(settings.rate_table())
+        self.sink, self.gauges, self.clock = RecordingSink(), RecordingGauges(), FixedClock(T0)
+        self.points = PointPublisher(
+            InMemoryCounterSeries(self.read_models),
+            self.rates,
+            self.sink,
+            self.gauges,
+            self.clock,
+            zone=UTC_ZONE,
+            min_sample_size=settings.min_sample_size,
+        )
+        self.pipeline = KpiPipeline(
+            self.read_models,
+            self.points,
+            zone=UTC_ZONE,
+            activity=ACTIVITY,
+            vocabularies=DEFAULT_VOCABULARIES,
+        )
 
     def apply(self, batch: list[ProjectedEvent]) -> None:
-        self._fold(ContactDirectory(), batch)
-        directory = Directory(self.collections["directory"])
-        self._fold(
-            CustomerActivity(directory, UTC_ZONE, frozenset({"interaction", "purchase"})), batch
-        )
-        self._fold(AwaitingResponses(), batch)
-        self._fold(SurveyPairs(directory), batch)
-        context = Context(
-            directory,
-            UTC_ZONE,
-            frozenset({"interaction", "purchase"}),
-            customers=self.collections.get("customers", {}),
-            awaiting=self.collections.get("awaiting", {}),
-            surveys=self.collections.get("surveys", {}),
-        )
-        keyed = KeyedContributions(context)
-        for collection in keyed.collections(batch):
-            self._fold(KpiCounters(keyed, collection), batch)
+        asyncio.run(self.pipeline.fold(batch))
 
     def counters(self, key: str) -> dict[str, object]:
-        stored = self.collections.get(collection_of(key), {})
-        return dict(stored.get(key, {}).get("counters", {}))
+        return self.read_models.counters(key)
 
 
 def registered(contact: str, country: str = "TR", at: datetime = T0) -> ContactRegistered:

@@ -100,15 +100,14 @@ def realistic(history: list[EventData]) -> list[EventData]:
 
 def all_series(kpis: InMemoryKpis) -> dict[tuple[str, str, str], dict[date, Counters]]:
     series: dict[tuple[str, str, str], dict[date, Counters]] = defaultdict(dict)
-    for name, documents in kpis.collections.items():
-        if name.startswith("kpi_"):
-            for doc in documents.values():
-                key = (
-                    doc["family"],
-                    doc["window"],
-                    f"{doc['segment_kind']}={doc['segment_value']}",
-                )
-                series[key][date.fromisoformat(doc["start"])] = doc["counters"]
+    for documents in kpis.read_models.shelves.values():
+        for doc in documents.values():
+            key = (
+                doc["family"],
+                doc["window"],
+                f"{doc['segment_kind']}={doc['segment_value']}",
+            )
+            series[key][date.fromisoformat(doc["start"])] = doc["counters"]
     return series
 
 

@@ -1,10 +1,8 @@
 """The KPI counters: one document per (family, window, window start, segment).
 
-Folded with the kit's ``ProjectionStore`` (per-partition watermarks), so a redelivered event never
-adds twice. One collection per family, window size and segment kind: FerretDB 1.24 (SQLite) scans
-the whole collection for the store's optimistic ``{_id, _v}`` write filter, so small collections
-keep writes fast (measured: ~30 writes/s into a 3,000-document collection, ~350/s into 60-document
-ones). On MongoDB the split costs nothing.
+Folded with the kit's ``fold`` (per-partition watermarks), so a redelivered event never adds
+twice. The documents are grouped in shelves (family, window size, segment kind), folded one
+shelf at a time; ``adapters.collections`` stores each shelf in its own collection.
 """
 
 from __future__ import annotations
@@ -15,18 +13,17 @@ from decimal import Decimal
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_metrics.domain.contact_kpis import contact_contributions
 from rapport_metrics.domain.context import Context, Contribution, Increment
+from rapport_metrics.domain.documents import CounterDocument
 from rapport_metrics.domain.event_kpis import event_contributions
 from rapport_metrics.domain.notification_kpis import notification_contributions
 from rapport_metrics.domain.windows import Point
 
-
-def counters_collection(family: str, window: str, segment_kind: str) -> str:
-    return f"kpi_{family}_{window}_{segment_kind}"
+Shelf = tuple[str, str, str]  # family, window size, segment kind
 
 
-def collection_of(key: str) -> str:
+def shelf_of(key: str) -> Shelf:
     family, window, _, segment = key.split("|", maxsplit=3)
-    return counters_collection(family, window, segment.split("=", maxsplit=1)[0])
+    return family, window, segment.split("=", maxsplit=1)[0]
 
 
 def counter_key(family: str, point: Point, segment: tuple[str, str]) -> str:
@@ -76,7 +73,7 @@ class KeyedContributions:
     def __init__(self, context: Context) -> None:
         self.context = context
         self._cache: dict[str, list[tuple[str, Contribution]]] = {}
-        self._by_collection: dict[str, dict[str, list[str]]] = {}
+        self._by_shelf: dict[str, dict[Shelf, list[str]]] = {}
 
     def __call__(self, received: ProjectedEvent) -> list[tuple[str, Contribution]]:
         event_id = received.event.id
@@ -92,28 +89,29 @@ class KeyedContributions:
     def keys(self, received: ProjectedEvent) -> list[str]:
         return list(dict.fromkeys(key for key, _ in self(received)))
 
-    def by_collection(self, received: ProjectedEvent) -> dict[str, list[str]]:
+    def by_shelf(self, received: ProjectedEvent) -> dict[Shelf, list[str]]:
         event_id = received.event.id
-        if event_id not in self._by_collection:
-            grouped: dict[str, list[str]] = {}
+        if event_id not in self._by_shelf:
+            grouped: dict[Shelf, list[str]] = {}
             for key in self.keys(received):
-                grouped.setdefault(collection_of(key), []).append(key)
-            self._by_collection[event_id] = grouped
-        return self._by_collection[event_id]
+                grouped.setdefault(shelf_of(key), []).append(key)
+            self._by_shelf[event_id] = grouped
+        return self._by_shelf[event_id]
 
-    def collections(self, batch: Sequence[ProjectedEvent]) -> list[str]:
-        return sorted({name for r in batch for name in self.by_collection(r)})
+    def shelves(self, batch: Sequence[ProjectedEvent]) -> list[Shelf]:
+        return sorted({shelf for r in batch for shelf in self.by_shelf(r)})
 
 
 class KpiCounters:
-    """The counters of one family, window size and segment kind (one collection)."""
+    """The counters of one shelf (family, window size and segment kind), in ``collection``."""
 
-    def __init__(self, keyed: KeyedContributions, collection: str) -> None:
+    def __init__(self, keyed: KeyedContributions, shelf: Shelf, collection: str) -> None:
+        self.shelf = shelf
         self.collection = collection
         self._keyed = keyed
 
     def keys(self, received: ProjectedEvent) -> Sequence[str]:
-        return self._keyed.by_collection(received).get(self.collection, [])
+        return self._keyed.by_shelf(received).get(self.shelf, [])
 
     def evolve(
         self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
@@ -124,3 +122,15 @@ class KpiCounters:
         for contribution in matching:
             counters = add(counters, contribution.increments)
         return {**current, "counters": counters}
+
+
+SeriesId = tuple[str, str, str, str]  # family, window, segment kind, segment value
+
+
+def series_of(document: CounterDocument) -> SeriesId:
+    return (
+        document["family"],
+        document["window"],
+        document["segment_kind"],
+        document["segment_value"],
+    )

@@ -15,9 +15,11 @@ from rapport_metrics.domain.directory import Directory
 from rapport_metrics.domain.resegment import segment_map
 from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
 
+SURVEYS = "surveys"
+
 
 class SurveyPairs:
-    collection = "surveys"
+    collection = SURVEYS
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory

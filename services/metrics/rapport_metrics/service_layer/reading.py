@@ -1,4 +1,5 @@
-"""KPI values for a window range of one segment, from the counters (never from events)."""
+"""The read use cases: KPI values for a window range of one segment, from the counters (never
+from events), and the exchange rates (reading them, posting one)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel
-from pymongo.asynchronous.database import AsyncDatabase
 
-from rapport_kit.mongo import Document
-from rapport_metrics.adapters.documents import read_series
-from rapport_metrics.adapters.exchange_rates import ExchangeRates
 from rapport_metrics.domain.formulas import KpiValue
 from rapport_metrics.domain.kpis import METRICS, window_values
+from rapport_metrics.domain.rates import RateTable
 from rapport_metrics.domain.windows import start_of, starts_between, window_count
-from rapport_metrics.settings import MetricsSettings
+from rapport_metrics.service_layer.ports import CounterSeries, ExchangeRateBook
+from rapport_metrics.service_layer.publishing import PointPublisher
 from rapport_schemas.metrics import WindowSize
 
 
@@ -46,11 +45,11 @@ class TooManyWindows(ValueError):
 
 class KpiQueries:
     def __init__(
-        self, db: AsyncDatabase[Document], settings: MetricsSettings, rates: ExchangeRates
+        self, counters: CounterSeries, rates: ExchangeRateBook, *, min_sample_size: int
     ) -> None:
-        self.db = db
-        self.settings = settings
+        self.counters = counters
         self.rates = rates
+        self.min_sample_size = min_sample_size
 
     async def points(
         self, query: SeriesQuery, *, fill_gaps: bool = False, max_windows: int | None = None
@@ -58,9 +57,8 @@ class KpiQueries:
         """Windows with counters; with ``fill_gaps`` every window of the range (a window without
         counters gets the metric's value there: carried lifetime value, retention 0 %, or null)."""
         metric = METRICS[query.metric]
-        series = await read_series(
-            self.db,
-            (metric.family, query.window.value, query.segment_kind, query.segment_value),
+        series = await self.counters.series(
+            (metric.family, query.window.value, query.segment_kind, query.segment_value)
         )
         first = start_of(query.first, query.window) if query.first else None
         last = start_of(query.last, query.window) if query.last else None
@@ -79,7 +77,7 @@ class KpiQueries:
             metric,
             series,
             query.window,
-            minimum=self.settings.min_sample_size,
+            minimum=self.min_sample_size,
             rates=await self.rates.table(),
             starts=starts,
         )
@@ -97,3 +95,18 @@ def _point(start: date, kpi: KpiValue) -> KpiPoint:
         unit=kpi.unit,
         unconverted=dict(kpi.unconverted) if kpi.unconverted else None,
     )
+
+
+class ExchangeRateDesk:
+    """The rate table in force, and a dated rate posted: lifetime values re-valued at once."""
+
+    def __init__(self, rates: ExchangeRateBook, points: PointPublisher) -> None:
+        self.rates = rates
+        self.points = points
+
+    async def table(self) -> RateTable:
+        return await self.rates.table()
+
+    async def record(self, currency: str, valid_from: date, rate: Decimal) -> None:
+        await self.rates.record(currency, valid_from, rate)
+        await self.points.republish_family("purchases")

@@ -2,7 +2,7 @@
 
 For every period the document records WHICH event first made the contact active there (which made
 it active in two consecutive periods — retained —, a buyer, a repeat buyer, or moved its first
-purchase). The counters projection then counts
+purchase). The counters view then counts
 an event only if it is that recorded event, so redelivery, any interleaving of topics and merges
 never count a contact twice. Merges: the survivor takes the union; what it newly gains is recorded
 under the merge event's id, and the absorbed document keeps its data (``merged_into``) so the
@@ -16,6 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
+from rapport_metrics.domain.activity import activity_time
 from rapport_metrics.domain.directory import Directory
 from rapport_metrics.domain.resegment import resegmented, segment_map
 from rapport_metrics.domain.windows import parse_period, period_key, points, previous_start
@@ -23,29 +24,14 @@ from rapport_schemas.contacts import (
     ContactRegistered,
     ContactsMerged,
     ContactUpdated,
-    Direction,
-    InteractionLogged,
     PurchaseRecorded,
 )
-from rapport_schemas.envelope import EventData
-from rapport_schemas.feedback import SurveyAnswered
 
-
-def activity_time(data: EventData, activity: frozenset[str]) -> datetime | None:
-    """When ``data`` makes its contact active under the configured definition, else None."""
-    if isinstance(data, InteractionLogged):
-        inbound = data.direction is Direction.INBOUND
-        if "interaction" in activity or ("inbound_interaction" in activity and inbound):
-            return data.occurred_at
-    if isinstance(data, PurchaseRecorded) and "purchase" in activity:
-        return data.occurred_at
-    if isinstance(data, SurveyAnswered) and "survey_answer" in activity:
-        return data.answered_at
-    return None
+CUSTOMERS = "customers"
 
 
 class CustomerActivity:
-    collection = "customers"
+    collection = CUSTOMERS
 
     def __init__(self, directory: Directory, zone: ZoneInfo, activity: frozenset[str]) -> None:
         self.directory = directory

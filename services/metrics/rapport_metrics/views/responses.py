@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.contacts import Direction, InteractionLogged
 
+AWAITING = "awaiting"
+
 
 class AwaitingResponses:
-    collection = "awaiting"
+    collection = AWAITING
 
     def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data

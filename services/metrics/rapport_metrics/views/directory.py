@@ -1,0 +1,74 @@
+"""The contact directory: segment attributes only (never names, e-mails or phones), and the
+tombstone an erasure leaves in every per-contact read model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rapport_kit.projection import Document, Lookup, ProjectedEvent
+from rapport_schemas.contacts import (
+    ContactErased,
+    ContactProfile,
+    ContactRegistered,
+    ContactsMerged,
+    ContactUpdated,
+)
+
+DIRECTORY = "directory"
+
+
+def segment_fields(profile: ContactProfile) -> Document:
+    return {
+        "country": profile.country,
+        "region": profile.segment.region,
+        "language": profile.language,
+        "industry": profile.segment.industry,
+        "channel": profile.preferred_channel.value,
+        "agent": profile.account_owner,
+        "currency": profile.currency,
+    }
+
+
+class ContactDirectory:
+    """Registration, updates and merges; erasure is applied last in a batch (``Erasure``)."""
+
+    collection = DIRECTORY
+
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
+        data = received.data
+        if isinstance(data, ContactRegistered | ContactUpdated | ContactsMerged):
+            return (data.contact_id,)
+        return ()
+
+    def evolve(
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
+    ) -> Document:
+        data, current = received.data, state or {}
+        if isinstance(data, ContactRegistered):
+            fields = segment_fields(data.profile)
+            return {
+                **current,
+                **fields,
+                "registered_at": data.registered_at.isoformat(),
+                "referred": data.referred_by is not None,
+            }
+        if isinstance(data, ContactUpdated):
+            return {**current, **segment_fields(data.profile)}
+        assert isinstance(data, ContactsMerged)
+        return {**current, "merged_into": data.survivor_id}
+
+
+class Erasure:
+    """``ContactErased`` leaves a tombstone: nothing tied to the person stays in ``collection``."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+
+    def keys(self, received: ProjectedEvent) -> Sequence[str]:
+        data = received.data
+        return (data.contact_id,) if isinstance(data, ContactErased) else ()
+
+    def evolve(
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
+    ) -> Document:
+        return {"erased": True}
