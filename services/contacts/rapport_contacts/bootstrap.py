@@ -49,12 +49,10 @@ def create_app(
         await contacts.create_indexes()
         await keys.create_indexes()
         sweeper = OutboxSweeper(
-            publisher,
-            [contacts.collection],
+            [contacts],
             gauges=runtime.outbox_gauges,
             interval=settings.outbox_sweep_interval_seconds,
             grace=timedelta(seconds=settings.outbox_sweep_grace_seconds),
-            clock=clock,
         )
         scheduler = SlaScheduler(ports, sla_metrics, interval=settings.sla_check_interval_seconds)
         async with runtime.run(produced_topics=[topics.CONTACTS]):

@@ -42,8 +42,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = runtime.db
         publisher = OutboxPublisher(runtime.broker)
-        contacts = MongoContactFeedbackStore(db["contact_feedback"], publisher, settings)
-        surveys = MongoSurveyStore(db["surveys"], publisher, settings)
+        contacts = MongoContactFeedbackStore(db["contact_feedback"], publisher, settings, clock)
+        surveys = MongoSurveyStore(db["surveys"], publisher, settings, clock)
         await surveys.ensure_indexes()
         app.state.answers = AnswerIntake(
             surveys, contacts, clock, metrics, link_keys=settings.link_keys()
@@ -55,8 +55,7 @@ def create_app(
             base_topics=consumer.SURVEY_TRIGGERS,
         )
         runtime.consume_read_model(read_models(settings)[VIEWS_CONSUMER])
-        outboxes = [contacts.collection, surveys.collection]
-        sweeper = OutboxSweeper(publisher, outboxes, gauges=runtime.outbox_gauges, clock=clock)
+        sweeper = OutboxSweeper([contacts, surveys], gauges=runtime.outbox_gauges)
         async with runtime.run(produced_topics=[topics.FEEDBACK]):
             runtime.periodic("outbox sweep", sweeper.interval, sweeper.sweep)
             yield

@@ -130,9 +130,7 @@ def _worker_rounds(
     )
     requests = MongoErasureRequests(db[ERASURES])
     eraser = Eraser(requests, deliveries, deliveries, MongoInbox(db[INBOX]), clock)
-    sweeper = OutboxSweeper(
-        deliveries.publisher, [db[DELIVERIES]], gauges=outbox_gauges, clock=clock
-    )
+    sweeper = OutboxSweeper([deliveries], gauges=outbox_gauges)
     return [
         eraser.erase_requested,
         sweeper.sweep_once,

@@ -17,7 +17,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
-from pymongo import UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from rapport_kit.broker import Acknowledgement, acknowledged, enqueue
@@ -53,11 +53,6 @@ def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings)
         }
         for event in events
     ]
-
-
-def append_update(entries: list[Document], now: datetime) -> Document:
-    """The update fragment that appends ``entries``; merge it with the state change's ``$set``."""
-    return {"$push": {OUTBOX: {"$each": entries}}, "$set": {PENDING: True, TOUCHED: now}}
 
 
 class OutboxPublisher:
@@ -108,33 +103,30 @@ class OutboxSweeper:
 
     def __init__(
         self,
-        publisher: OutboxPublisher,
-        collections: Sequence[AsyncCollection[Document]],
+        stores: Sequence[OutboxDocuments],
         *,
         gauges: OutboxGauges,
         interval: float = 1.0,
         grace: timedelta = timedelta(seconds=2),
-        clock: Clock = utc_now,
     ) -> None:
-        self.publisher = publisher
-        self.collections = collections
+        self.stores = stores
         self.gauges = gauges
         self.interval = interval
         self.grace = grace
-        # The writers' clock: ``outbox_touched_at`` is their time, so "older than the grace
-        # period" must be measured on it too (with an injected clock, real time would make every
-        # fresh entry look overdue and the sweeper would race the writer's own publish).
-        self.clock = clock
 
     async def sweep_once(self) -> int:
         published = 0
-        overdue = {PENDING: True, TOUCHED: {"$lt": self.clock() - self.grace}}
-        for collection in self.collections:
+        for store in self.stores:
+            # On the store's own clock, the one its writes stamp ``outbox_touched_at`` with: on
+            # another (e.g. real time with a test's clock), every fresh entry could look overdue
+            # and the sweeper race the writer's own publish (SlaBreached seen twice), or none.
+            overdue = {PENDING: True, TOUCHED: {"$lt": store.clock() - self.grace}}
+            collection = store.collection
             documents = await collection.find(overdue).limit(SWEEP_PAGE).to_list()
             whole = len(documents) < SWEEP_PAGE
             entries, oldest = _backlog(documents) if whole else await _measured(collection, overdue)
             self.gauges.show(collection.name, entries=entries, oldest=oldest)
-            published += await self.publisher.publish_many(collection, documents)
+            published += await store.publisher.publish_many(collection, documents)
             if whole:  # all of them published; a larger backlog is measured again next round
                 self.gauges.show(collection.name, entries=0, oldest=None)
         return published
@@ -167,8 +159,62 @@ async def _measured(
 @dataclass
 class OutboxDocuments:
     """Base of a repository whose documents carry an outbox: where they live, who publishes them,
-    and the settings that name the topics."""
+    the settings that name the topics, and the outbox's clock (``outbox_touched_at`` is stamped on
+    it and the sweeper measures its grace period on it, so the two cannot disagree)."""
 
     collection: AsyncCollection[Document]
     publisher: OutboxPublisher
     settings: ServiceSettings
+    clock: Clock = utc_now
+
+    async def write(
+        self,
+        filter: Document,
+        update: Document,
+        events: Sequence[CloudEvent[Any]],
+        *,
+        replace_outbox: bool = False,
+    ) -> Document | None:
+        """``update`` on the document ``filter`` matches with ``events`` appended to its outbox,
+        in one single-document write, then published; None (nothing written) if none matched.
+
+        ``replace_outbox`` drops the entries not published yet instead of appending (erasure:
+        they may carry personal data)."""
+        if events or replace_outbox:
+            update = self.with_outbox(update, self.entries(events), replace=replace_outbox)
+        document = await self.collection.find_one_and_update(
+            filter, update, return_document=ReturnDocument.AFTER
+        )
+        if document is not None and events:
+            await self.publish_now([document])
+        return document
+
+    async def insert(self, document: Document, events: Sequence[CloudEvent[Any]]) -> None:
+        """A new document with ``events`` in its outbox, then published."""
+        created = {**document, OUTBOX: self.entries(events), PENDING: True, TOUCHED: self.clock()}
+        await self.collection.insert_one(created)
+        await self.publish_now([created])
+
+    def entries(self, events: Sequence[CloudEvent[Any]]) -> list[Document]:
+        return outbox_entries(events, self.settings)
+
+    def with_outbox(
+        self, update: Document, entries: list[Document], *, replace: bool = False
+    ) -> Document:
+        """``update`` that also appends ``entries`` to the outbox (with ``replace``: sets them as
+        the outbox), for a write ``write`` cannot make (e.g. one of a bulk)."""
+        fields = {PENDING: True, TOUCHED: self.clock()}
+        if replace:
+            return {**update, "$set": {**update.get("$set", {}), OUTBOX: entries, **fields}}
+        merged = {**update, "$set": {**update.get("$set", {}), **fields}}
+        merged["$push"] = {**update.get("$push", {}), OUTBOX: {"$each": entries}}
+        return merged
+
+    async def publish_now(self, documents: Sequence[Document]) -> None:
+        """The low-latency path, the same everywhere: a failure is logged and left to the
+        sweeper, which publishes whatever is pending after its grace period; the write it
+        follows is done, so raising would only abandon the caller's remaining work."""
+        try:
+            await self.publisher.publish_many(self.collection, documents)
+        except Exception:
+            log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)

@@ -2,31 +2,20 @@
 
 Every write is conditional on the version that was read (optimistic concurrency), so two requests
 changing one contact never lose each other's change; the loser gets ``ConcurrentUpdate``.
-Outbox timestamps use the wall clock, not the service's injectable clock: the sweeper compares
-them with the wall clock.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 
 from rapport_contacts.adapters.documents import ERASED, STATE_FIELDS, from_document, to_document
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_contacts.service_layer.ports import Events, SegmentFilter
 from rapport_kit.mongo import Document
-from rapport_kit.outbox import (
-    OUTBOX,
-    PENDING,
-    TOUCHED,
-    OutboxDocuments,
-    outbox_entries,
-)
-
-log = logging.getLogger(__name__)
+from rapport_kit.outbox import OUTBOX, OutboxDocuments
 
 # Fields of the listing; the rest (outbox, clocks, cases) stays in the document.
 LISTED = {"profile": 1, "consents": 1, "registered_at": 1, "referred_by": 1, "status": 1}
@@ -41,10 +30,7 @@ class MongoContactRepository(OutboxDocuments):
         await self.collection.create_index([("profile.country", ASCENDING)])
 
     async def add(self, contact: Contact, events: Events) -> None:
-        document = {"_id": contact.contact_id, **to_document(contact), "version": 1}
-        document.update({OUTBOX: self._entries(events), PENDING: True, TOUCHED: _wall_clock()})
-        await self.collection.insert_one(document)
-        await self._publish_now(document)
+        await self.insert({"_id": contact.contact_id, **to_document(contact), "version": 1}, events)
 
     async def get(self, contact_id: str) -> Contact | ErasedContact | None:
         document = await self.collection.find_one({"_id": contact_id}, {OUTBOX: 0})
@@ -61,21 +47,14 @@ class MongoContactRepository(OutboxDocuments):
         update: Document = {"$set": {**state, "version": contact.version + 1}}
         if unset := {name: "" for name in STATE_FIELDS if name not in state}:
             update["$unset"] = unset
-        if replace_outbox or events:
-            update["$set"].update({PENDING: True, TOUCHED: _wall_clock()})
-        if replace_outbox:
-            update["$set"][OUTBOX] = self._entries(events)
-        elif events:
-            update["$push"] = {OUTBOX: {"$each": self._entries(events)}}
-        document = await self.collection.find_one_and_update(
+        written = await self.write(
             {"_id": contact.contact_id, "version": contact.version},
             update,
-            return_document=ReturnDocument.AFTER,
+            events,
+            replace_outbox=replace_outbox,
         )
-        if document is None:
+        if written is None:
             raise ConcurrentUpdate(contact.contact_id)
-        if events:
-            await self._publish_now(document)
 
     async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]:
         query = {"likely_key": key, "_id": {"$ne": excluding}, "status": "active"}
@@ -103,22 +82,8 @@ class MongoContactRepository(OutboxDocuments):
         cursor = self.collection.find(query, {OUTBOX: 0}).limit(limit)
         return [_as_contact(document) async for document in cursor]
 
-    def _entries(self, events: Events) -> list[Document]:
-        return outbox_entries(events, self.settings)
-
-    async def _publish_now(self, document: Document) -> None:
-        """Low latency path; if Kafka is away the sweeper publishes later."""
-        try:
-            await self.publisher.publish(self.collection, document)
-        except Exception:
-            log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)
-
 
 def _as_contact(document: Document) -> Contact:
     contact = from_document(document)
     assert isinstance(contact, Contact), f"{ERASED} contacts are filtered by the query"
     return contact
-
-
-def _wall_clock() -> datetime:
-    return datetime.now(UTC)

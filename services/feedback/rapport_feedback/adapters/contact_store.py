@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
@@ -14,15 +11,8 @@ from rapport_feedback.domain.contact import ChannelConsent, ContactFeedback, Cou
 from rapport_feedback.domain.outcome import Outcome
 from rapport_kit.errors import TransientError
 from rapport_kit.mongo import DUPLICATE_KEY, Document
-from rapport_kit.outbox import (
-    OUTBOX,
-    OutboxDocuments,
-    append_update,
-    outbox_entries,
-)
+from rapport_kit.outbox import OUTBOX, OutboxDocuments
 from rapport_schemas.common import Channel
-
-log = logging.getLogger(__name__)
 
 VERSION = "_v"
 Loaded = dict[str, tuple[ContactFeedback, int]]
@@ -41,11 +31,11 @@ class MongoContactFeedbackStore(OutboxDocuments):
             wanted = survivors - loaded.keys()
         return loaded
 
-    async def save(self, outcome: Outcome, loaded: Loaded, now: datetime) -> None:
+    async def save(self, outcome: Outcome, loaded: Loaded) -> None:
         """One conditional write per changed contact, all in one bulk; a lost race fails the
         batch, which is retried from the start (decisions already taken are remembered)."""
         changed = sorted(outcome.changed)
-        written = [self._written(contact_id, outcome, loaded, now) for contact_id in changed]
+        written = [self._written(contact_id, outcome, loaded) for contact_id in changed]
         if not written:
             return
         try:
@@ -57,32 +47,20 @@ class MongoContactFeedbackStore(OutboxDocuments):
         except KeyError:
             # FerretDB 1.24's reply to a failed bulk upsert (see the kit's projection store).
             raise TransientError("contact feedback changed concurrently") from None
-        await self._publish_now([document for _, document in written if document[OUTBOX]])
+        await self.publish_now([document for _, document in written if document[OUTBOX]])
 
     def _written(
-        self, contact_id: str, outcome: Outcome, loaded: Loaded, now: datetime
+        self, contact_id: str, outcome: Outcome, loaded: Loaded
     ) -> tuple[UpdateOne, Document]:
         version = loaded.get(contact_id, (None, 0))[1]
-        entries = outbox_entries(outcome.emitted.get(contact_id, []), self.settings)
-        update = _update(outcome.current(contact_id), version, entries, now)
+        entries = self.entries(outcome.emitted.get(contact_id, []))
+        update: Document = {
+            "$set": {**_to_document(outcome.current(contact_id)), VERSION: version + 1}
+        }
+        if entries:
+            update = self.with_outbox(update, entries)
         write = UpdateOne({"_id": contact_id, VERSION: version}, update, upsert=True)
         return write, {"_id": contact_id, OUTBOX: entries}
-
-    async def _publish_now(self, documents: list[Document]) -> None:
-        """Low latency path; if Kafka is away the sweeper publishes later."""
-        try:
-            await self.publisher.publish_many(self.collection, documents)
-        except Exception:
-            log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)
-
-
-def _update(state: ContactFeedback, version: int, entries: list[Document], now: datetime) -> Any:
-    fields = {**_to_document(state), VERSION: version + 1}
-    if not entries:
-        return {"$set": fields}
-    update = append_update(entries, now)
-    update["$set"].update(fields)
-    return update
 
 
 def _to_document(state: ContactFeedback) -> Document:

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import UpdateOne
 
 from rapport_feedback.domain.answers import Survey
 from rapport_feedback.domain.outcome import IssuedSurvey
 from rapport_kit.mongo import Document
-from rapport_kit.outbox import (
-    OUTBOX,
-    OutboxDocuments,
-    append_update,
-    outbox_entries,
-)
+from rapport_kit.outbox import OUTBOX, OutboxDocuments
 from rapport_schemas import CloudEvent
 from rapport_schemas.common import Channel
 from rapport_schemas.feedback import SurveyKind
-
-log = logging.getLogger(__name__)
 
 
 class MongoSurveyStore(OutboxDocuments):
@@ -47,18 +39,8 @@ class MongoSurveyStore(OutboxDocuments):
         self, survey_id: str, events: Sequence[CloudEvent[Any]], now: datetime
     ) -> bool:
         """Marks the survey used and queues its events; False if another answer won the race."""
-        update = append_update(outbox_entries(events, self.settings), now)
-        update["$set"].update({"used": True, "answered_at": now})
-        document = await self.collection.find_one_and_update(
-            {"_id": survey_id, "used": False}, update, return_document=ReturnDocument.AFTER
-        )
-        if document is None:
-            return False
-        try:
-            await self.publisher.publish(self.collection, document)
-        except Exception:
-            log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)
-        return True
+        update = {"$set": {"used": True, "answered_at": now}}
+        return await self.write({"_id": survey_id, "used": False}, update, events) is not None
 
     async def reassign_open(self, survivors: Mapping[str, str]) -> None:
         """Open surveys of a merged contact now belong to the survivor (and its erasure)."""

@@ -41,7 +41,7 @@ class SurveyDesk:
         outcome = decide(states, events, self._context(now))
         # The survey records exist before any event announcing them can be published.
         await self.surveys.register(outcome.surveys)
-        await self.contacts.save(outcome, loaded, now)
+        await self.contacts.save(outcome, loaded)
         await self.surveys.reassign_open(outcome.merged)
         await self.surveys.withdraw_open(outcome.erased)
         self.metrics.observe(e.data for events in outcome.emitted.values() for e in events)

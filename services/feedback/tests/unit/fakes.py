@@ -36,7 +36,7 @@ class FakeContactFeedbackStore:
             wanted = survivors - loaded.keys()
         return loaded
 
-    async def save(self, outcome: Outcome, loaded: Loaded, now: datetime) -> None:
+    async def save(self, outcome: Outcome, loaded: Loaded) -> None:
         for contact_id in sorted(outcome.changed):
             version = loaded.get(contact_id, (None, 0))[1]
             if self.states.get(contact_id, (None, 0))[1] != version:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, InsertOne, ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from rapport_kit.mongo import DUPLICATE_KEY, Document
-from rapport_kit.outbox import OutboxDocuments, append_update, outbox_entries
+from rapport_kit.outbox import OutboxDocuments
 from rapport_kit.trace_context import trace_carrier
 from rapport_notifications.domain.delivery import DUE_STATES as DUE
 from rapport_notifications.domain.delivery import Claimed, LostClaim, State
@@ -79,17 +79,12 @@ class MongoDeliveries(OutboxDocuments):
     async def record(
         self, claimed: Claimed, fields: Document, events: Sequence[CloudEvent[Any]]
     ) -> None:
-        """State change and outcome events in one single-document write, then publish."""
-        update = append_update(outbox_entries(events, self.settings), _wall_clock())
-        update["$set"].update({"claim": None, **fields})
-        document = await self.collection.find_one_and_update(
-            {"_id": claimed.plan.key, "claim": claimed.token},
-            update,
-            return_document=ReturnDocument.AFTER,
-        )
-        if document is None:
+        """State change and outcome events in one single-document write, then publish (a failed
+        publish is logged and left to the sweeper, which runs in the same worker)."""
+        update = {"$set": {"claim": None, **fields}}
+        filter_ = {"_id": claimed.plan.key, "claim": claimed.token}
+        if await self.write(filter_, update, events) is None:
             raise LostClaim(claimed.plan.key)
-        await self.publisher.publish(self.collection, document)
 
     async def expired(self, now: datetime, state: State) -> list[Claimed]:
         query = {"state": state.value, "lease_until": {"$lt": now}}
@@ -104,15 +99,8 @@ class MongoDeliveries(OutboxDocuments):
 
     async def drop(self, plan: PlannedDelivery, events: Sequence[CloudEvent[Any]]) -> None:
         """Fail a not-yet-claimed delivery (erased contact); a claimed one is left to its worker."""
-        update = append_update(outbox_entries(events, self.settings), _wall_clock())
-        update["$set"].update({"state": State.FAILED.value, "failure": "contact_erased"})
-        document = await self.collection.find_one_and_update(
-            {"_id": plan.key, "state": {"$in": DUE_STATES}},
-            update,
-            return_document=ReturnDocument.AFTER,
-        )
-        if document is not None:
-            await self.publisher.publish(self.collection, document)
+        update = {"$set": {"state": State.FAILED.value, "failure": "contact_erased"}}
+        await self.write({"_id": plan.key, "state": {"$in": DUE_STATES}}, update, events)
 
     async def forget_personal_data(self, contact_id: str) -> None:
         await self.collection.update_many({"contact_id": contact_id}, {"$set": {"facts": {}}})
@@ -132,11 +120,6 @@ class MongoDeliveries(OutboxDocuments):
         )
         if result.matched_count != 1:
             raise LostClaim(claimed.plan.key)
-
-
-def _wall_clock() -> datetime:
-    """The outbox sweeper compares with real time, whatever clock the service was given."""
-    return datetime.now(UTC)
 
 
 def _new(plan: PlannedDelivery, now: datetime) -> Document:

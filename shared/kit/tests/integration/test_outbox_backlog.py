@@ -17,9 +17,11 @@ from rapport_kit.outbox import (
     SWEEP_PAGE,
     TOUCHED,
     WRITTEN,
+    OutboxDocuments,
     OutboxPublisher,
     OutboxSweeper,
 )
+from rapport_kit.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +53,8 @@ async def test_a_backlog_beyond_one_page_is_counted_whole(mongo_db) -> None:
     registry = CollectorRegistry()
     gauges = OutboxGauges(registry, service="kit")
     publisher = OutboxPublisher(UnreachableBroker())  # type: ignore[arg-type]
-    sweeper = OutboxSweeper(publisher, [collection], gauges=gauges, grace=timedelta(0))
+    store = OutboxDocuments(collection, publisher, ServiceSettings())
+    sweeper = OutboxSweeper([store], gauges=gauges, grace=timedelta(0))
     with pytest.raises(KafkaConnectionError):
         await sweeper.sweep_once()
 
