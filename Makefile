@@ -49,10 +49,11 @@ stop: services-down infra-down ## stop everything started by `make run` and `mak
 clean: stop ## stop everything and delete local state (.local/)
 	rm -rf .local
 
-lint: setup ## ruff and mypy --strict
+lint: setup ## ruff, mypy --strict and the service template's import contracts (import-linter)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy $(foreach p,$(PACKAGES),-p rapport_$(notdir $(p))) -p bench
+	$(VENV)/bin/lint-imports
 
 deploy-check: ## validate alert rules, kustomize overlays and docker-compose.yml
 	bash deploy/check.sh
