@@ -37,7 +37,7 @@ from rapport_kit.projection_store import (
     SeenEvents,
     forget_old_sightings,
 )
-from rapport_kit.rebuild import ReadModel
+from rapport_kit.rebuild import ReadModel, interrupted_switch
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.stalls import StallMonitor, WatchedConsumer
 from rapport_kit.subscription import dead_letter_publisher, subscribe
@@ -93,6 +93,10 @@ class _Background:
     name: str
     task: asyncio.Task[None]
     grace: float
+
+
+class SwitchInProgress(RuntimeError):
+    """A read model is between its old and its rebuilt collections."""
 
 
 @dataclass
@@ -183,6 +187,18 @@ class ServiceRuntime:
         duplicates = self.consumer_metrics.duplicates.labels(model.consumer)
         apply = ProjectionConsumer(SeenEvents(self.db, model.consumer), stores, duplicates.inc)
         self.consume(model.consumer, apply, base_topics=model.topics)
+        self.readiness_checks()[f"read model {model.consumer}"] = self._not_switching(model)
+
+    def _not_switching(self, model: ReadModel) -> ReadinessCheck:
+        """Unready while a rebuild's switch of ``model`` is journaled but not complete: readers
+        would see some collections switched and others not (MongoDB renames one at a time)."""
+
+        async def check() -> None:
+            tag = await interrupted_switch(self.db, model.consumer)
+            if tag is not None:
+                raise SwitchInProgress(f"rebuild {tag} is switching; rerun rebuild --switch")
+
+        return check
 
     def app(
         self,

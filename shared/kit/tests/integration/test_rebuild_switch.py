@@ -17,6 +17,8 @@ from rapport_kit.rebuild import (
     interrupted_switch,
     rebuilt_name,
 )
+from rapport_kit.runtime import ServiceRuntime, SwitchInProgress
+from rapport_kit.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +72,22 @@ async def test_an_interrupted_switch_is_completed_from_its_journal(mongo_db, inf
         assert await mongo_db[live].find_one({}) == {"_id": "new"}
         assert await mongo_db[f"{live}__old_t2"].find_one({}) == {"_id": "old"}
     assert await interrupted_switch(mongo_db, "views") is None
+
+
+async def test_a_service_is_unready_while_a_switch_of_its_read_model_is_unfinished(
+    mongo_db, infra, service_env
+):
+    """Readers never use a half-switched read model: its service leaves the load balancer."""
+    runtime = ServiceRuntime.build(ServiceSettings(**service_env), service="kit-test")
+    runtime.consume_read_model(MODEL)
+    check = runtime.readiness_checks()["read model views"]
+    await check()  # no switch journaled: ready
+    plan = [{"live": "by_contact", "rebuilt": rebuilt_name("by_contact", "t3"), "old": "x"}]
+    await mongo_db[SWITCHES].insert_one(
+        {"_id": "views", "tag": "t3", "state": "switching", "plan": plan}
+    )
+    with pytest.raises(SwitchInProgress, match="rebuild t3 is switching"):
+        await check()
+    await complete_interrupted_switch(mongo_db, "views")
+    await check()
+    await runtime.mongo.close()
