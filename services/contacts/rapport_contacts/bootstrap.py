@@ -17,8 +17,9 @@ from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.entrypoints import activity, errors, http
 from rapport_contacts.read_models import VIEW_CONSUMER, read_models
 from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
-from rapport_contacts.service_layer.unit import Clock, Ports, wall_clock
+from rapport_contacts.service_layer.unit import Ports
 from rapport_contacts.settings import ContactsSettings
+from rapport_kit.clock import Clock, utc_now
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
@@ -30,7 +31,7 @@ def create_app(
     settings: ContactsSettings,
     *,
     span_processors: tuple[SpanProcessor, ...] = (),
-    clock: Clock = wall_clock,
+    clock: Clock = utc_now,
 ) -> FastAPI:
     """``clock`` drives domain time (SLA deadlines and breaches, event times); tests inject it."""
     runtime = ServiceRuntime.build(settings, service=SERVICE, span_processors=span_processors)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from rapport_kit.clock import Clock, utc_now
 from rapport_kit.projection_store import SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_metrics.adapters.exchange_rates import ExchangeRates
@@ -32,7 +32,7 @@ def create_app(
     settings: MetricsSettings,
     *,
     span_processors: tuple[SpanProcessor, ...] = (),
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> FastAPI:
     runtime = ServiceRuntime.build(settings, service=SERVICE, span_processors=span_processors)
     gauges, zone = KpiGauges(runtime.registry), ZoneInfo(settings.reporting_time_zone)

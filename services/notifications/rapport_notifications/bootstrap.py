@@ -111,7 +111,7 @@ def _worker_rounds(
     tracer: Tracer,
 ) -> list[Round]:
     """Erasures first, then the outbox sweep, then deliveries: one writer (see worker.py)."""
-    channels = configured_channels(settings, client, db[INBOX])
+    channels = configured_channels(settings, client, db[INBOX], clock)
     dispatcher = Dispatcher(
         deliveries=deliveries,
         directory=MongoDirectory(db[DIRECTORY]),

@@ -23,8 +23,8 @@ from rapport_contacts.service_layer.unit import (
     Ports,
     envelope,
     load,
-    wall_clock,
 )
+from rapport_kit.clock import utc_now
 from rapport_schemas.common import Consent
 from rapport_schemas.contacts import ContactProfile
 
@@ -99,7 +99,7 @@ async def claim_unique(ports: Ports, keys: list[UniqueKey], contact_id: str) -> 
 
 
 async def _claim(ports: Ports, unique: UniqueKey, contact_id: str) -> bool:
-    now = wall_clock()
+    now = utc_now()  # real time, not the domain clock: a claim's age tells a request in flight
     held = await ports.keys.claim(unique.key, contact_id, now)
     if held is None:
         return True
@@ -117,7 +117,7 @@ async def _live_owner(ports: Ports, held: KeyClaim, unique: UniqueKey) -> str | 
     holder = await ports.contacts.get(held.contact_id)
     if isinstance(holder, Contact) and unique in unique_keys(holder.profile):
         return await _survivor(ports, holder)
-    in_flight = wall_clock() - held.claimed_at < ports.claim_grace
+    in_flight = utc_now() - held.claimed_at < ports.claim_grace
     if in_flight and not isinstance(holder, ErasedContact):
         return held.contact_id
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rapport_contacts.domain.calendar import SlaPolicy
@@ -12,6 +12,7 @@ from rapport_contacts.domain.errors import ConcurrentUpdate, ContactErasedError,
 from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_contacts.service_layer.contention import ContactLocks, after_conflict
 from rapport_contacts.service_layer.ports import ContactRepository, KeyStore
+from rapport_kit.clock import Clock, utc_now
 from rapport_schemas import CloudEvent, EventData, wrap
 
 SOURCE = "/rapport/contacts"
@@ -19,13 +20,8 @@ SOURCE = "/rapport/contacts"
 # fresh state after a jittered pause; only after every attempt does a 409 reach the caller.
 ATTEMPTS = 8
 
-Clock = Callable[[], datetime]
 Envelopes = Sequence[CloudEvent[Any]]
 Decision = tuple[Contact, Envelopes]
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,7 @@ class Ports:
     contacts: ContactRepository
     keys: KeyStore
     policy: SlaPolicy
-    clock: Clock = wall_clock
+    clock: Clock = utc_now
     # A key claimed this recently whose contact is not written yet belongs to a request in flight.
     claim_grace: timedelta = timedelta(seconds=30)
     locks: ContactLocks = field(default_factory=ContactLocks)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from rapport_feedback.domain.answers import (
     Answer,
@@ -22,6 +21,7 @@ from rapport_feedback.service_layer.ports import (
     EventCounter,
     SurveyStore,
 )
+from rapport_kit.clock import Clock
 from rapport_kit.signed_links import InvalidLink
 from rapport_schemas import CloudEvent, EventData, wrap
 from rapport_schemas.feedback import SurveyAnswered
@@ -31,7 +31,7 @@ from rapport_schemas.feedback import SurveyAnswered
 class AnswerIntake:
     surveys: SurveyStore
     contacts: ContactFeedbackStore
-    clock: Callable[[], datetime]
+    clock: Clock
     metrics: EventCounter
     link_keys: Sequence[bytes]
 

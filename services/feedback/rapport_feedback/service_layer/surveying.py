@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,11 +15,10 @@ from rapport_feedback.service_layer.ports import (
     EventCounter,
     SurveyStore,
 )
+from rapport_kit.clock import Clock
 from rapport_schemas import CloudEvent, EventData
 from rapport_schemas.contacts import ContactsMerged
 from rapport_schemas.notifications import NotificationSent
-
-Clock = Callable[[], datetime]
 
 
 @dataclass

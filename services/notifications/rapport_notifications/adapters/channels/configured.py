@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from pymongo.asynchronous.collection import AsyncCollection
 
+from rapport_kit.clock import Clock
 from rapport_kit.mongo import Document
 from rapport_notifications.adapters.channels.email import SmtpChannel
 from rapport_notifications.adapters.channels.in_app import InAppChannel
@@ -18,10 +19,11 @@ def configured_channels(
     settings: NotificationsSettings,
     client: httpx.AsyncClient,
     inbox: AsyncCollection[Document],
+    clock: Clock,
 ) -> dict[Channel, DeliveryChannel]:
     channels: dict[Channel, DeliveryChannel] = {
         Channel.EMAIL: SmtpChannel(settings),
-        Channel.IN_APP: InAppChannel(inbox),
+        Channel.IN_APP: InAppChannel(inbox, clock),
     }
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from rapport_kit.clock import Clock, utc_now
 from rapport_kit.mongo import Document
 from rapport_notifications.service_layer.ports import OutgoingMessage
 from rapport_schemas.common import Channel
@@ -18,8 +18,9 @@ INBOX = "inbox"
 class InAppChannel:
     channel = Channel.IN_APP
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(self, collection: AsyncCollection[Document], clock: Clock = utc_now) -> None:
         self.collection = collection
+        self.clock = clock
 
     async def send(self, message: OutgoingMessage) -> None:
         rendered = message.rendered
@@ -31,7 +32,7 @@ class InAppChannel:
             "direction": rendered.direction,
             "subject": rendered.subject,
             "body": rendered.text,
-            "created_at": datetime.now(UTC),
+            "created_at": self.clock(),
             "read": False,
         }
         with contextlib.suppress(DuplicateKeyError):
