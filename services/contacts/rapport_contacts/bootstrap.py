@@ -10,13 +10,14 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_contacts.adapters.keys import MongoKeyStore
+from rapport_contacts.adapters.metrics import SlaMetrics
 from rapport_contacts.adapters.repository import MongoContactRepository
 from rapport_contacts.adapters.views import ContactViews
 from rapport_contacts.domain import vocabularies
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.entrypoints import activity, errors, http
 from rapport_contacts.read_models import VIEW_CONSUMER, read_models
-from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
+from rapport_contacts.service_layer.sla import SlaScheduler
 from rapport_contacts.service_layer.unit import Ports
 from rapport_contacts.settings import ContactsSettings
 from rapport_kit.clock import Clock, utc_now

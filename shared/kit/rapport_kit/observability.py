@@ -2,90 +2,75 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+
+from rapport_kit.metric_set import MetricSet, counter, gauge, histogram
 
 
-@dataclass(frozen=True)
-class ConsumerMetrics:
-    consumed: Counter
-    dead_letters: Counter
-    retries: Counter
-    duplicates: Counter
-    batch_seconds: Histogram
-    lag: Gauge
-    stalled: Gauge
-
-    @classmethod
-    def register(cls, registry: CollectorRegistry) -> ConsumerMetrics:
-        return cls(
-            consumed=Counter(
-                "rapport_events_consumed_total",
-                "Events applied by a consumer, by event type.",
-                ["consumer", "event_type"],
-                registry=registry,
-            ),
-            dead_letters=Counter(
-                "rapport_dead_letters_total",
-                "Messages sent to a dead-letter topic, by reason.",
-                ["consumer", "reason"],
-                registry=registry,
-            ),
-            retries=Counter(
-                "rapport_consumer_retries_total",
-                "Transient failures retried by a consumer.",
-                ["consumer"],
-                registry=registry,
-            ),
-            duplicates=Counter(
-                "rapport_duplicate_events_total",
-                "Redelivered or republished events recognised and skipped.",
-                ["consumer"],
-                registry=registry,
-            ),
-            batch_seconds=Histogram(
-                "rapport_batch_processing_seconds",
-                "Time to decode, apply and store one consumed batch.",
-                ["consumer"],
-                registry=registry,
-            ),
-            lag=Gauge(
-                "rapport_consumer_lag_messages",
-                "Messages behind the partition's end: after each batch and every few seconds from"
-                " the group's committed offsets.",
-                ["consumer", "topic", "partition"],
-                registry=registry,
-            ),
-            stalled=Gauge(
-                "rapport_consumer_stalled",
-                "1 while a consumer has a partition with lag and no progress for the stall time.",
-                ["consumer"],
-                registry=registry,
-            ),
-        )
+class ConsumerMetrics(MetricSet):
+    consumed = counter(
+        "rapport_events_consumed_total",
+        "Events applied by a consumer, by event type.",
+        "consumer",
+        "event_type",
+    )
+    dead_letters = counter(
+        "rapport_dead_letters_total",
+        "Messages sent to a dead-letter topic, by reason.",
+        "consumer",
+        "reason",
+    )
+    retries = counter(
+        "rapport_consumer_retries_total", "Transient failures retried by a consumer.", "consumer"
+    )
+    duplicates = counter(
+        "rapport_duplicate_events_total",
+        "Redelivered or republished events recognised and skipped.",
+        "consumer",
+    )
+    batch_seconds = histogram(
+        "rapport_batch_processing_seconds",
+        "Time to decode, apply and store one consumed batch.",
+        "consumer",
+    )
+    lag = gauge(
+        "rapport_consumer_lag_messages",
+        "Messages behind the partition's end: after each batch and every few seconds from"
+        " the group's committed offsets.",
+        "consumer",
+        "topic",
+        "partition",
+    )
+    stalled = gauge(
+        "rapport_consumer_stalled",
+        "1 while a consumer has a partition with lag and no progress for the stall time.",
+        "consumer",
+    )
 
 
-class OutboxGauges:
+class OutboxGauges(MetricSet):
     """What the outbox sweeper found unpublished, per collection (``service`` names the process's
     service: every replica sweeps the same documents, so dashboards take the ``max``)."""
 
+    pending = gauge(
+        "rapport_outbox_pending_entries",
+        "Outbox entries still unpublished after the sweeper's grace period (the writer's own"
+        " publish failed or its process died), as of the last sweep.",
+        "service",
+        "collection",
+    )
+    oldest_age = gauge(
+        "rapport_outbox_oldest_entry_age_seconds",
+        "Age of the oldest of those entries (0 when there is none); grows between sweeps.",
+        "service",
+        "collection",
+    )
+
     def __init__(self, registry: CollectorRegistry, *, service: str) -> None:
+        super().__init__(registry)
         self.service = service
-        self.pending = Gauge(
-            "rapport_outbox_pending_entries",
-            "Outbox entries still unpublished after the sweeper's grace period (the writer's own"
-            " publish failed or its process died), as of the last sweep.",
-            ["service", "collection"],
-            registry=registry,
-        )
-        self.oldest_age = Gauge(
-            "rapport_outbox_oldest_entry_age_seconds",
-            "Age of the oldest of those entries (0 when there is none); grows between sweeps.",
-            ["service", "collection"],
-            registry=registry,
-        )
 
     def show(self, collection: str, *, entries: int, oldest: datetime | None) -> None:
         self.pending.labels(self.service, collection).set(entries)

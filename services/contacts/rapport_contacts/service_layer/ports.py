@@ -67,3 +67,11 @@ class ContactViewReader(Protocol):
     """The 360° view read model (written only by the projection consumer)."""
 
     async def get(self, contact_id: str) -> dict[str, Any] | None: ...
+
+
+class SlaCounters(Protocol):
+    """What the SLA scheduler counts: its rounds and the breaches it wrote, by channel."""
+
+    def count_check(self) -> None: ...
+
+    def count_breach(self, channel: str) -> None: ...

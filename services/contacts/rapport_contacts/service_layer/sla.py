@@ -8,41 +8,16 @@ lost a race (the contact was answered meanwhile) is simply decided again next ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from prometheus_client import CollectorRegistry, Counter
-
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.interactions import breach_event_id, breach_overdue
 from rapport_contacts.domain.model import Contact
+from rapport_contacts.service_layer.ports import SlaCounters
 from rapport_contacts.service_layer.unit import Ports, envelope
-
-
-@dataclass(frozen=True)
-class SlaMetrics:
-    checks: Counter
-    breaches: Counter
-
-    @classmethod
-    def register(cls, registry: CollectorRegistry) -> SlaMetrics:
-        return cls(
-            checks=Counter(
-                "rapport_contacts_sla_checks_total",
-                "Rounds of the SLA scheduler.",
-                registry=registry,
-            ),
-            breaches=Counter(
-                "rapport_contacts_sla_breaches_total",
-                "SLA deadlines missed (SlaBreached written).",
-                ["channel"],
-                registry=registry,
-            ),
-        )
 
 
 class SlaScheduler:
     def __init__(
-        self, ports: Ports, metrics: SlaMetrics, *, interval: float, batch_size: int = 200
+        self, ports: Ports, metrics: SlaCounters, *, interval: float, batch_size: int = 200
     ) -> None:
         self.ports = ports
         self.metrics = metrics
@@ -55,7 +30,7 @@ class SlaScheduler:
         breached = 0
         for contact in overdue:
             breached += await self._breach(contact)
-        self.metrics.checks.inc()
+        self.metrics.count_check()
         return breached
 
     async def _breach(self, contact: Contact) -> int:
@@ -69,5 +44,5 @@ class SlaScheduler:
         except ConcurrentUpdate:
             return 0
         for event in events:
-            self.metrics.breaches.labels(event.channel.value).inc()
+            self.metrics.count_breach(event.channel.value)
         return len(events)

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
+from rapport_contacts.adapters.metrics import SlaMetrics
 from rapport_contacts.domain.interactions import LogInteraction, breach_event_id
 from rapport_contacts.domain.profiles import ProfileInput
 from rapport_contacts.service_layer import handlers, registration
-from rapport_contacts.service_layer.sla import SlaMetrics, SlaScheduler
+from rapport_contacts.service_layer.sla import SlaScheduler
 from rapport_contacts.service_layer.unit import Ports
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import Direction, InteractionKind, SlaBreached

@@ -3,42 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter
-
+from rapport_kit.metric_set import MetricSet, counter
 from rapport_schemas import EventData
 from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyRequested
 
 
-@dataclass(frozen=True)
-class FeedbackMetrics:
-    requested: Counter
-    answered: Counter
-    detractors: Counter
-
-    @classmethod
-    def register(cls, registry: CollectorRegistry) -> FeedbackMetrics:
-        return cls(
-            requested=Counter(
-                "rapport_feedback_surveys_requested_total",
-                "Surveys requested, by kind.",
-                ["kind"],
-                registry=registry,
-            ),
-            answered=Counter(
-                "rapport_feedback_surveys_answered_total",
-                "Survey answers accepted, by kind.",
-                ["kind"],
-                registry=registry,
-            ),
-            detractors=Counter(
-                "rapport_feedback_detractors_total",
-                "Detractors detected, by reason.",
-                ["reason"],
-                registry=registry,
-            ),
-        )
+class FeedbackMetrics(MetricSet):
+    requested = counter(
+        "rapport_feedback_surveys_requested_total", "Surveys requested, by kind.", "kind"
+    )
+    answered = counter(
+        "rapport_feedback_surveys_answered_total", "Survey answers accepted, by kind.", "kind"
+    )
+    detractors = counter(
+        "rapport_feedback_detractors_total", "Detractors detected, by reason.", "reason"
+    )
 
     def observe(self, events: Iterable[EventData]) -> None:
         """Count what was just stored for publishing (a redelivery stores nothing new)."""

@@ -5,27 +5,17 @@ Labels stay bounded: metric names, three window sizes, and ISO country codes; ne
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Gauge
-
+from rapport_kit.metric_set import MetricSet, gauge
 from rapport_schemas.metrics import MetricComputed
 
 HEADLINE_SEGMENTS = frozenset({"all", "country"})
-LABELS = ["metric", "window", "segment_kind", "segment_value"]
+LABELS = ("metric", "window", "segment_kind", "segment_value")
 
 
-class KpiGauges:
+class KpiGauges(MetricSet):
     segment_kinds = HEADLINE_SEGMENTS
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.value = Gauge(
-            "rapport_kpi_value", "Current-window KPI value.", LABELS, registry=registry
-        )
-        self.sample_size = Gauge(
-            "rapport_kpi_sample_size",
-            "Sample size behind the KPI value.",
-            LABELS,
-            registry=registry,
-        )
+    value = gauge("rapport_kpi_value", "Current-window KPI value.", *LABELS)
+    sample_size = gauge("rapport_kpi_sample_size", "Sample size behind the KPI value.", *LABELS)
 
     def observe(self, computed: MetricComputed) -> None:
         """Called with values of the current windows only."""

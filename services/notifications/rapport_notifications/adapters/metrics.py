@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from prometheus_client import CollectorRegistry, Counter, Gauge
-
+from rapport_kit.metric_set import MetricSet, counter, gauge
 from rapport_notifications.domain.decision import (
     CONTACT_ERASED,
     FREQUENCY_CAP,
@@ -18,40 +15,27 @@ KNOWN_REASONS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class NotificationMetrics:
-    sent: Counter
-    failed: Counter
-    scheduled: Counter
-    backlog: Gauge
-
-    @classmethod
-    def register(cls, registry: CollectorRegistry) -> NotificationMetrics:
-        return cls(
-            sent=Counter(
-                "rapport_notifications_sent_total",
-                "Messages delivered.",
-                ["template", "channel", "locale"],
-                registry=registry,
-            ),
-            failed=Counter(
-                "rapport_notifications_failed_total",
-                "Messages given up.",
-                ["template", "reason", "permanent"],
-                registry=registry,
-            ),
-            scheduled=Counter(
-                "rapport_notifications_scheduled_total",
-                "Messages held for the recipient's delivery window.",
-                ["template", "reason"],
-                registry=registry,
-            ),
-            backlog=Gauge(
-                "rapport_notifications_scheduled_backlog",
-                "Messages waiting for their delivery window right now.",
-                registry=registry,
-            ),
-        )
+class NotificationMetrics(MetricSet):
+    sent = counter(
+        "rapport_notifications_sent_total", "Messages delivered.", "template", "channel", "locale"
+    )
+    failed = counter(
+        "rapport_notifications_failed_total",
+        "Messages given up.",
+        "template",
+        "reason",
+        "permanent",
+    )
+    scheduled = counter(
+        "rapport_notifications_scheduled_total",
+        "Messages held for the recipient's delivery window.",
+        "template",
+        "reason",
+    )
+    backlog = gauge(
+        "rapport_notifications_scheduled_backlog",
+        "Messages waiting for their delivery window right now.",
+    )
 
     def count_sent(self, template: str, channel: str, locale: str) -> None:
         self.sent.labels(template, channel, locale).inc()
