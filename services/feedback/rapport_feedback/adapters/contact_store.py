@@ -44,9 +44,6 @@ class MongoContactFeedbackStore(OutboxDocuments):
             if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
                 raise
             raise TransientError("contact feedback changed concurrently") from None
-        except KeyError:
-            # FerretDB 1.24's reply to a failed bulk upsert (see the kit's projection store).
-            raise TransientError("contact feedback changed concurrently") from None
         await self.publish_now([document for _, document in written if document[OUTBOX]])
 
     def _written(
