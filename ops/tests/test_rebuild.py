@@ -38,7 +38,7 @@ async def test_rebuild_reproduces_the_live_view(
         async def all_consumed() -> int:
             return consumed(app)
 
-        assert await eventually(all_consumed, expected=EVENTS, timeout=240) == EVENTS
+        await eventually(all_consumed, expected=EVENTS, timeout=240)
 
     for name, value in {
         "MONGO_URL": infra.mongo_url,

@@ -75,17 +75,16 @@ async def test_erasure_leaves_no_personal_data_in_any_service(service_env, names
                 await contacts.post(f"/contacts/{contact_id}/cases/c-1/resolve", json={})
             ).is_success
 
-            async def personal_data_spread() -> bool:
-                return len(await hits(mongo, namespace)) >= 3
-
-            assert await eventually(personal_data_spread, timeout=60), await hits(mongo, namespace)
-            assert (await contacts.delete(f"/contacts/{contact_id}")).is_success
-
-            async def nothing_left() -> list[str]:
+            async def personal_data() -> list[str]:
                 return await hits(mongo, namespace)
 
-            remaining = await eventually(nothing_left, expected=[], timeout=60)
-            assert remaining == []
+            def spread(found: list[str]) -> bool:
+                return len(found) >= 3
+
+            await eventually(personal_data, until=spread, timeout=60)
+            assert (await contacts.delete(f"/contacts/{contact_id}")).is_success
+
+            await eventually(personal_data, expected=[], timeout=60)
     finally:
         smtp.stop()
         for service in SERVICES:

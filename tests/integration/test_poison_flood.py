@@ -89,7 +89,7 @@ async def test_poison_is_dead_lettered_and_good_events_still_apply(
         async def viewed_contacts() -> int:
             return await mongo_db["contact_views"].count_documents({})
 
-        assert await eventually(viewed_contacts, expected=GOOD // 10, timeout=180) == GOOD // 10
+        await eventually(viewed_contacts, expected=GOOD // 10, timeout=180)
         letters = await read_until(
             infra.kafka_bootstrap,
             f"{namespace}.rapport.contacts.dlq",

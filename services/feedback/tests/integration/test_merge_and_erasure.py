@@ -63,20 +63,20 @@ async def test_the_fatigue_cap_follows_a_merge_and_erasure_withdraws_links_and_c
             answers = read.json().get("answers", []) if read.status_code == 200 else []
             return (read.json()["contact_id"], answers[0]["comment"]) if answers else None
 
-        assert await eventually(survivor_comment, expected=("c2", comment)) == ("c2", comment)
+        await eventually(survivor_comment, expected=("c2", comment))
         await publish(bootstrap, namespace, envelope(ContactErased(contact_id="c2", erased_at=T0)))
 
         async def erased_comment() -> object:
             read = (await client.get("/contacts/c2/feedback")).json()
             return read["erased"], [(a["score"], a["comment"]) for a in read["answers"]]
 
-        assert await eventually(erased_comment, expected=(True, [(5, None)])) == (True, [(5, None)])
+        await eventually(erased_comment, expected=(True, [(5, None)]))
 
         # The absorbed contact's open CES link followed the survivor, and is withdrawn with it.
         async def ces_withdrawn() -> object:
             return await mongo_db["surveys"].find_one({"kind": "ces", "withdrawn": True})
 
         withdrawn = await eventually(ces_withdrawn)
-        assert withdrawn is not None and withdrawn["contact_id"] == "c2"
+        assert withdrawn["contact_id"] == "c2"
         ces = {"token": tokens[SurveyKind.CES], "score": 3}
         assert (await client.post("/surveys/answers", json=ces)).status_code == 410

@@ -56,7 +56,7 @@ async def test_a_late_evening_message_in_tokyo_is_scheduled_then_sent_when_the_w
 
     clock.now = WINDOW_OPENS  # the service restarts, and morning comes in Tokyo
     async with serving(create_app(settings_for(), clock=clock)):
-        assert await eventually(lambda: _count(sink.messages), expected=1)
+        await eventually(lambda: _count(sink.messages), expected=1)
         events = await notifications(
             infra.kafka_bootstrap, namespace, lambda es: bool(of_type(es, "NotificationSent"))
         )

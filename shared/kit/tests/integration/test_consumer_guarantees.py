@@ -61,7 +61,7 @@ async def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_next
             infra.kafka_bootstrap, source, b'{"specversion": "1.0", "id": ', key=b"c-good"
         )
         await produce(infra.kafka_bootstrap, source, good, key=b"c-good")
-        assert await eventually(lambda: count_of(mongo_db, "c-good")) == 1
+        await eventually(lambda: count_of(mongo_db, "c-good"), expected=1)
 
     letters = await read_until(
         infra.kafka_bootstrap, f"{namespace}.rapport.kit-test.dlq", lambda rs: len(rs) >= 1
@@ -82,18 +82,17 @@ async def test_a_redelivered_or_republished_event_changes_nothing(
     raw = first.model_dump_json().encode()
     async with consuming(service_env):
         await produce(infra.kafka_bootstrap, source, raw, key=b"c-1")
-        assert await eventually(lambda: count_of(mongo_db, "c-1")) == 1
+        await eventually(lambda: count_of(mongo_db, "c-1"), expected=1)
         # The same event again (an outbox relay that crashed after publishing), then a new one.
         await produce(infra.kafka_bootstrap, source, raw, key=b"c-1")
         second = wrap(interaction("c-1"), source="/test").model_dump_json().encode()
         await produce(infra.kafka_bootstrap, source, second, key=b"c-1")
-        assert await eventually(lambda: count_of(mongo_db, "c-1"), expected=2, timeout=10) == 2
+        await eventually(lambda: count_of(mongo_db, "c-1"), expected=2, timeout=10)
 
     # Another consumer group reading the same partition from offset 0 is a full redelivery
     # of the three records into the same read model: it must change nothing.
     async with consuming(service_env, service="kit-test-replay") as runtime:
-        consumed = await eventually(lambda: consumed_count(runtime), expected=3)
-        assert consumed == 3
+        await eventually(lambda: consumed_count(runtime), expected=3)
         assert await count_of(mongo_db, "c-1") == 2
 
 
