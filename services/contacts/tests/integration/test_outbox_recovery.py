@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from aiokafka.errors import KafkaConnectionError
 from rapport_contacts.bootstrap import create_app
 from rapport_schemas import decode
 from rapport_schemas.contacts import ContactRegistered, InteractionLogged
+from services.contacts.tests.integration.conftest import SettableClock
 from tests.support.kafka import eventually, read_until
 from tests.support.services import serving
 
@@ -23,10 +25,21 @@ class UnreachableBroker:
         raise KafkaConnectionError("the relay was killed")
 
 
+@pytest.mark.parametrize(
+    "domain_clock",
+    [
+        None,
+        # Domain time moved into the past, as the SLA tests do: the outbox is still swept (the
+        # sweeper once measured its grace period on this clock, the writer on the wall clock).
+        SettableClock(datetime(2026, 5, 20, 15, 0, 1, tzinfo=UTC)),
+    ],
+    ids=["wall clock", "domain clock in the past"],
+)
 async def test_an_event_written_but_never_relayed_is_published_exactly_once_after_restart(
-    settings, infra, contacts_topic, profile, mongo_db
+    settings, infra, contacts_topic, profile, mongo_db, domain_clock
 ) -> None:
-    crashed = create_app(settings)
+    clocked = {"clock": domain_clock} if domain_clock else {}
+    crashed = create_app(settings, **clocked)
     async with serving(crashed) as client:
         crashed.state.outbox.broker = UnreachableBroker()  # both the writer and the sweeper
         registered = await client.post("/contacts", json={"profile": profile()})
@@ -39,8 +52,8 @@ async def test_an_event_written_but_never_relayed_is_published_exactly_once_afte
         document = await mongo_db["contacts"].find_one({"_id": contact_id})
         return document["outbox"] == [] and document["outbox_pending"] is False
 
-    async with serving(create_app(settings)) as client:
-        assert await eventually(outbox_drained)  # the new instance's sweeper published it
+    async with serving(create_app(settings, **clocked)) as client:
+        await eventually(outbox_drained)  # the new instance's sweeper published it
         sentinel = await client.post(
             f"/contacts/{contact_id}/interactions",
             json={"channel": "web", "direction": "inbound", "kind": "inquiry"},
