@@ -1,13 +1,12 @@
 """The resources one service process holds, built and torn down inside its lifespan: the app
-shell every service shares (``ServiceRuntime.app``) and its background work (``periodic``)."""
+shell every service shares (``ServiceRuntime.app``) and its background work (``background.py``)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_kit import http_guards
 from rapport_kit.admin import ensure_topics
+from rapport_kit.background import Background, Step
 from rapport_kit.broker import build_broker
 from rapport_kit.consuming import ApplyBatch, BatchConsumer
 from rapport_kit.docs import serve_docs
@@ -45,54 +45,7 @@ from rapport_kit.telemetry import build_tracer_provider, instrument_mongodb
 from rapport_schemas import topics
 
 log = logging.getLogger(__name__)
-Step = Callable[[], Awaitable[object]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-# How long teardown waits for cancelled background tasks (a step stuck in a call that ignores
-# cancellation must not hold the shutdown for ever).
-TEARDOWN_SECONDS = 10.0
-
-
-async def periodic(
-    name: str,
-    interval: float,
-    step: Step,
-    *,
-    stop: asyncio.Event,
-    wake: asyncio.Event | None = None,
-    wait_first: bool = False,
-) -> None:
-    """Run ``step`` every ``interval`` seconds until ``stop`` is set: a failing step is logged
-    and tried again next time; ``wake`` cuts the wait short (new work arrived); ``wait_first``
-    waits one interval before the first step."""
-    if wait_first:
-        await _pause(interval, stop, wake)
-    while not stop.is_set():
-        if wake is not None:
-            wake.clear()
-        try:
-            await step()
-        except Exception:
-            log.exception("%s failed; will retry", name, extra={"fields": {"task": name}})
-        await _pause(interval, stop, wake)
-
-
-async def _pause(interval: float, stop: asyncio.Event, wake: asyncio.Event | None) -> None:
-    waits = [asyncio.ensure_future(stop.wait())]
-    if wake is not None:
-        waits.append(asyncio.ensure_future(wake.wait()))
-    try:
-        await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiting in waits:
-            waiting.cancel()
-        await asyncio.gather(*waits, return_exceptions=True)
-
-
-@dataclass
-class _Background:
-    name: str
-    task: asyncio.Task[None]
-    grace: float
 
 
 class SwitchInProgress(RuntimeError):
@@ -116,9 +69,7 @@ class ServiceRuntime:
     # The dict ``operations_router`` reads on every /readyz; ``consume`` adds each consumer's check.
     _readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     # Set when teardown begins: every ``periodic`` task stops at its next wait or step boundary.
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    _background: list[_Background] = field(default_factory=list)
-    _running: bool = False
+    background: Background = field(default_factory=Background)
 
     @classmethod
     def build(
@@ -240,13 +191,15 @@ class ServiceRuntime:
         wait_first: bool = False,
         grace: float = 0.0,
     ) -> None:
-        """Start ``step`` as background work of this run (see ``periodic``); only inside ``run``.
-        At teardown a step under way may finish for up to ``grace`` seconds (``stopping`` is set
-        first, so it can wind down), then it is cancelled."""
-        if not self._running:
-            raise RuntimeError(f"{name}: background work starts inside ServiceRuntime.run")
-        loop = periodic(name, interval, step, stop=self.stopping, wake=wake, wait_first=wait_first)
-        self._background.append(_Background(name, asyncio.create_task(loop, name=name), grace))
+        """Start ``step`` as background work of this run (``background.periodic``); only inside
+        ``run``. At teardown a step under way may finish for up to ``grace`` seconds
+        (``stopping`` is set first, so it can wind down), then it is cancelled."""
+        self.background.start(name, interval, step, wake=wake, wait_first=wait_first, grace=grace)
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set when the run ends: long steps check it to wind down."""
+        return self.background.stopping
 
     @asynccontextmanager
     async def run(self, *, produced_topics: Sequence[str] = ()) -> AsyncIterator[None]:
@@ -257,8 +210,7 @@ class ServiceRuntime:
             self.settings, sorted(set(own + self.consumed_topics)), compacted=compacted
         )
         await self.broker.start()
-        self.stopping.clear()
-        self._running = True
+        self.background.begin()
         retention = timedelta(hours=self.settings.seen_retention_hours)
         self.periodic(
             "pruning seen events",
@@ -271,29 +223,11 @@ class ServiceRuntime:
         try:
             yield
         finally:
-            await self._stop_background()
+            await self.background.stop()
             await self.stalls.close()
             await self.broker.stop()
             await self.mongo.close()
             self.tracer_provider.shutdown()
-
-    async def _stop_background(self) -> None:
-        """The one teardown: stop, give each task its grace, cancel, await (bounded)."""
-        self.stopping.set()
-        self._running = False
-        background, self._background = self._background, []
-        for work in background:
-            if work.grace > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(work.task), work.grace)
-        tasks = [work.task for work in background]
-        for task in tasks:
-            task.cancel()
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=TEARDOWN_SECONDS)
-        for task in pending:
-            log.error("background task did not stop", extra={"fields": {"task": task.get_name()}})
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         """Kafka, MongoDB and (once registered) every consumer making progress."""
