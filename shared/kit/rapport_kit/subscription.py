@@ -17,13 +17,14 @@ from rapport_kit.observability import ConsumerMetrics
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.truncation import (
     DEAD_LETTER_MAX_BYTES,
-    TRUNCATED_HEADER,
     stored_key,
     stored_value,
+    summary_headers,
 )
 from rapport_schemas import topics
 
 Records = tuple[ConsumerRecord[bytes, bytes], ...]
+UNKNOWN_CONTENT_TYPE = "application/octet-stream"
 
 
 def subscribe(
@@ -75,10 +76,13 @@ def dead_letter_publisher(
 
     async def publish(consumer_name: str, letters: Sequence[DeadLetter]) -> None:
         for letter in letters:
-            headers = dead_letter_headers(letter, consumer=consumer_name)
+            original = original_headers(letter.record)
             summary = stored_value(letter.record, letter.reason, limit=DEAD_LETTER_MAX_BYTES)
             if summary is not None:
-                headers[TRUNCATED_HEADER] = "true"
+                original = summary_headers(
+                    letter.record, original, consumer=consumer_name, source=f"/rapport/{service}"
+                )
+            headers = original | dead_letter_headers(letter, consumer=consumer_name)
             await broker.publish(
                 summary if summary is not None else letter.record.value or b"",
                 topic=dlq_topic,
@@ -87,6 +91,15 @@ def dead_letter_publisher(
             )
 
     return publish
+
+
+def original_headers(record: ConsumerRecord[bytes, bytes]) -> dict[str, str]:
+    """The record's headers as they came (the kit's producer sets ``content-type`` to structured
+    CloudEvents), so a dead letter stays readable by a CloudEvents SDK. FastStream writes an empty
+    ``content-type`` unless one is given: a record that had none gets ``application/octet-stream``,
+    which says as much (unknown bytes) without claiming a format."""
+    headers = {name: _text(value).decode() for name, value in record.headers}
+    return headers | {"content-type": headers.get("content-type") or UNKNOWN_CONTENT_TYPE}
 
 
 async def _tolerant_parser(

@@ -5,6 +5,11 @@ a dead letter copying such a value plus its headers would be refused by the dead
 a refused dead letter used to fail (and redeliver) its batch forever. A value above the limit is
 replaced by a small JSON document: why, where the full record still lives (until the original
 topic's retention removes it), its SHA-256 and the first bytes, enough to recognise it.
+
+A summary is not the original value, so it does not keep the original's ``content-type``: it is a
+binary-mode CloudEvent of its own (``ce_*`` headers, ``content-type: application/json``), which a
+CloudEvents SDK reads; the original's content type moves to ``x-rapport-original-content-type``.
+Kafka protocol binding: https://github.com/cloudevents/spec/blob/main/cloudevents/bindings/kafka-protocol-binding.md
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ DEAD_LETTER_MAX_BYTES = 256 * 1024
 HEAD_BYTES = 4 * 1024
 MAX_KEY_BYTES = 1024
 TRUNCATED_HEADER = "x-rapport-dlq-truncated"
+SUMMARY_TYPE = "rapport.dlq.truncated.v1"
+SUMMARY_CONTENT_TYPE = "application/json"
 
 
 def stored_value(record: ConsumerRecord[bytes, bytes], reason: str, *, limit: int) -> bytes | None:
@@ -42,3 +49,21 @@ def stored_key(key: bytes | None) -> bytes | None:
     if key is None or len(key) <= MAX_KEY_BYTES:
         return key
     return b"sha256:" + hashlib.sha256(key).hexdigest().encode()
+
+
+def summary_headers(
+    record: ConsumerRecord[bytes, bytes], original: dict[str, str], *, consumer: str, source: str
+) -> dict[str, str]:
+    """The original's headers less its content type and CloudEvents attributes, plus the summary's
+    own; the id is the original's coordinates, so a dead letter written twice has one id."""
+    kept = {k: v for k, v in original.items() if k != "content-type" and not k.startswith("ce_")}
+    coordinates = f"{record.topic}/{record.partition}/{record.offset}"
+    return kept | {
+        "content-type": SUMMARY_CONTENT_TYPE,
+        "x-rapport-original-content-type": original.get("content-type", ""),
+        TRUNCATED_HEADER: "true",
+        "ce_specversion": "1.0",
+        "ce_id": f"{consumer}:{coordinates}",
+        "ce_source": source,
+        "ce_type": SUMMARY_TYPE,
+    }
