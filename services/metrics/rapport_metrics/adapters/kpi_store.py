@@ -17,6 +17,7 @@ from rapport_kit.projection_store import ProjectionStore
 from rapport_metrics.adapters.collections import counters_collection
 from rapport_metrics.domain.documents import (
     AwaitingInbound,
+    ContactTally,
     CounterDocument,
     CustomerDocument,
     DirectoryEntry,
@@ -28,6 +29,7 @@ from rapport_metrics.views.customers import CUSTOMERS
 from rapport_metrics.views.directory import DIRECTORY
 from rapport_metrics.views.responses import AWAITING
 from rapport_metrics.views.surveys import SURVEYS
+from rapport_metrics.views.tallies import TALLIES
 
 BOOKKEEPING = ("_wm", "_v")
 
@@ -75,6 +77,11 @@ class MongoReadModels:
         self, ids: Iterable[str], known: Mapping[str, Document]
     ) -> dict[str, SurveyPair]:
         return cast(dict[str, SurveyPair], await self._load(SURVEYS, ids, known))
+
+    async def tallies(
+        self, ids: Iterable[str], known: Mapping[str, Document]
+    ) -> dict[str, ContactTally]:
+        return cast(dict[str, ContactTally], await self._load(TALLIES, ids, known))
 
     async def forget_awaiting(self, contact_ids: Sequence[str]) -> None:
         await self.db[AWAITING].delete_many({"contact_id": {"$in": list(contact_ids)}})

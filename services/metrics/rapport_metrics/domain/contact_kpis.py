@@ -31,14 +31,11 @@ def contact_contributions(data: EventData, event_id: str, ctx: Context) -> list[
     if isinstance(data, PurchaseRecorded):
         # In its own currency by day: converted when a value is computed (see ``rates``).
         day = data.occurred_at.astimezone(ctx.zone).date()
-        found.append(
-            Contribution(
-                "purchases",
-                ctx.at(data.occurred_at),
-                ctx.segments(data.contact_id),
-                {"purchases": 1, amount_counter(data.currency, day): data.amount},
-            )
-        )
+        counters: dict[str, Increment] = {
+            "purchases": 1,
+            amount_counter(data.currency, day): data.amount,
+        }
+        found.append(ctx.counted("purchases", data.occurred_at, data.contact_id, counters))
     if isinstance(data, ContactsMerged):
         absorbed = ctx.customers.get(data.contact_id, {})
         found += _moved(absorbed, event_id, ctx)

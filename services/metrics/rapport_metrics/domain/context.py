@@ -13,6 +13,7 @@ from rapport_metrics.domain.documents import AwaitingInbound, CustomerDocument, 
 from rapport_metrics.domain.windows import Point, points
 
 Increment = int | float | Decimal
+Owner = tuple[str, str | None, str | None]  # contact (resolved), the event's channel and agent
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class Contribution:
     points: tuple[Point, ...]
     segments: tuple[Segment, ...]
     increments: dict[str, Increment]
+    # Set when the segments are the contact's (``Context.counted``): kept in its tally
+    # (``domain.tally``) so a late or changed segment fact moves it.
+    owner: Owner | None = None
 
 
 @dataclass(frozen=True)
@@ -40,4 +44,23 @@ class Context:
     ) -> tuple[Segment, ...]:
         return self.directory.segments(
             self.directory.resolve(contact_id), channel=channel, agent=agent
+        )
+
+    def counted(
+        self,
+        family: str,
+        moment: datetime,
+        contact_id: str,
+        increments: dict[str, Increment],
+        *,
+        channel: str | None = None,
+        agent: str | None = None,
+        owner: bool = False,
+    ) -> Contribution:
+        """A contribution in the segments of ``contact_id`` (with the event's channel/agent), in
+        the tally of the contact it resolves to (or of ``contact_id`` itself if ``owner``)."""
+        contact = contact_id if owner else self.directory.resolve(contact_id)
+        segments = self.directory.segments(contact, channel=channel, agent=agent)
+        return Contribution(
+            family, self.at(moment), segments, increments, (contact, channel, agent)
         )

@@ -1,8 +1,8 @@
 """A batch's snapshot of the contact directory: merges resolved, segments allowed.
 
-Events are segmented by the directory as it stands when their batch is applied; the test dataset
-registers contacts first, so every later event finds its contact. The directory itself is folded
-by ``views.directory``.
+Events are segmented by the directory as it stands when their batch is applied; a contact's
+counts move when its segments change later (``tally``, ``resegment``). The directory itself is
+folded by ``views.directory``.
 """
 
 from __future__ import annotations

@@ -62,8 +62,26 @@ class SurveyPair(TypedDict, total=False):
 
     requested_at: str
     segments: dict[str, str]
+    contact: str
+    channel: str
     answered: bool
     completed_by: str
+
+
+class TallyEntry(TypedDict):
+    family: str
+    period: str
+    channel: str | None
+    agent: str | None
+    counters: dict[str, object]
+
+
+class ContactTally(TypedDict, total=False):
+    """A contact's event-level counts and the segments they stand in (``domain.tally``)."""
+
+    segments: dict[str, str]
+    tally: list[TallyEntry]
+    moves: dict[str, dict[str, Any]]  # by event id: {"from", "to", "tally"}
 
 
 class CounterDocument(TypedDict):

@@ -31,17 +31,24 @@ def event_contributions(data: EventData, event_id: str, ctx: Context) -> list[Co
 
 def _single(data: EventData, ctx: Context) -> Contribution | None:
     if isinstance(data, SurveyRequested):
-        segments = ctx.segments(data.contact_id, data.channel.value)
-        return Contribution("surveys", ctx.at(data.requested_at), segments, {"requested": 1})
+        channel = data.channel.value
+        return ctx.counted(
+            "surveys", data.requested_at, data.contact_id, {"requested": 1}, channel=channel
+        )
     if isinstance(data, CaseResolved):
         return _case(data, ctx)
     if isinstance(data, SlaBreached) and data.channel is Channel.EMAIL:
-        segments = ctx.segments(data.contact_id, data.channel.value, data.agent_id)
-        return Contribution("responses", ctx.at(data.received_at), segments, {"breached": 1})
+        return ctx.counted(
+            "responses",
+            data.received_at,
+            data.contact_id,
+            {"breached": 1},
+            channel=data.channel.value,
+            agent=data.agent_id,
+        )
     if isinstance(data, ContactRegistered):
         counters: dict[str, Increment] = {"n": 1, "referred": int(data.referred_by is not None)}
-        segments = ctx.segments(data.contact_id)
-        return Contribution("registrations", ctx.at(data.registered_at), segments, counters)
+        return ctx.counted("registrations", data.registered_at, data.contact_id, counters)
     if isinstance(data, ContactsMerged):
         return _registration_withdrawn(data, ctx)
     return None
@@ -56,19 +63,23 @@ def _registration_withdrawn(data: ContactsMerged, ctx: Context) -> Contribution 
     counters: dict[str, Increment] = {"n": -1, "referred": -int(bool(entry.get("referred")))}
     registered = datetime.fromisoformat(entry["registered_at"])
     segments = ctx.directory.segments(data.contact_id)
-    return Contribution("registrations", ctx.at(registered), segments, counters)
+    owner = (data.contact_id, None, None)  # in the absorbed contact's tally, beside its sign-up
+    return Contribution("registrations", ctx.at(registered), segments, counters, owner)
 
 
 def _answer(data: SurveyAnswered, ctx: Context) -> list[Contribution]:
     """NPS 9–10 promoter, 0–6 detractor; CSAT 4–5 satisfied; CES summed for its mean."""
-    segments = ctx.segments(data.contact_id, data.channel.value if data.channel else None)
+    channel = data.channel.value if data.channel else None
     score = data.score
     by_kind: dict[SurveyKind, dict[str, Increment]] = {
         SurveyKind.NPS: {"n": 1, "promoters": int(score >= 9), "detractors": int(score <= 6)},
         SurveyKind.CSAT: {"n": 1, "satisfied": int(score >= 4)},
         SurveyKind.CES: {"n": 1, "sum": score, "sum_sq": score * score},
     }
-    return [Contribution(data.kind.value, ctx.at(data.answered_at), segments, by_kind[data.kind])]
+    counters = by_kind[data.kind]
+    return [
+        ctx.counted(data.kind.value, data.answered_at, data.contact_id, counters, channel=channel)
+    ]
 
 
 def _response(data: EventData, event_id: str, ctx: Context) -> list[Contribution]:
@@ -78,9 +89,13 @@ def _response(data: EventData, event_id: str, ctx: Context) -> list[Contribution
     pair = ctx.surveys.get(data.survey_id, {})
     if pair.get("completed_by") != event_id:
         return []
+    requested = datetime.fromisoformat(pair["requested_at"])
+    if "contact" in pair:  # in the tally its request was counted in, so both move together
+        contact, channel = pair["contact"], pair.get("channel")
+        counters: dict[str, Increment] = {"answered": 1}
+        return [ctx.counted("surveys", requested, contact, counters, channel=channel, owner=True)]
     segments = tuple(pair["segments"].items())
-    asked = ctx.at(datetime.fromisoformat(pair["requested_at"]))
-    return [Contribution("surveys", asked, segments, {"answered": 1})]
+    return [Contribution("surveys", ctx.at(requested), segments, {"answered": 1})]
 
 
 def _case(data: CaseResolved, ctx: Context) -> Contribution:
@@ -91,12 +106,13 @@ def _case(data: CaseResolved, ctx: Context) -> Contribution:
         "duration_sum": seconds,
         "duration_sq": seconds * seconds,
     }
-    segments = ctx.segments(data.contact_id, data.channel.value, data.agent_id)
-    return Contribution("cases", ctx.at(data.resolved_at), segments, counters)
+    channel, agent = data.channel.value, data.agent_id
+    return ctx.counted(
+        "cases", data.resolved_at, data.contact_id, counters, channel=channel, agent=agent
+    )
 
 
 def _interaction(data: InteractionLogged, event_id: str, ctx: Context) -> list[Contribution]:
-    segments = ctx.segments(data.contact_id, data.channel.value, data.agent_id)
     # The seed's complaint rate is over inbound contacts: a reply is not a customer's contact.
     inbound = data.direction is Direction.INBOUND
     counters: dict[str, Increment] = {
@@ -104,7 +120,17 @@ def _interaction(data: InteractionLogged, event_id: str, ctx: Context) -> list[C
         "inbound": int(inbound),
         "complaints": int(inbound and data.kind is InteractionKind.COMPLAINT),
     }
-    found = [Contribution("interactions", ctx.at(data.occurred_at), segments, counters)]
+    channel, agent = data.channel.value, data.agent_id
+    found = [
+        ctx.counted(
+            "interactions",
+            data.occurred_at,
+            data.contact_id,
+            counters,
+            channel=channel,
+            agent=agent,
+        )
+    ]
     awaiting = ctx.awaiting.get(data.in_reply_to or data.interaction_id, {})
     if awaiting.get("completed_by") == event_id:
         found.append(_first_response(awaiting, ctx))
@@ -120,6 +146,6 @@ def _first_response(awaiting: AwaitingInbound, ctx: Context) -> Contribution:
     due = awaiting.get("due_at")
     if awaiting["channel"] == Channel.EMAIL.value and due is not None:
         counters["in_time"] = int(replied <= datetime.fromisoformat(due))
-    agent = awaiting["reply"]["agent"]
-    segments = ctx.segments(awaiting["contact_id"], awaiting["channel"], agent)
-    return Contribution("responses", ctx.at(received), segments, counters)
+    agent, channel = awaiting["reply"]["agent"], awaiting["channel"]
+    contact = awaiting["contact_id"]
+    return ctx.counted("responses", received, contact, counters, channel=channel, agent=agent)

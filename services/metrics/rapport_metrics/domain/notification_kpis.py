@@ -27,20 +27,30 @@ QUIET_HOURS = "quiet_hours"
 
 def notification_contributions(data: EventData, ctx: Context) -> list[Contribution]:
     if isinstance(data, NotificationSent) and not data.internal:
-        segments = ctx.segments(data.contact_id, data.channel.value)
         counters: dict[str, Increment] = {"outcomes": 1, "delivered": 1}
-        return [Contribution("notifications", ctx.at(data.sent_at), segments, counters)]
+        channel: str | None = data.channel.value
+        return [
+            ctx.counted("notifications", data.sent_at, data.contact_id, counters, channel=channel)
+        ]
     if isinstance(data, NotificationFailed) and data.permanent:
         channel = data.channel.value if data.channel else None
-        segments = ctx.segments(data.contact_id, channel)
-        return [Contribution("notifications", ctx.at(data.failed_at), segments, {"outcomes": 1})]
+        counters = {"outcomes": 1}
+        return [
+            ctx.counted("notifications", data.failed_at, data.contact_id, counters, channel=channel)
+        ]
     if isinstance(data, NotificationScheduled):
-        segments = ctx.segments(data.contact_id, data.channel.value)
         counters = {"held": 1, "quiet_hours": int(data.reason == QUIET_HOURS)}
-        return [Contribution("notifications", ctx.at(data.deliver_at), segments, counters)]
+        channel = data.channel.value
+        return [
+            ctx.counted(
+                "notifications", data.deliver_at, data.contact_id, counters, channel=channel
+            )
+        ]
     if isinstance(data, ContactConsentChanged):
         consent = data.consent
-        segments = ctx.segments(data.contact_id, consent.channel.value)
         counters = {"decisions": 1, "withdrawn": int(not consent.granted)}
-        return [Contribution("consents", ctx.at(consent.changed_at), segments, counters)]
+        channel = consent.channel.value
+        return [
+            ctx.counted("consents", consent.changed_at, data.contact_id, counters, channel=channel)
+        ]
     return []

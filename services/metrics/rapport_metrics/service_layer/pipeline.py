@@ -1,7 +1,8 @@
 """The KPI pipeline: one batch through the read models in dependency order, then publish.
 
 Order: directory → per-contact documents, awaiting inbound interactions and survey
-request/answer pairs → counters (reading the snapshots just written) → erasures → metric stream.
+request/answer pairs → the contacts' tallies of event-level counts → counters (reading the
+snapshots just written, and the tallies' moves) → erasures → metric stream.
 Each read model is idempotent by watermarks, and a later one reads only what an earlier one
 already wrote, so a crash anywhere is repaired by the redelivery. Republished duplicates (same
 event id at other coordinates) are dropped before, by the consumer (``entrypoints.consumer``).
@@ -28,6 +29,7 @@ from rapport_metrics.views.customers import CUSTOMERS, CustomerActivity
 from rapport_metrics.views.directory import DIRECTORY, ContactDirectory, Erasure
 from rapport_metrics.views.responses import AwaitingResponses
 from rapport_metrics.views.surveys import SurveyPairs
+from rapport_metrics.views.tallies import TALLIES, ContactTallies
 from rapport_schemas.contacts import ContactErased, ContactsMerged, InteractionLogged
 from rapport_schemas.feedback import SurveyAnswered, SurveyRequested
 
@@ -68,7 +70,12 @@ class KpiPipeline:
             awaiting=await self._awaiting(fresh, awaiting),
             surveys=await self._surveys(fresh, surveys),
         )
-        counters = await models.fold_counters(KeyedContributions(context), fresh)
+        keyed = KeyedContributions(context)
+        tallies = ContactTallies(directory, keyed.own)
+        folded = await models.apply(tallies, fresh)
+        ids = {key for r in fresh for key in tallies.keys(r)}
+        keyed.with_tallies(await models.tallies(ids, folded))
+        counters = await models.fold_counters(keyed, fresh)
         await self._erase(fresh)
         await self.points.publish(counters)
 
@@ -115,6 +122,6 @@ class KpiPipeline:
         erased = [r.data.contact_id for r in batch if isinstance(r.data, ContactErased)]
         if not erased:
             return
-        for collection in (DIRECTORY, CUSTOMERS):
+        for collection in (DIRECTORY, CUSTOMERS, TALLIES):
             await self.read_models.apply(Erasure(collection), batch)
         await self.read_models.forget_awaiting(erased)

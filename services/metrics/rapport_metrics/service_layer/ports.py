@@ -12,6 +12,7 @@ from rapport_kit.clock import Clock
 from rapport_kit.projection import Document, ProjectedEvent, Projection
 from rapport_metrics.domain.documents import (
     AwaitingInbound,
+    ContactTally,
     CounterDocument,
     CustomerDocument,
     DirectoryEntry,
@@ -56,6 +57,8 @@ class ReadModels(Protocol):
     async def awaiting(self, ids: Iterable[str], known: Known) -> dict[str, AwaitingInbound]: ...
 
     async def surveys(self, ids: Iterable[str], known: Known) -> dict[str, SurveyPair]: ...
+
+    async def tallies(self, ids: Iterable[str], known: Known) -> dict[str, ContactTally]: ...
 
     async def forget_awaiting(self, contact_ids: Sequence[str]) -> None:
         """Erasure: the inbound interactions of these contacts leave ``awaiting``."""

@@ -7,15 +7,15 @@ shelf at a time; ``adapters.collections`` stores each shelf in its own collectio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
 
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_metrics.domain.contact_kpis import contact_contributions
-from rapport_metrics.domain.context import Context, Contribution, Increment
-from rapport_metrics.domain.documents import CounterDocument
+from rapport_metrics.domain.context import Context, Contribution
+from rapport_metrics.domain.documents import ContactTally, CounterDocument
 from rapport_metrics.domain.event_kpis import event_contributions
 from rapport_metrics.domain.notification_kpis import notification_contributions
+from rapport_metrics.domain.tally import add, moved
 from rapport_metrics.domain.windows import Point
 
 Shelf = tuple[str, str, str]  # family, window size, segment kind
@@ -40,17 +40,6 @@ def contributions(received: ProjectedEvent, context: Context) -> list[Contributi
     )
 
 
-def add(counters: dict[str, object], increments: dict[str, Increment]) -> dict[str, object]:
-    """Sums; money is kept as a Decimal string so no binary rounding creeps in."""
-    total = dict(counters)
-    for name, amount in increments.items():
-        if isinstance(amount, Decimal):
-            total[name] = str(Decimal(str(total.get(name, "0"))) + amount)
-        else:
-            total[name] = total.get(name, 0) + amount  # type: ignore[operator]
-    return total
-
-
 def _new_counters(key: str, contribution: Contribution) -> Document:
     """Fields to query by; the key's parts are found again from the contribution that made it."""
     for point in contribution.points:
@@ -68,19 +57,41 @@ def _new_counters(key: str, contribution: Contribution) -> Document:
 
 
 class KeyedContributions:
-    """Each event's contributions with their counter keys, computed once per batch."""
+    """Each event's contributions with their counter keys, computed once per batch: its own
+    (``own``, which the contacts' tallies fold) and the tally moves credited to it."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
+        self.tallies: Mapping[str, ContactTally] = {}
+        self._own: dict[str, list[Contribution]] = {}
         self._cache: dict[str, list[tuple[str, Contribution]]] = {}
         self._by_shelf: dict[str, dict[Shelf, list[str]]] = {}
+
+    def own(self, received: ProjectedEvent) -> list[Contribution]:
+        event_id = received.event.id
+        if event_id not in self._own:
+            self._own[event_id] = contributions(received, self.context)
+        return self._own[event_id]
+
+    def with_tallies(self, tallies: Mapping[str, ContactTally]) -> KeyedContributions:
+        """Once the tallies are folded: their moves join the contributions."""
+        self.tallies = tallies
+        self._cache.clear()
+        self._by_shelf.clear()
+        return self
 
     def __call__(self, received: ProjectedEvent) -> list[tuple[str, Contribution]]:
         event_id = received.event.id
         if event_id not in self._cache:
+            vocabularies = self.context.directory.vocabularies
+            found = self.own(received) + [
+                c
+                for tally in self.tallies.values()
+                for c in moved(dict(tally), event_id, vocabularies)
+            ]
             self._cache[event_id] = [
                 (counter_key(c.family, point, segment), c)
-                for c in contributions(received, self.context)
+                for c in found
                 for point in c.points
                 for segment in c.segments
             ]

@@ -1,9 +1,10 @@
 """Survey requests and their answers, keyed by survey id: a response rate within 0–100 %.
 
 An answer counts as ``answered`` only against a request that was counted, in the request's
-window and in the segments the request was counted in (recorded here), whichever of the two
-events arrives last; so a segment change between request and answer cannot push the rate of a
-segment past 100 %, and an answer to a request never seen is not a response to anything counted.
+window and in the tally the request was counted in (its contact, recorded here; ``segments``
+for pairs from before tallies), whichever of the two events arrives last; so a segment change
+between request and answer moves both and cannot push the rate of a segment past 100 %, and an
+answer to a request never seen is not a response to anything counted.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class SurveyPairs:
             segments = self.directory.segments(contact, channel=data.channel.value)
             current |= {"requested_at": data.requested_at.isoformat()}
             current["segments"] = segment_map(segments)
+            # The tally the request is counted in (``domain.tally``): its answer joins it there.
+            current |= {"contact": contact, "channel": data.channel.value}
         if isinstance(data, SurveyAnswered):
             current["answered"] = True
         if "requested_at" in current and current.get("answered") and "completed_by" not in current:

@@ -24,6 +24,7 @@ from rapport_schemas.contacts import (
     ContactProfile,
     ContactRegistered,
     ContactsMerged,
+    ContactUpdated,
     Direction,
     InteractionKind,
     InteractionLogged,
@@ -83,8 +84,14 @@ class Dataset:
         return self.contacts + self.activity + self.closing
 
 
-def generate(seed: int = 7, contacts: int = 90, scale: int = 1) -> Dataset:
-    """``scale`` multiplies the activity (about 2,240 events per unit)."""
+LATE_REGISTERED = ("c050", "c051", "c052", "c053", "c054")  # registered after their events
+CHANGED = {"c060": {"industry": "finance"}, "c061": {"country": "GB"}, "c062": {"country": "JP"}}
+
+
+def generate(seed: int = 7, contacts: int = 90, scale: int = 1, late: bool = False) -> Dataset:
+    """``scale`` multiplies the activity (about 2,240 events per unit); ``late`` publishes the
+    registrations of ``LATE_REGISTERED`` after every activity and changes the segments of
+    ``CHANGED`` (a ``ContactUpdated`` moving industry or country), before the merges."""
     rng = random.Random(seed)
     data = Dataset()
     ids = [f"c{n:03d}" for n in range(contacts)]
@@ -103,6 +110,8 @@ def generate(seed: int = 7, contacts: int = 90, scale: int = 1) -> Dataset:
     for _ in range(40 * scale):
         data.activity.append(wrap(_consent(rng, rng.choice(ids)), source="/test"))
     rng.shuffle(data.activity)
+    if late:
+        _late_facts(data)
     # Merges of contacts that were referred or referred others (c010 … c015 into c020 … c025).
     for absorbed, survivor in zip(ids[10:16], ids[20:26], strict=True):
         merged = ContactsMerged(contact_id=absorbed, survivor_id=survivor, merged_at=START + SPAN)
@@ -285,3 +294,40 @@ def _consent(rng: random.Random, contact: str) -> ContactConsentChanged:
         changed_at=_at(rng),
     )
     return ContactConsentChanged(contact_id=contact, consent=consent)
+
+
+def _late_facts(data: Dataset) -> None:
+    """Late registrations and segment changes, published with the closing events, first."""
+    late = [e for e in data.contacts if e.data.contact_id in LATE_REGISTERED]
+    data.contacts = [e for e in data.contacts if e not in late]
+    updates = []
+    for event in data.contacts:
+        registered = event.data
+        assert isinstance(registered, ContactRegistered)
+        change = CHANGED.get(registered.contact_id)
+        if change is None:
+            continue
+        profile = registered.profile
+        if "industry" in change:
+            segment = profile.segment.model_copy(update={"industry": change["industry"]})
+            if segment.industry == profile.segment.industry:
+                segment = profile.segment.model_copy(update={"industry": "retail"})
+            profile = profile.model_copy(update={"segment": segment})
+            fields: tuple[str, ...] = ("segment",)
+        else:
+            country = change["country"]
+            if country == profile.country:
+                country = "DE"
+            language, currency, region, zone = COUNTRIES[country]
+            segment = profile.segment.model_copy(update={"region": region})
+            update = {"country": country, "language": language, "currency": currency}
+            profile = profile.model_copy(update={**update, "time_zone": zone, "segment": segment})
+            fields = ("country", "language", "currency", "time_zone", "segment")
+        updated = ContactUpdated(
+            contact_id=registered.contact_id,
+            profile=profile,
+            changed_fields=fields,
+            updated_at=START + SPAN,
+        )
+        updates.append(wrap(updated, source="/test"))
+    data.closing = late + updates + data.closing

@@ -12,6 +12,7 @@ from rapport_schemas.contacts import (
     ContactConsentChanged,
     ContactRegistered,
     ContactsMerged,
+    ContactUpdated,
     Direction,
     InteractionKind,
     InteractionLogged,
@@ -55,7 +56,15 @@ def converted(amount: Decimal, currency: str, on: date, rates: DatedRates) -> De
 class Expected:
     def __init__(self, data: Dataset, rates: DatedRates) -> None:
         self.rates = rates
-        self.profiles = {e.data.contact_id: e.data for e in data.contacts}
+        # Every event in the segments of its contact's latest profile, whenever that arrived.
+        self.registrations = {
+            e.data.contact_id: e.data for e in data.events if isinstance(e.data, ContactRegistered)
+        }
+        self.profiles = {
+            e.data.contact_id: e.data.profile
+            for e in data.events
+            if isinstance(e.data, ContactRegistered | ContactUpdated)
+        }
         merges = [e.data for e in data.closing if isinstance(e.data, ContactsMerged)]
         self.identity = {m.contact_id: m.survivor_id for m in merges}
         self.sums: dict[tuple[str, Point], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
@@ -69,13 +78,12 @@ class Expected:
             if isinstance(e.data, InteractionLogged) and e.data.awaits_response
         }
         self.answered: set[str] = set()
-        for event in data.contacts + data.activity:
+        for event in data.events:
             self._event(event.data, inbound)
         for contact, at in self.first_purchase.items():
             self._add("purchases", at, self.segments(contact), first_buyers=1)
         for absorbed in self.identity:  # one person, one sign-up: the survivor's
-            registered = self.profiles[absorbed]
-            assert isinstance(registered, ContactRegistered)
+            registered = self.registrations[absorbed]
             self._add(
                 "registrations",
                 registered.registered_at,
@@ -87,9 +95,7 @@ class Expected:
     def segments(
         self, contact: str, channel: str | None = None, agent: str | None = None
     ) -> list[tuple[str, str]]:
-        registered = self.profiles[contact]
-        assert isinstance(registered, ContactRegistered)
-        profile = registered.profile
+        profile = self.profiles[contact]
         return [
             ("all", "all"),
             ("country", profile.country),

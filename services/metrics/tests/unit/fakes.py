@@ -14,6 +14,7 @@ from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.projection import Document, ProjectedEvent, Projection, fold
 from rapport_metrics.domain.documents import (
     AwaitingInbound,
+    ContactTally,
     CounterDocument,
     CustomerDocument,
     DirectoryEntry,
@@ -68,6 +69,11 @@ class InMemoryReadModels:
         self, ids: Iterable[str], known: Mapping[str, Document]
     ) -> dict[str, SurveyPair]:
         return cast(dict[str, SurveyPair], self._load("surveys", ids, known))
+
+    async def tallies(
+        self, ids: Iterable[str], known: Mapping[str, Document]
+    ) -> dict[str, ContactTally]:
+        return cast(dict[str, ContactTally], self._load("tallies", ids, known))
 
     async def forget_awaiting(self, contact_ids: Sequence[str]) -> None:
         awaiting = self.collections.get("awaiting", {})

@@ -1,5 +1,5 @@
 """The KPI pipeline use case on in-memory fakes: counters folded, points published, redelivery,
-a late exchange rate, a merge."""
+a late exchange rate, a merge, a late registration and a segment change."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from rapport_metrics.adapters.metric_stream import event_id
 from rapport_metrics.service_layer.reading import ExchangeRateDesk
-from rapport_schemas.contacts import ContactsMerged, InteractionKind
+from rapport_schemas.contacts import ContactsMerged, ContactUpdated, InteractionKind
 from services.metrics.tests.unit.in_memory import (
     T0,
     InMemoryKpis,
@@ -88,3 +88,28 @@ def test_a_merge_moves_every_count_to_the_survivor():
     assert (purchases["buyers"], purchases["repeat_buyers"], purchases["first_buyers"]) == (1, 1, 1)
     clv = kpis.sink.points()[f"clv|month|{month}|all=all"]
     assert clv.sample_size == 1  # one paying contact, whose revenue is both purchases
+
+
+def test_a_late_registration_and_a_segment_change_move_every_event_count():
+    kpis = InMemoryKpis()
+    complaint = received(interaction("c1", T0, kind=InteractionKind.COMPLAINT))
+    kpis.apply([complaint])
+    once = {"n": 1, "inbound": 1, "complaints": 1}
+    assert kpis.counters(f"interactions|day|{DAY}|all=all") == once
+    assert kpis.counters(f"interactions|day|{DAY}|country=TR") == {}
+    kpis.apply([received(registered("c1", country="TR"))])
+    assert kpis.counters(f"interactions|day|{DAY}|country=TR") == once
+    assert kpis.counters(f"interactions|day|{DAY}|all=all") == once
+    profile = registered("c1", country="DE").profile
+    updated = ContactUpdated(
+        contact_id="c1", profile=profile, changed_fields=("country",), updated_at=T0
+    )
+    kpis.apply([received(updated)])
+    nothing = {"n": 0, "inbound": 0, "complaints": 0}
+    assert kpis.counters(f"interactions|day|{DAY}|country=TR") == nothing
+    assert kpis.counters(f"interactions|day|{DAY}|country=DE") == once
+    assert kpis.counters(f"registrations|day|{DAY}|country=DE") == {"n": 1, "referred": 0}
+    assert kpis.sink.points()[f"complaint_rate|day|{DAY}|country=TR"].sample_size == 0
+    stored = kpis.read_models.snapshot()
+    kpis.apply([complaint])  # redelivered: counted once, where the contact is now
+    assert kpis.read_models.snapshot() == stored
