@@ -39,13 +39,6 @@ class Context:
     def at(self, moment: datetime) -> tuple[Point, ...]:
         return points(moment, self.zone)
 
-    def segments(
-        self, contact_id: str, channel: str | None = None, agent: str | None = None
-    ) -> tuple[Segment, ...]:
-        return self.directory.segments(
-            self.directory.resolve(contact_id), channel=channel, agent=agent
-        )
-
     def counted(
         self,
         family: str,
@@ -55,12 +48,13 @@ class Context:
         *,
         channel: str | None = None,
         agent: str | None = None,
-        owner: bool = False,
     ) -> Contribution:
         """A contribution in the segments of ``contact_id`` (with the event's channel/agent), in
-        the tally of the contact it resolves to (or of ``contact_id`` itself if ``owner``)."""
-        contact = contact_id if owner else self.directory.resolve(contact_id)
-        segments = self.directory.segments(contact, channel=channel, agent=agent)
+        its tally. Not resolved through merges: an event stands in the segments of the contact it
+        is about, whether it is read before or after a merge (a rebuild reads the topics
+        interleaved), so the counts do not depend on the order; the distinct-contact counts are
+        the person's (``customers``)."""
+        segments = self.directory.segments(contact_id, channel=channel, agent=agent)
         return Contribution(
-            family, self.at(moment), segments, increments, (contact, channel, agent)
+            family, self.at(moment), segments, increments, (contact_id, channel, agent)
         )

@@ -93,7 +93,7 @@ def _response(data: EventData, event_id: str, ctx: Context) -> list[Contribution
     if "contact" in pair:  # in the tally its request was counted in, so both move together
         contact, channel = pair["contact"], pair.get("channel")
         counters: dict[str, Increment] = {"answered": 1}
-        return [ctx.counted("surveys", requested, contact, counters, channel=channel, owner=True)]
+        return [ctx.counted("surveys", requested, contact, counters, channel=channel)]
     segments = tuple(pair["segments"].items())
     return [Contribution("surveys", ctx.at(requested), segments, {"answered": 1})]
 

@@ -34,7 +34,7 @@ class SurveyPairs:
     ) -> Document:
         data, current = received.data, dict(state or {})
         if isinstance(data, SurveyRequested) and "requested_at" not in current:
-            contact = self.directory.resolve(data.contact_id)
+            contact = data.contact_id  # as ``Context.counted``: not resolved through merges
             segments = self.directory.segments(contact, channel=data.channel.value)
             current |= {"requested_at": data.requested_at.isoformat()}
             current["segments"] = segment_map(segments)

@@ -28,7 +28,7 @@ class ContactTallies:
         owners = [c.owner[0] for c in self.contributions(received) if c.owner]
         data = received.data
         if isinstance(data, ContactRegistered | ContactUpdated):  # a move, even with no count
-            owners.append(self.directory.resolve(data.contact_id))
+            owners.append(data.contact_id)
         return [o for o in dict.fromkeys(owners) if not self.directory.erased(o)]
 
     def evolve(
