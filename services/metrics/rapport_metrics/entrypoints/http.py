@@ -37,7 +37,7 @@ def refused(parameter: str, message: str) -> HTTPException:
     detail: list[dict[str, Any]] = [
         {"loc": ["query", parameter], "msg": message, "type": "value_error"}
     ]
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail)
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
 def series_query(
