@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +13,8 @@ from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ContactStatus, ErasedContact
 from rapport_contacts.service_layer.ports import Events, KeyClaim, SegmentFilter
 from rapport_contacts.service_layer.unit import Ports
-from rapport_kit.consuming import ReceivedEvent
-from rapport_kit.projection import Document, fold
-from rapport_kit.rebuild import ReadModel
 from rapport_schemas import CloudEvent
+from tests.support.in_memory import SettableClock
 
 
 class FakeContactRepository:
@@ -131,14 +128,6 @@ class FakeContactViews:
         return self.views.get(contact_id)
 
 
-class SettableClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def fake_ports(clock: SettableClock, *, policy: SlaPolicy | None = None) -> Ports:
     """The use cases' ports, every one in memory."""
     return Ports(FakeContactRepository(), FakeKeyStore(), policy or SlaPolicy(), clock)
@@ -152,20 +141,3 @@ def repository(ports: Ports) -> FakeContactRepository:
 def keys(ports: Ports) -> FakeKeyStore:
     assert isinstance(ports.keys, FakeKeyStore)
     return ports.keys
-
-
-class InMemoryReadModel:
-    """A read model's apply step folding into dictionaries with the kit's pure ``fold``, in
-    place of the MongoDB projection stores (``ProjectionConsumer``)."""
-
-    def __init__(self, model: ReadModel) -> None:
-        self.model = model
-        self.documents: dict[str, dict[str, Document]] = {
-            projection.collection: {} for projection in model.projections
-        }
-
-    async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
-        events = [received.projected for received in batch]
-        for projection in self.model.projections:
-            documents = self.documents[projection.collection]
-            documents.update(fold(projection, documents, events).changed)

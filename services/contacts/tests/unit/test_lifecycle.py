@@ -20,7 +20,8 @@ from rapport_schemas.contacts import (
     InteractionKind,
     InteractionLogged,
 )
-from services.contacts.tests.unit.fakes import SettableClock, fake_ports, keys, repository
+from services.contacts.tests.unit.fakes import fake_ports, keys, repository
+from tests.support.in_memory import SettableClock
 
 NOW = datetime(2026, 5, 18, 9, 0, tzinfo=UTC)
 TURKEY = {"country": "TR", "time_zone": "Europe/Istanbul", "language": "tr-TR", "currency": "TRY"}

@@ -20,13 +20,8 @@ from rapport_contacts.service_layer import lifecycle, reading, registration
 from rapport_contacts.service_layer.ports import SegmentFilter
 from rapport_contacts.service_layer.unit import Ports
 from rapport_schemas.contacts import ContactProfile, ContactRegistered, ContactUpdated
-from services.contacts.tests.unit.fakes import (
-    FakeContactViews,
-    SettableClock,
-    fake_ports,
-    keys,
-    repository,
-)
+from services.contacts.tests.unit.fakes import FakeContactViews, fake_ports, keys, repository
+from tests.support.in_memory import SettableClock
 
 NOW = datetime(2026, 5, 18, 9, 0, tzinfo=UTC)
 AYSE = {

@@ -15,7 +15,8 @@ from rapport_contacts.service_layer.sla import SlaScheduler
 from rapport_contacts.service_layer.unit import Ports
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import Direction, InteractionKind, SlaBreached
-from services.contacts.tests.unit.fakes import SettableClock, fake_ports, repository
+from services.contacts.tests.unit.fakes import fake_ports, repository
+from tests.support.in_memory import SettableClock
 
 MONDAY = datetime(2026, 5, 18, 9, 0, tzinfo=UTC)  # 12:00 in Istanbul
 TURKEY = {"country": "TR", "time_zone": "Europe/Istanbul", "language": "tr-TR", "currency": "TRY"}

@@ -18,7 +18,7 @@ from rapport_schemas.common import Channel
 from rapport_schemas.contacts import ContactProfile, ContactRegistered
 from rapport_schemas.feedback import SurveyAnswered, SurveyKind
 from rapport_schemas.notifications import NotificationSent
-from services.contacts.tests.unit.fakes import InMemoryReadModel
+from tests.support.in_memory import InMemoryReadModel, publish_event
 
 SETTINGS = ContactsSettings(environment="test", topic_prefix="unit.")
 NOW = datetime(2026, 5, 18, 9, 0, tzinfo=UTC)
@@ -42,9 +42,7 @@ async def broker(view: InMemoryReadModel) -> AsyncIterator[TestKafkaBroker]:
 
 async def publish(broker: TestKafkaBroker, data: EventData, base: str, event_id: str) -> None:
     event: CloudEvent[EventData] = wrap(data, source="/test", event_id=event_id, time=NOW)
-    await broker.publish(
-        event.model_dump_json().encode(), topic=SETTINGS.topic(base), key=event.subject.encode()
-    )
+    await publish_event(broker, SETTINGS, event, base_topic=base)
 
 
 async def test_events_of_every_service_reach_the_360_view(

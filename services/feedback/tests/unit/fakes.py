@@ -12,10 +12,7 @@ from rapport_feedback.domain.answers import Survey
 from rapport_feedback.domain.contact import ContactFeedback
 from rapport_feedback.domain.outcome import IssuedSurvey, Outcome
 from rapport_feedback.service_layer.ports import Loaded
-from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.errors import TransientError
-from rapport_kit.projection import Document, fold
-from rapport_kit.rebuild import ReadModel
 from rapport_schemas import CloudEvent, EventData
 
 
@@ -139,28 +136,3 @@ class FakeFeedbackViews:
 
     async def answers_by_kind(self) -> list[dict[str, Any]]:
         return sorted(self.kinds, key=lambda k: k["kind"])
-
-
-class SettableClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class InMemoryReadModel:
-    """A read model's apply step folding into dictionaries with the kit's pure ``fold``, in
-    place of the MongoDB projection stores (``ProjectionConsumer``)."""
-
-    def __init__(self, model: ReadModel) -> None:
-        self.model = model
-        self.documents: dict[str, dict[str, Document]] = {
-            projection.collection: {} for projection in model.projections
-        }
-
-    async def __call__(self, batch: Sequence[ReceivedEvent]) -> None:
-        events = [received.projected for received in batch]
-        for projection in self.model.projections:
-            documents = self.documents[projection.collection]
-            documents.update(fold(projection, documents, events).changed)

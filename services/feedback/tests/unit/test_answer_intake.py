@@ -25,8 +25,8 @@ from services.feedback.tests.unit.fakes import (
     FakeContactFeedbackStore,
     FakeEventCounter,
     FakeSurveyStore,
-    SettableClock,
 )
+from tests.support.in_memory import SettableClock
 
 KEY = b"a-link-key-of-at-least-thirty-two-bytes"
 EXPIRES = NOW + timedelta(days=14)

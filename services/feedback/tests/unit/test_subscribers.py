@@ -28,10 +28,9 @@ from services.feedback.tests.unit.fakes import (
     FakeContactFeedbackStore,
     FakeEventCounter,
     FakeSurveyStore,
-    InMemoryReadModel,
-    SettableClock,
 )
 from services.feedback.tests.unit.test_survey_desk import envelope, registered, resolved
+from tests.support.in_memory import InMemoryReadModel, SettableClock, publish_event
 
 SETTINGS = FeedbackSettings(environment="test", topic_prefix="unit.")
 
@@ -80,11 +79,7 @@ async def broker(
 
 
 async def publish(broker: TestKafkaBroker, event: CloudEvent[EventData], base: str) -> None:
-    await broker.publish(
-        event.model_dump_json().encode(),
-        topic=SETTINGS.topic(base),
-        key=event.subject.encode(),
-    )
+    await publish_event(broker, SETTINGS, event, base_topic=base)
 
 
 async def test_contact_events_reach_the_survey_desk(
@@ -167,11 +162,8 @@ async def test_survey_events_reach_every_feedback_read_model(
 
     await publish(broker, envelope(request, "e1"), topics.FEEDBACK)
     # TestKafkaBroker numbers every record offset 0: a second partition keeps the watermark apart.
-    await broker.publish(
-        envelope(answer, "e2").model_dump_json().encode(),
-        topic=SETTINGS.topic(topics.FEEDBACK),
-        key=b"c1",
-        partition=1,
+    await publish_event(
+        broker, SETTINGS, envelope(answer, "e2"), base_topic=topics.FEEDBACK, partition=1
     )
 
     documents = views.documents

@@ -23,8 +23,8 @@ from services.feedback.tests.unit.fakes import (
     FakeContactFeedbackStore,
     FakeEventCounter,
     FakeSurveyStore,
-    SettableClock,
 )
+from tests.support.in_memory import SettableClock
 
 PROFILE = ContactProfile(
     name="Ayşe Yılmaz",

@@ -24,6 +24,7 @@ from rapport_schemas.feedback import SurveyAnswered, SurveyKind
 from rapport_schemas.notifications import NotificationSent
 from services.metrics.tests.unit.fakes import FakeSeenEvents
 from services.metrics.tests.unit.in_memory import T0, InMemoryKpis, interaction, registered
+from tests.support.in_memory import publish_event
 
 SETTINGS = MetricsSettings()
 DAY = "2025-11-03"
@@ -39,12 +40,7 @@ class Subscribed:
         self, data: EventData, *, base_topic: str, event_id: str | None = None
     ) -> str:
         event = wrap(data, source="/test", event_id=event_id)
-        await self.broker.publish(
-            event.model_dump_json().encode(),
-            topic=SETTINGS.topic(base_topic),
-            key=event.subject.encode(),
-        )
-        return event.id
+        return await publish_event(self.broker, SETTINGS, event, base_topic=base_topic)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from services.notifications.tests.unit.fakes import (
     FakeErasureRequests,
 )
 from services.notifications.tests.unit.samples import NOW, PROFILE
+from tests.support.in_memory import publish_event
 
 SETTINGS = NotificationsSettings()
 
@@ -50,12 +51,7 @@ class Subscribed:
         self, data: EventData, *, base_topic: str, event_id: str | None = None
     ) -> str:
         event = wrap(data, source="/test", event_id=event_id)
-        await self.broker.publish(
-            event.model_dump_json().encode(),
-            topic=SETTINGS.topic(base_topic),
-            key=event.subject.encode(),
-        )
-        return event.id
+        return await publish_event(self.broker, SETTINGS, event, base_topic=base_topic)
 
 
 @pytest.fixture
