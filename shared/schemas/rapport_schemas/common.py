@@ -30,6 +30,14 @@ class Channel(StrEnum):
     IN_APP = "in_app"
 
 
+class Purpose(StrEnum):
+    """What a message is for: consent is given or withdrawn per channel and, optionally, purpose."""
+
+    SERVICE = "service"  # transactional: it answers something the customer did
+    SURVEYS = "surveys"
+    MARKETING = "marketing"
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -41,6 +49,11 @@ class Consent(Frozen):
     granted: bool
     source: str = Field(min_length=1, max_length=128, description="Where consent was given.")
     changed_at: AwareDatetime
+    purpose: Purpose | None = Field(
+        default=None,
+        description="Unset: the whole channel. Set: that purpose only. For a (channel, purpose)"
+        " the newer of the two decides (rapport_schemas.consents.deciding).",
+    )
 
 
 class Segment(Frozen):
@@ -63,6 +76,7 @@ __all__ = [
     "Frozen",
     "LanguageTag",
     "Money",
+    "Purpose",
     "Segment",
     "TimeZoneName",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from typing import ClassVar
 
@@ -28,6 +29,13 @@ class ContactEvent(EventData):
     topic: ClassVar[str] = topics.CONTACTS
 
 
+class QuietHours(Frozen):
+    """The contact's own quiet hours, local time, ``start`` until ``end`` (may span midnight)."""
+
+    start: time
+    end: time
+
+
 class ContactProfile(Frozen):
     """The personal and segment data of a contact."""
 
@@ -42,6 +50,9 @@ class ContactProfile(Frozen):
     company: str | None = Field(default=None, max_length=200)
     segment: Segment = Segment()
     account_owner: str | None = Field(default=None, max_length=64, description="Agent id")
+    quiet_hours: QuietHours | None = Field(
+        default=None, description="Unset: the quiet hours notifications is configured with."
+    )
 
 
 class ContactRegistered(ContactEvent):
@@ -61,6 +72,11 @@ class ContactUpdated(ContactEvent):
     profile: ContactProfile = Field(description="The whole profile after the change.")
     changed_fields: tuple[str, ...]
     updated_at: AwareDatetime
+    source: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Where the change was made (e.g. preference-center); unset: the contacts API.",
+    )
 
 
 class ContactConsentChanged(ContactEvent):

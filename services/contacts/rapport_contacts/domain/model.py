@@ -152,6 +152,6 @@ def erase(
 
 
 def _latest_per_channel(consents: tuple[Consent, ...]) -> tuple[Consent, ...]:
-    """One consent per channel: the last one given wins."""
-    by_channel = {consent.channel: consent for consent in consents}
+    """One consent per channel and purpose (unset: the whole channel): the last one given wins."""
+    by_channel = {(consent.channel, consent.purpose): consent for consent in consents}
     return tuple(by_channel.values())

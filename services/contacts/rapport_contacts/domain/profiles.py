@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from rapport_contacts.domain import validation, vocabularies
 from rapport_schemas.common import Channel, Segment
-from rapport_schemas.contacts import ContactProfile
+from rapport_schemas.contacts import ContactProfile, QuietHours
 
 
 class SegmentInput(BaseModel):
@@ -51,6 +51,9 @@ class ProfileInput(BaseModel):
     company: str | None = Field(default=None, max_length=400)
     segment: SegmentInput = Field(default_factory=SegmentInput)
     account_owner: str | None = Field(default=None, max_length=64)
+    quiet_hours: QuietHours | None = Field(
+        default=None, description="The contact's own quiet hours (local time); unset: the default."
+    )
 
     @field_validator("account_owner")
     @classmethod

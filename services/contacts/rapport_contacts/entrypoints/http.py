@@ -86,6 +86,7 @@ async def change_consent(
         granted=body.granted,
         source=body.source,
         changed_at=body.changed_at or wired.clock(),
+        purpose=body.purpose,
     )
     return await handlers.change_consent(wired, contact_id, consent)
 

@@ -11,8 +11,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from rapport_contacts.domain import validation
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.domain.profiles import ProfileInput, SegmentInput
-from rapport_schemas.common import Channel, Consent
-from rapport_schemas.contacts import ContactProfile, Direction, InteractionKind
+from rapport_schemas.common import Channel, Consent, Purpose
+from rapport_schemas.contacts import ContactProfile, Direction, InteractionKind, QuietHours
 
 # What reaches an e-mail header or subject (order and case references, agents) or a log line is one
 # line without control characters; a summary may have line breaks, nothing else.
@@ -45,6 +45,7 @@ class ProfilePatch(BaseModel):
     company: str | None = None
     segment: SegmentInput | None = None
     account_owner: str | None = None
+    quiet_hours: QuietHours | None = None
 
 
 class ContactResponse(BaseModel):
@@ -97,6 +98,9 @@ class ConsentRequest(BaseModel):
     granted: bool
     source: SingleLine = Field(min_length=1, max_length=128, description="Where consent was given.")
     changed_at: AwareDatetime | None = None
+    purpose: Purpose | None = Field(
+        default=None, description="Unset: the whole channel; set: that purpose only."
+    )
 
 
 class LogInteractionRequest(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 
 from rapport_kit.projection import Document
 from rapport_schemas import EventData
+from rapport_schemas.consents import consent_key
 from rapport_schemas.contacts import (
     CaseResolved,
     ContactConsentChanged,
@@ -52,7 +53,7 @@ def newest(items: Iterable[Document], *, at: str, identity: str, limit: int) -> 
 
 
 def registered(view: Document, data: ContactRegistered, limit: int) -> Document:
-    consents = {c.channel.value: c.model_dump(mode="json") for c in data.consents}
+    consents = {consent_key(c): c.model_dump(mode="json") for c in data.consents}
     return {
         **view,
         "status": "active" if view["status"] == "unknown" else view["status"],
@@ -71,7 +72,7 @@ def consent_changed(view: Document, data: ContactConsentChanged, limit: int) -> 
     consent = data.consent
     return {
         **view,
-        "consents": {**view["consents"], consent.channel.value: consent.model_dump(mode="json")},
+        "consents": {**view["consents"], consent_key(consent): consent.model_dump(mode="json")},
     }
 
 

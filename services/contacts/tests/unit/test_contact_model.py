@@ -17,7 +17,7 @@ from rapport_contacts.domain.interactions import (
     log_interaction,
     resolve_case,
 )
-from rapport_schemas.common import Channel
+from rapport_schemas.common import Channel, Consent, Purpose
 from rapport_schemas.contacts import ContactProfile, Direction, InteractionKind
 
 POLICY = SlaPolicy()
@@ -138,3 +138,18 @@ def test_an_update_that_changes_nothing_publishes_nothing() -> None:
     renamed = current.profile.model_copy(update={"name": "Ayşe Demir"})
     _, events = model.update_profile(current, renamed, now=MONDAY_EVENING)
     assert [e.changed_fields for e in events] == [("name",)]
+
+
+def test_a_consent_per_purpose_is_kept_beside_the_channels() -> None:
+    channel_wide = Consent(
+        channel=Channel.EMAIL, granted=True, source="form", changed_at=MONDAY_EVENING
+    )
+    no_marketing = channel_wide.model_copy(
+        update={"granted": False, "purpose": Purpose.MARKETING, "source": "preference-center"}
+    )
+    changed, _ = model.change_consent(contact(), channel_wide)
+    changed, event = model.change_consent(changed, no_marketing)
+    assert event.consent.purpose is Purpose.MARKETING
+    assert set(changed.consents) == {channel_wide, no_marketing}
+    changed, _ = model.change_consent(changed, no_marketing.model_copy(update={"granted": True}))
+    assert len(changed.consents) == 2

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from rapport_schemas.common import Channel, Consent
+from rapport_schemas.common import Channel, Consent, Purpose
 from rapport_schemas.contacts import ContactProfile
 
 
@@ -64,7 +64,9 @@ def with_consents(state: ContactFeedback, consents: Iterable[Consent]) -> Contac
     if state.erased:
         return state
     merged = dict(state.consents)
-    for consent in consents:
+    # Surveys are all this service sends: a consent for another purpose says nothing about them,
+    # and of the channel's and the surveys' consent the newer decides (rapport_schemas.consents).
+    for consent in (c for c in consents if c.purpose in (None, Purpose.SURVEYS)):
         known = merged.get(consent.channel)
         if known is None or consent.changed_at >= known.changed_at:
             merged[consent.channel] = ChannelConsent(consent.granted, consent.changed_at)

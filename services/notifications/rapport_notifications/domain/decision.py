@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rapport_notifications.domain.directory import ContactCard
+from rapport_notifications.domain.purposes import purpose_of
 from rapport_notifications.domain.quiet_hours import DeliveryWindow, postponement
 from rapport_notifications.domain.templates import SPECS
 from rapport_notifications.domain.triggers import PlannedDelivery
-from rapport_schemas.common import Channel, Consent
+from rapport_schemas.common import Channel, Consent, Purpose
 
 NO_CONSENT = "no_consent"
 CONTACT_ERASED = "contact_erased"
@@ -83,29 +85,48 @@ def decide(
         if now < delivery.received_at + policy.unknown_contact_grace:
             return Wait(now + policy.unknown_contact_retry)
         return Fail(UNKNOWN_CONTACT)
-    return _to_customer(card, now=now, cap_reached=cap_reached, policy=policy)
+    purpose = purpose_of(delivery.template)
+    return _to_customer(card, purpose, now=now, cap_reached=cap_reached, policy=policy)
 
 
 def _to_customer(
-    card: ContactCard, *, now: datetime, cap_reached: bool, policy: DeliveryPolicy
+    card: ContactCard,
+    purpose: Purpose,
+    *,
+    now: datetime,
+    cap_reached: bool,
+    policy: DeliveryPolicy,
 ) -> Decision:
     """Customer messages: consent first, then caps, then the recipient's local calendar."""
-    route = choose_route(card, policy)
+    route = choose_route(card, policy, purpose)
     if route is None:
         return Fail(NO_CONSENT)
     if cap_reached:
         return Fail(FREQUENCY_CAP, route.channel)
-    held = postponement(now, time_zone=card.time_zone, country=card.country, window=policy.window)
+    window = contact_window(card, policy.window)
+    held = postponement(now, time_zone=card.time_zone, country=card.country, window=window)
     if held is not None:
         return Postpone(held.until, held.reason, route.channel)
     return Send(route, card.language, card.time_zone)
 
 
-def choose_route(card: ContactCard, policy: DeliveryPolicy) -> Route | None:
-    """The preferred channel if consented and reachable, else the first that is, in order."""
+def contact_window(card: ContactCard, window: DeliveryWindow) -> DeliveryWindow:
+    """The contact's own quiet hours (set in the preference center) replace the default ones;
+    weekends and public holidays stay as configured."""
+    if card.quiet_hours is None:
+        return window
+    own = card.quiet_hours
+    return dataclasses.replace(window, quiet_start=own.start, quiet_end=own.end)
+
+
+def choose_route(
+    card: ContactCard, policy: DeliveryPolicy, purpose: Purpose = Purpose.SERVICE
+) -> Route | None:
+    """The preferred channel if consented for ``purpose`` and reachable, else the first that is,
+    in order."""
     order = [card.preferred_channel] if card.preferred_channel else []
     for channel in [*order, *policy.channel_order]:
-        consent = card.consent(channel)
+        consent = card.consent(channel, purpose)
         address = _address(card, channel)
         if channel in policy.available_channels and consent is not None and address:
             return Route(channel, address, consent)

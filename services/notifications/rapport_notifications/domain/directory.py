@@ -10,8 +10,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from rapport_schemas.common import Channel, Consent
-from rapport_schemas.contacts import ContactProfile
+from rapport_schemas.common import Channel, Consent, Purpose
+from rapport_schemas.consents import consent_key, deciding
+from rapport_schemas.contacts import ContactProfile, QuietHours
 
 
 class ConsentRecord(BaseModel):
@@ -20,6 +21,7 @@ class ConsentRecord(BaseModel):
     granted: bool
     source: str
     changed_at: datetime
+    purpose: Purpose | None = None
 
 
 class ContactCard(BaseModel):
@@ -34,19 +36,28 @@ class ContactCard(BaseModel):
     country: str | None = None
     preferred_channel: Channel | None = None
     account_owner: str | None = None
+    quiet_hours: QuietHours | None = None
     profile_at: datetime | None = None
     consents: dict[str, ConsentRecord] = {}
     erased: bool = False
     merged_into: str | None = None
 
-    def consent(self, channel: Channel) -> Consent | None:
-        """The granted consent for ``channel`` as the proof events carry, else None."""
-        record = self.consents.get(channel.value)
-        if record is None or not record.granted:
-            return None
-        return Consent(
-            channel=channel, granted=True, source=record.source, changed_at=record.changed_at
-        )
+    def consent(self, channel: Channel, purpose: Purpose = Purpose.SERVICE) -> Consent | None:
+        """The granted consent that decides for ``purpose`` on ``channel`` (the proof events
+        carry), else None."""
+        known = [
+            Consent(
+                channel=channel,
+                granted=record.granted,
+                source=record.source,
+                changed_at=record.changed_at,
+                purpose=record.purpose,
+            )
+            for key, record in self.consents.items()
+            if key.split(":", maxsplit=1)[0] == channel.value
+        ]
+        found = deciding(known, channel, purpose)
+        return found if found is not None and found.granted else None
 
 
 def with_profile(card: ContactCard, profile: ContactProfile, at: datetime) -> ContactCard:
@@ -62,6 +73,7 @@ def with_profile(card: ContactCard, profile: ContactProfile, at: datetime) -> Co
             "country": profile.country,
             "preferred_channel": profile.preferred_channel,
             "account_owner": profile.account_owner,
+            "quiet_hours": profile.quiet_hours,
             "profile_at": at,
         }
     )
@@ -72,10 +84,14 @@ def with_consents(card: ContactCard, consents: tuple[Consent, ...]) -> ContactCa
         return card
     merged = dict(card.consents)
     for consent in consents:
-        known = merged.get(consent.channel.value)
+        key = consent_key(consent)
+        known = merged.get(key)
         if known is None or consent.changed_at >= known.changed_at:
-            merged[consent.channel.value] = ConsentRecord(
-                granted=consent.granted, source=consent.source, changed_at=consent.changed_at
+            merged[key] = ConsentRecord(
+                granted=consent.granted,
+                source=consent.source,
+                changed_at=consent.changed_at,
+                purpose=consent.purpose,
             )
     return card.model_copy(update={"consents": merged})
 
