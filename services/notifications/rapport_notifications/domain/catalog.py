@@ -14,6 +14,8 @@ from typing import Literal
 from rapport_notifications.domain.templates import Template
 
 Direction = Literal["ltr", "rtl"]
+# How a date placeholder reads in its sentence: "on" = the day something happens (hu "1-jén").
+DATE_FORMS = frozenset({"on"})
 
 
 class CatalogError(ValueError):
@@ -27,6 +29,7 @@ class MessageText:
     plurals: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # A placeholder (or a label) whose wording depends on a fact: option → text (ICU "select").
     choices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    date_forms: Mapping[str, str] = field(default_factory=dict)  # date placeholder → form
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,12 @@ def _message(locale: str, key: str, value: object) -> MessageText:
         body=str(value["body"]),
         plurals=value.get("plurals", {}),
         choices=value.get("choices", {}),
+        date_forms=value.get("date_forms", {}),
     )
+    unknown = set(message.date_forms.values()) - DATE_FORMS
+    if unknown:
+        known = sorted(DATE_FORMS)
+        raise CatalogError(f"{locale}.{key}: date forms {sorted(unknown)} (known: {known})")
     variants = [
         text
         for variations in (*message.plurals.values(), *message.choices.values())

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.core import get_global
 from babel.dates import format_date, format_time, get_timezone_name
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal, get_currency_symbol
 
 from rapport_kit.locales import negotiate
+from rapport_notifications.domain import hungarian
 from rapport_notifications.domain.catalog import Catalog, Direction, MessageText, substitute
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.values import (
@@ -28,6 +33,9 @@ from rapport_notifications.domain.values import (
 )
 
 _URL = re.compile(r"https?://[^\s<>\"]+")
+
+# Wording a language settles only once the placeholders are in (by language, e.g. "hu").
+_FINISHERS: dict[str, Callable[[str], str]] = {"hu": hungarian.finish}
 
 
 @dataclass(frozen=True)
@@ -68,14 +76,15 @@ def render(
         if isinstance(value, ScoreLinks)
     }
     markers = {name: f"\x00{name}\x00" for name in blocks}
-    html_body = substitute(message.body, {**formatted, **markers})
+    finish = _FINISHERS.get(locale.language, str)
+    html_body = finish(substitute(message.body, {**formatted, **markers}))
     language = str(locale).replace("_", "-")
     return Rendered(
         template=template,
         locale=catalog.locale,
         direction=catalog.direction,
-        subject=substitute(message.subject, formatted),
-        text=substitute(message.body, formatted),
+        subject=finish(substitute(message.subject, formatted)),
+        text=finish(substitute(message.body, formatted)),
         html=_html(html_body, language=language, direction=catalog.direction, blocks=blocks),
     )
 
@@ -89,9 +98,9 @@ def _format(  # noqa: PLR0911 — one return per kind of value
         case Number():
             return format_decimal(value.value, locale=locale)
         case Money():
-            return format_currency(value.amount, value.currency, locale=locale)
+            return money(value, locale)
         case LocalDate():
-            return format_date(value.at.astimezone(zone), "long", locale=locale)
+            return local_date(value, message.date_forms.get(name), locale, zone)
         case LocalDateTime():
             return local_date_time(value, locale, zone)
         case ScoreLinks():
@@ -105,14 +114,62 @@ def _format(  # noqa: PLR0911 — one return per kind of value
             return substitute(variant, {"count": format_decimal(value.count, locale=locale)})
 
 
+def money(value: Money, locale: Locale) -> str:
+    """The amount in the currency's everyday minor units: CLDR's cash digits (ISO 4217 keeps
+    two for the forint, but fillér went out in 1999: "45 000 Ft"; the yen has none)."""
+    digits = _cash_digits(value.currency)
+    amount = value.amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    pattern = copy.copy(locale.currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    text = pattern.apply(amount, locale, currency=value.currency, currency_digits=False)
+    return _spaced_symbol(text, get_currency_symbol(value.currency, locale=locale))
+
+
+def _spaced_symbol(text: str, symbol: str) -> str:
+    """CLDR's currency spacing, which Babel leaves out: a symbol that ends (or starts) with a
+    letter is kept apart from the digits by a no-break space ("HUF 45,000", not "HUF45,000")."""
+    at = text.find(symbol)
+    if at < 0 or not symbol:
+        return text
+    end = at + len(symbol)
+    if end < len(text) and text[end].isdigit() and _is_letterlike(symbol[-1]):
+        return f"{text[:end]}\u00a0{text[end:]}"
+    if at > 0 and text[at - 1].isdigit() and _is_letterlike(symbol[0]):
+        return f"{text[:at]}\u00a0{text[at:]}"
+    return text
+
+
+def _is_letterlike(character: str) -> bool:
+    # CLDR's currencyMatch: neither a symbol (S*) nor a separator (Z*).
+    return not unicodedata.category(character).startswith(("S", "Z"))
+
+
+def _cash_digits(currency: str) -> int:
+    fractions = get_global("currency_fractions")
+    _, _, cash_digits, _ = fractions.get(currency, fractions["DEFAULT"])
+    return int(cash_digits)
+
+
+def local_date(value: LocalDate, form: str | None, locale: Locale, zone: ZoneInfo) -> str:
+    """The long date; as the day something happens ("on") where the language marks it."""
+    day = value.at.astimezone(zone).date()
+    if form == "on" and locale.language == "hu":
+        return hungarian.on_day(day, locale)
+    return format_date(day, "long", locale=locale)
+
+
 def local_date_time(value: LocalDateTime, locale: Locale, zone: ZoneInfo) -> str:
-    """Full date, short time and the zone's name, joined the way the locale joins them."""
+    """Full date, short time and the zone's name, joined the way the locale joins them.
+
+    The zone is named for that moment (standard or summer time); a zone CLDR has no name for
+    shows its offset ("GMT-03:00") rather than a generic "Unknown Region" name.
+    """
     local = value.at.astimezone(zone)
     pattern = str(locale.datetime_formats["full"]).replace("'", "")
     joined = pattern.replace("{1}", format_date(local, "full", locale=locale)).replace(
         "{0}", format_time(local, "short", locale=locale)
     )
-    return f"{joined} {get_timezone_name(zone, 'long', locale=locale)}"
+    return f"{joined} {get_timezone_name(local, 'long', locale=locale)}"
 
 
 def _html(text: str, *, language: str, direction: Direction, blocks: Mapping[str, str]) -> str:

@@ -27,6 +27,7 @@ class TemplateSpec:
     placeholders: frozenset[str]
     plurals: frozenset[str] = frozenset()
     choices: Mapping[str, frozenset[str]] = field(default_factory=dict)  # name → its options
+    days: frozenset[str] = frozenset()  # placeholders that are a calendar day (``date_forms``)
     transactional: bool = True
     internal: bool = False
 
@@ -35,9 +36,12 @@ def _spec(
     *names: str,
     plurals: tuple[str, ...] = (),
     choices: Mapping[str, frozenset[str]] | None = None,
+    days: tuple[str, ...] = (),
     **flags: bool,
 ) -> TemplateSpec:
-    return TemplateSpec(frozenset(names), frozenset(plurals), dict(choices or {}), **flags)
+    return TemplateSpec(
+        frozenset(names), frozenset(plurals), dict(choices or {}), frozenset(days), **flags
+    )
 
 
 SURVEY_KINDS = frozenset({"nps", "csat", "ces"})
@@ -60,12 +64,15 @@ SPECS: dict[Template, TemplateSpec] = {
             name: SURVEY_KINDS
             for name in ("survey_subject", "survey_question", "scale_low", "scale_high")
         },
+        days=("expires_on",),
         transactional=False,
     ),
     Template.COMPLAINT_ACKNOWLEDGEMENT: _spec(
         "name", "brand", "reference", "reply_by", "reply_window", plurals=("reply_window",)
     ),
-    Template.PURCHASE_THANK_YOU: _spec("name", "brand", "amount", "order_ref", "purchased_on"),
+    Template.PURCHASE_THANK_YOU: _spec(
+        "name", "brand", "amount", "order_ref", "purchased_on", days=("purchased_on",)
+    ),
     Template.DETRACTOR_FOLLOW_UP: _spec("name", "brand", "reply_window", plurals=("reply_window",)),
     Template.DETRACTOR_ALERT: _spec("contact_ref", "reason", "score", "detected_at", internal=True),
     Template.SLA_BREACH_WARNING: _spec(
