@@ -21,6 +21,8 @@ from rapport_contacts.service_layer.sla import SlaScheduler
 from rapport_contacts.service_layer.unit import Ports
 from rapport_contacts.settings import ContactsSettings
 from rapport_kit.clock import Clock, utc_now
+from rapport_kit.idempotency import http as idempotency_http
+from rapport_kit.idempotency.store import IdempotencyGuard, MongoClaims, forget_expired, kept_in
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
@@ -50,6 +52,9 @@ def create_app(
         app.state.ports, app.state.views, app.state.outbox = ports, ContactViews(db), publisher
         await contacts.create_indexes()
         await keys.create_indexes()
+        claims = MongoClaims(db["contact_idempotency_keys"])
+        app.state.idempotency = IdempotencyGuard(claims, kept_in(contacts.collection))
+        app.state.idempotency_retention = timedelta(hours=settings.idempotency_key_retention_hours)
         sweeper = OutboxSweeper(
             [contacts],
             gauges=runtime.outbox_gauges,
@@ -60,13 +65,23 @@ def create_app(
         async with runtime.run(produced_topics=[topics.CONTACTS]):
             runtime.periodic("outbox sweep", sweeper.interval, sweeper.sweep)
             runtime.periodic("SLA check", scheduler.interval, scheduler.check_once)
+            runtime.periodic(
+                "idempotency keys",
+                settings.idempotency_sweep_interval_seconds,
+                lambda: _forget_keys(claims, contacts),
+            )
             yield
 
     app = runtime.app(
         title="Rapport contacts", lifespan=lifespan, routers=[http.router, activity.router]
     )
     errors.install(app)
+    idempotency_http.install(app)
     return app
+
+
+async def _forget_keys(claims: MongoClaims, contacts: MongoContactRepository) -> None:
+    await forget_expired(claims, contacts.collection, utc_now())
 
 
 def _sla_policy(settings: ContactsSettings) -> SlaPolicy:

@@ -40,6 +40,15 @@ class ContactsSettings(ServiceSettings):
     outbox_sweep_grace_seconds: float = Field(
         default=2.0, ge=0, description="The sweeper leaves younger entries to their writer."
     )
+    idempotency_key_retention_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long an Idempotency-Key is remembered: a retry within it answers the "
+        "first response; after it the key is new again.",
+    )
+    idempotency_sweep_interval_seconds: float = Field(
+        default=600, gt=0, description="How often expired Idempotency-Keys are forgotten."
+    )
     view_timeline_limit: int = Field(
         default=200, ge=1, le=1000, description="Most recent timeline entries a 360° view keeps."
     )

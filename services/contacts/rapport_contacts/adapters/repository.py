@@ -14,6 +14,7 @@ from rapport_contacts.adapters.documents import ERASED, STATE_FIELDS, from_docum
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_contacts.service_layer.ports import Events, SegmentFilter
+from rapport_kit.idempotency import RECORDS, KeptAnswer
 from rapport_kit.mongo import Document
 from rapport_kit.outbox import OUTBOX, OutboxDocuments
 
@@ -29,23 +30,37 @@ class MongoContactRepository(OutboxDocuments):
         await self.collection.create_index([("likely_key", ASCENDING)])
         await self.collection.create_index([("profile.country", ASCENDING)])
 
-    async def add(self, contact: Contact, events: Events) -> None:
-        await self.insert({"_id": contact.contact_id, **to_document(contact), "version": 1}, events)
+    async def add(
+        self, contact: Contact, events: Events, *, kept: KeptAnswer | None = None
+    ) -> None:
+        document = {"_id": contact.contact_id, **to_document(contact), "version": 1}
+        if kept is not None:
+            document[RECORDS] = {kept.key_id: kept.document()}
+        await self.insert(document, events)
 
     async def get(self, contact_id: str) -> Contact | ErasedContact | None:
-        document = await self.collection.find_one({"_id": contact_id}, {OUTBOX: 0})
+        document = await self.collection.find_one({"_id": contact_id}, {OUTBOX: 0, RECORDS: 0})
         return from_document(document) if document else None
 
     async def save(
-        self, contact: Contact | ErasedContact, events: Events, *, replace_outbox: bool = False
+        self,
+        contact: Contact | ErasedContact,
+        events: Events,
+        *,
+        replace_outbox: bool = False,
+        kept: KeptAnswer | None = None,
     ) -> None:
         """Write the new state and append ``events`` to the outbox, if nobody wrote meanwhile.
 
         ``replace_outbox`` drops entries not published yet (erasure: they may carry personal data).
         """
         state = to_document(contact)
-        update: Document = {"$set": {**state, "version": contact.version + 1}}
-        if unset := {name: "" for name in STATE_FIELDS if name not in state}:
+        answer = kept.fields() if kept is not None else {}
+        update: Document = {"$set": {**state, **answer, "version": contact.version + 1}}
+        gone = [name for name in STATE_FIELDS if name not in state]
+        if isinstance(contact, ErasedContact):
+            gone.append(RECORDS)  # kept answers quote the profile
+        if unset := dict.fromkeys(gone, ""):
             update["$unset"] = unset
         written = await self.write(
             {"_id": contact.contact_id, "version": contact.version},
@@ -79,7 +94,7 @@ class MongoContactRepository(OutboxDocuments):
 
     async def overdue(self, now: datetime, *, limit: int) -> list[Contact]:
         query = {"sla_next_due_at": {"$lte": now}, "status": "active"}
-        cursor = self.collection.find(query, {OUTBOX: 0}).limit(limit)
+        cursor = self.collection.find(query, {OUTBOX: 0, RECORDS: 0}).limit(limit)
         return [_as_contact(document) async for document in cursor]
 
 

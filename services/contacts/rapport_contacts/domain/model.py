@@ -95,14 +95,20 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
 
 
+def new_contact_id() -> str:
+    return new_id("ct")
+
+
 def register_contact(
     profile: ContactProfile,
     consents: tuple[Consent, ...],
     *,
     referred_by: str | None,
     now: datetime,
+    contact_id: str | None = None,
 ) -> tuple[Contact, ContactRegistered]:
-    contact = Contact(new_id("ct"), profile, _latest_per_channel(consents), now, referred_by)
+    contact_id = contact_id or new_contact_id()
+    contact = Contact(contact_id, profile, _latest_per_channel(consents), now, referred_by)
     event = ContactRegistered(
         contact_id=contact.contact_id,
         profile=profile,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 
 from rapport_contacts.domain.interactions import LogInteraction
-from rapport_contacts.entrypoints.http import CanRead, CanWrite, Wired
+from rapport_contacts.entrypoints.http import CanRead, CanWrite, KeyedChange, Wired
 from rapport_contacts.entrypoints.schemas import (
     ContactViewResponse,
     InteractionResponse,
@@ -16,6 +16,7 @@ from rapport_contacts.entrypoints.schemas import (
 from rapport_contacts.service_layer import handlers, reading
 from rapport_contacts.service_layer.ports import ContactViewReader
 from rapport_kit.http_guards import PathId
+from rapport_kit.idempotency import Answer
 from rapport_schemas.contacts import CaseResolved, PurchaseRecorded
 
 router = APIRouter(prefix="/contacts", tags=["activity"])
@@ -25,18 +26,15 @@ router = APIRouter(prefix="/contacts", tags=["activity"])
     "/{contact_id}/interactions", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
 )
 async def log_interaction(
-    contact_id: PathId, body: LogInteractionRequest, wired: Wired
+    contact_id: PathId, body: LogInteractionRequest, wired: Wired, key: KeyedChange
 ) -> InteractionResponse:
     """Log an interaction on any channel; an inbound one starts an SLA clock, and an outbound
     one ``in_reply_to`` it stops that clock."""
     fields = body.model_dump(exclude={"occurred_at"})
     command = LogInteraction(occurred_at=body.occurred_at or wired.clock(), **fields)
-    logged = await handlers.record_interaction(wired, contact_id, command)
-    return InteractionResponse(
-        interaction_id=logged.interaction_id,
-        contact_id=contact_id,
-        awaits_response=logged.awaits_response,
-        response_due_at=logged.response_due_at,
+    answer = Answer(key, status.HTTP_201_CREATED, InteractionResponse.of)
+    return InteractionResponse.of(
+        await handlers.record_interaction(wired, contact_id, command, keep=answer.kept)
     )
 
 
@@ -44,18 +42,26 @@ async def log_interaction(
     "/{contact_id}/purchases", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
 )
 async def record_purchase(
-    contact_id: PathId, body: RecordPurchaseRequest, wired: Wired
+    contact_id: PathId, body: RecordPurchaseRequest, wired: Wired, key: KeyedChange
 ) -> PurchaseRecorded:
-    return await handlers.record_purchase(wired, contact_id, **body.model_dump())
+    answer: Answer[PurchaseRecorded] = Answer(key, status.HTTP_201_CREATED, lambda p: p)
+    return await handlers.record_purchase(wired, contact_id, **body.model_dump(), keep=answer.kept)
 
 
 @router.post("/{contact_id}/cases/{case_id}/resolve", dependencies=[CanWrite])
 async def resolve_case(
-    contact_id: PathId, case_id: PathId, wired: Wired, body: ResolveCaseRequest | None = None
+    contact_id: PathId,
+    case_id: PathId,
+    wired: Wired,
+    key: KeyedChange,
+    body: ResolveCaseRequest | None = None,
 ) -> CaseResolved:
     """Close a case: tells whether it was resolved on first contact and how long it took."""
     agent_id = body.agent_id if body else None
-    return await handlers.close_case(wired, contact_id, case_id, agent_id=agent_id)
+    answer: Answer[CaseResolved] = Answer(key, status.HTTP_200_OK, lambda r: r)
+    return await handlers.close_case(
+        wired, contact_id, case_id, agent_id=agent_id, keep=answer.kept
+    )
 
 
 @router.get("/{contact_id}/view", dependencies=[CanRead])

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import ValidationError
 
+from rapport_contacts.domain.model import Contact, new_contact_id
 from rapport_contacts.entrypoints.errors import field_errors
 from rapport_contacts.entrypoints.schemas import (
     ConsentRequest,
@@ -25,6 +26,8 @@ from rapport_contacts.service_layer.ports import SegmentFilter
 from rapport_contacts.service_layer.unit import Ports, load
 from rapport_kit.http import require_scope
 from rapport_kit.http_guards import PathId
+from rapport_kit.idempotency import Answer, KeyedRequest
+from rapport_kit.idempotency.http import keyed
 from rapport_schemas.common import Channel, Consent
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -38,18 +41,28 @@ def ports(request: Request) -> Ports:
 Wired = Annotated[Ports, Depends(ports)]
 CanWrite = Depends(require_scope("contacts:write"))
 CanRead = Depends(require_scope("contacts:read"))
+# A keyed registration's contact id is chosen before anything runs, so a retry finds the contact.
+KeyedCreation = Annotated[KeyedRequest | None, Depends(keyed(lambda _: new_contact_id()))]
+KeyedChange = Annotated[
+    KeyedRequest | None, Depends(keyed(lambda request: request.path_params["contact_id"]))
+]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
-async def register_contact(body: RegisterContactRequest, wired: Wired) -> RegisteredResponse:
+async def register_contact(
+    body: RegisterContactRequest, wired: Wired, key: KeyedCreation
+) -> RegisteredResponse:
     """Register a contact; 409 names the contact that already has the e-mail or phone."""
+    answer = Answer(key, status.HTTP_201_CREATED, RegisteredResponse.of_registration)
     registered = await registration.register(
-        wired, body.profile.to_profile(), tuple(body.consents), referred_by=body.referred_by
+        wired,
+        body.profile.to_profile(),
+        tuple(body.consents),
+        referred_by=body.referred_by,
+        contact_id=key.target if key else None,
+        keep=answer.kept,
     )
-    contact = ContactResponse.of(registered.contact)
-    return RegisteredResponse(
-        **contact.model_dump(), likely_duplicates=registered.likely_duplicates
-    )
+    return RegisteredResponse.of_registration(registered)
 
 
 @router.get("", dependencies=[CanRead])
@@ -92,14 +105,20 @@ async def change_consent(
 
 
 @router.post("/{contact_id}/merge", dependencies=[CanWrite])
-async def merge_contacts(contact_id: PathId, body: MergeRequest, wired: Wired) -> MergeResponse:
+async def merge_contacts(
+    contact_id: PathId, body: MergeRequest, wired: Wired, key: KeyedChange
+) -> MergeResponse:
     """Absorb ``duplicate_id`` into this contact; repeating the call completes a partial merge."""
-    survivor = await lifecycle.merge(wired, contact_id, body.duplicate_id)
-    return MergeResponse(
-        survivor_id=survivor.contact_id,
-        merged_contact_id=body.duplicate_id,
-        absorbed=list(survivor.absorbed),
-    )
+
+    def render(survivor: Contact) -> MergeResponse:
+        return MergeResponse(
+            survivor_id=survivor.contact_id,
+            merged_contact_id=body.duplicate_id,
+            absorbed=list(survivor.absorbed),
+        )
+
+    answer = Answer(key, status.HTTP_200_OK, render)
+    return render(await lifecycle.merge(wired, contact_id, body.duplicate_id, keep=answer.kept))
 
 
 @router.delete("/{contact_id}", dependencies=[CanWrite])

@@ -11,8 +11,15 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from rapport_contacts.domain import validation
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.domain.profiles import ProfileInput, SegmentInput
+from rapport_contacts.service_layer.registration import Registration
 from rapport_schemas.common import Channel, Consent, Purpose
-from rapport_schemas.contacts import ContactProfile, Direction, InteractionKind, QuietHours
+from rapport_schemas.contacts import (
+    ContactProfile,
+    Direction,
+    InteractionKind,
+    InteractionLogged,
+    QuietHours,
+)
 
 # What reaches an e-mail header or subject (order and case references, agents) or a log line is one
 # line without control characters; a summary may have line breaks, nothing else.
@@ -75,6 +82,11 @@ class RegisteredResponse(ContactResponse):
         description="Contacts that are probably the same person (same name and company)."
     )
 
+    @classmethod
+    def of_registration(cls, registered: Registration) -> RegisteredResponse:
+        contact = ContactResponse.of(registered.contact)
+        return cls(**contact.model_dump(), likely_duplicates=registered.likely_duplicates)
+
 
 class SegmentQuery(BaseModel):
     """Filters of ``GET /contacts``; all optional, combined with AND."""
@@ -121,6 +133,15 @@ class InteractionResponse(BaseModel):
     contact_id: str
     awaits_response: bool
     response_due_at: datetime | None
+
+    @classmethod
+    def of(cls, logged: InteractionLogged) -> InteractionResponse:
+        return cls(
+            interaction_id=logged.interaction_id,
+            contact_id=logged.contact_id,
+            awaits_response=logged.awaits_response,
+            response_due_at=logged.response_due_at,
+        )
 
 
 class RecordPurchaseRequest(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from rapport_contacts.domain import model
 from rapport_contacts.domain.interactions import LogInteraction, log_interaction, resolve_case
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.service_layer.unit import Decision, Ports, change, envelope
+from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas.common import Consent
 from rapport_schemas.contacts import CaseResolved, InteractionLogged, PurchaseRecorded
 
@@ -23,8 +25,13 @@ async def change_consent(ports: Ports, contact_id: str, consent: Consent) -> Con
 
 
 async def record_interaction(
-    ports: Ports, contact_id: str, command: LogInteraction
+    ports: Ports,
+    contact_id: str,
+    command: LogInteraction,
+    *,
+    keep: Callable[[InteractionLogged], KeptAnswer | None] = lambda _: None,
 ) -> InteractionLogged:
+    """``keep`` makes a keyed request's answer from the result, stored with the change."""
     logged: list[InteractionLogged] = []
 
     def decide(contact: Contact) -> Decision:
@@ -32,7 +39,7 @@ async def record_interaction(
         logged[:] = [event]
         return changed, [envelope(event, ports.clock())]
 
-    await change(ports, contact_id, decide)
+    await change(ports, contact_id, decide, kept=lambda: keep(logged[0]))
     return logged[0]
 
 
@@ -44,6 +51,7 @@ async def record_purchase(
     currency: str,
     occurred_at: datetime | None,
     order_ref: str | None,
+    keep: Callable[[PurchaseRecorded], KeptAnswer | None] = lambda _: None,
 ) -> PurchaseRecorded:
     now = ports.clock()
     purchase = PurchaseRecorded(
@@ -58,12 +66,17 @@ async def record_purchase(
     def decide(contact: Contact) -> Decision:
         return contact, [envelope(model.record_purchase(contact, purchase), now)]
 
-    await change(ports, contact_id, decide)
+    await change(ports, contact_id, decide, kept=lambda: keep(purchase))
     return purchase
 
 
 async def close_case(
-    ports: Ports, contact_id: str, case_id: str, *, agent_id: str | None
+    ports: Ports,
+    contact_id: str,
+    case_id: str,
+    *,
+    agent_id: str | None,
+    keep: Callable[[CaseResolved], KeptAnswer | None] = lambda _: None,
 ) -> CaseResolved:
     resolved: list[CaseResolved] = []
 
@@ -73,5 +86,5 @@ async def close_case(
         resolved[:] = [event]
         return changed, [envelope(event, now)]
 
-    await change(ports, contact_id, decide)
+    await change(ports, contact_id, decide, kept=lambda: keep(resolved[0]))
     return resolved[0]

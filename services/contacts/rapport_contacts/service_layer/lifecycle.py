@@ -6,6 +6,7 @@ idempotent, so repeating the request after a crash finishes the job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from rapport_contacts.domain import merging, model
@@ -20,10 +21,18 @@ from rapport_contacts.service_layer.unit import (
     envelope,
     load,
 )
+from rapport_kit.idempotency import KeptAnswer
 
 
-async def merge(ports: Ports, survivor_id: str, duplicate_id: str) -> Contact:
-    """Mark the duplicate merged (emitting ``ContactsMerged``), then the survivor absorbs it."""
+async def merge(
+    ports: Ports,
+    survivor_id: str,
+    duplicate_id: str,
+    *,
+    keep: Callable[[Contact], KeptAnswer | None] = lambda _: None,
+) -> Contact:
+    """Mark the duplicate merged (emitting ``ContactsMerged``), then the survivor absorbs it (a
+    keyed request's answer is kept by that last write)."""
     survivor = await load(ports, survivor_id)
     now = ports.clock()
 
@@ -32,7 +41,13 @@ async def merge(ports: Ports, survivor_id: str, duplicate_id: str) -> Contact:
         return merged, [envelope(event, now) for event in events]
 
     duplicate = await change(ports, duplicate_id, mark)
-    return await change(ports, survivor_id, lambda s: (merging.absorb(s, duplicate), []))
+    absorbed: list[Contact] = []
+
+    def absorb(survivor: Contact) -> Decision:
+        absorbed[:] = [merging.absorb(survivor, duplicate)]
+        return absorbed[0], []
+
+    return await change(ports, survivor_id, absorb, kept=lambda: keep(absorbed[0]))
 
 
 async def erase(ports: Ports, contact_id: str) -> ErasedContact:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from rapport_contacts.domain.model import Contact, ErasedContact
+from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas import CloudEvent
 
 Events = Sequence[CloudEvent[Any]]
@@ -23,14 +24,22 @@ class SegmentFilter:
 
 class ContactRepository(Protocol):
     """Contacts with their pending events; ``save`` raises ``ConcurrentUpdate`` on a stale
-    version (optimistic concurrency)."""
+    version (optimistic concurrency). ``kept`` is a keyed request's answer, stored by the same
+    write as the change (``rapport_kit.idempotency``)."""
 
-    async def add(self, contact: Contact, events: Events) -> None: ...
+    async def add(
+        self, contact: Contact, events: Events, *, kept: KeptAnswer | None = None
+    ) -> None: ...
 
     async def get(self, contact_id: str) -> Contact | ErasedContact | None: ...
 
     async def save(
-        self, contact: Contact | ErasedContact, events: Events, *, replace_outbox: bool = False
+        self,
+        contact: Contact | ErasedContact,
+        events: Events,
+        *,
+        replace_outbox: bool = False,
+        kept: KeptAnswer | None = None,
     ) -> None: ...
 
     async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]: ...

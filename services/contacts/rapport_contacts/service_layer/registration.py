@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from rapport_contacts.service_layer.unit import (
     load,
 )
 from rapport_kit.clock import utc_now
+from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas.common import Consent
 from rapport_schemas.contacts import ContactProfile
 
@@ -44,22 +46,30 @@ async def register(
     consents: tuple[Consent, ...],
     *,
     referred_by: str | None,
+    contact_id: str | None = None,
+    keep: Callable[[Registration], KeptAnswer | None] = lambda _: None,
 ) -> Registration:
-    """Claim the unique keys first, so a refused duplicate leaves nothing behind."""
+    """Claim the unique keys first, so a refused duplicate leaves nothing behind.
+
+    ``contact_id`` is chosen by the caller for a keyed request (a retry then finds it); ``keep``
+    makes that request's answer, stored by the same write as the contact."""
     if referred_by is not None:
         try:
             await load(ports, referred_by)
         except (ContactNotFound, ContactErasedError):
             raise UnknownReference("referred_by", referred_by) from None
     now = ports.clock()
-    contact, event = model.register_contact(profile, consents, referred_by=referred_by, now=now)
+    contact, event = model.register_contact(
+        profile, consents, referred_by=referred_by, now=now, contact_id=contact_id
+    )
     await claim_unique(ports, unique_keys(profile), contact.contact_id)
     key = likely_duplicate_key(profile)
     likely = (
         await ports.contacts.likely_duplicates(key, excluding=contact.contact_id) if key else []
     )
-    await ports.contacts.add(contact, [envelope(event, now)])
-    return Registration(contact, likely)
+    registered = Registration(contact, likely)
+    await ports.contacts.add(contact, [envelope(event, now)], kept=keep(registered))
+    return registered
 
 
 async def update(ports: Ports, contact_id: str, patch: dict[str, Any]) -> Contact:

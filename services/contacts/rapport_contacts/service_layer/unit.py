@@ -13,6 +13,7 @@ from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_contacts.service_layer.contention import ContactLocks, after_conflict
 from rapport_contacts.service_layer.ports import ContactRepository, KeyStore
 from rapport_kit.clock import Clock, utc_now
+from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas import CloudEvent, EventData, wrap
 
 SOURCE = "/rapport/contacts"
@@ -49,16 +50,26 @@ async def load(ports: Ports, contact_id: str) -> Contact:
     return found
 
 
-async def change(ports: Ports, contact_id: str, decide: Callable[[Contact], Decision]) -> Contact:
-    """Load, decide, write conditionally; on a concurrent write decide again on fresh state."""
+async def change(
+    ports: Ports,
+    contact_id: str,
+    decide: Callable[[Contact], Decision],
+    *,
+    kept: Callable[[], KeptAnswer | None] = lambda: None,
+) -> Contact:
+    """Load, decide, write conditionally; on a concurrent write decide again on fresh state.
+
+    ``kept`` (called after each decision) is a keyed request's answer: written with the change,
+    even a change of nothing, so the retry finds it."""
     async with ports.locks.turn(contact_id):
         for attempt in range(ATTEMPTS):
             contact = await load(ports, contact_id)
             changed, events = decide(contact)
-            if changed == contact and not events:
+            answer = kept()
+            if changed == contact and not events and answer is None:
                 return contact
             try:
-                await ports.contacts.save(changed, events)
+                await ports.contacts.save(changed, events, kept=answer)
             except ConcurrentUpdate:
                 await after_conflict(attempt)
                 continue

@@ -13,6 +13,8 @@ from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ContactStatus, ErasedContact
 from rapport_contacts.service_layer.ports import Events, KeyClaim, SegmentFilter
 from rapport_contacts.service_layer.unit import Ports
+from rapport_kit.idempotency import KeptAnswer
+from rapport_kit.idempotency.store import Claim
 from rapport_schemas import CloudEvent
 from tests.support.in_memory import SettableClock
 
@@ -24,17 +26,26 @@ class FakeContactRepository:
         self.contacts: dict[str, Contact | ErasedContact] = {}
         self.outbox: dict[str, list[CloudEvent[Any]]] = {}
         self.conflicts_to_raise = 0  # the next N saves lose a race with another replica
+        self.kept: dict[str, dict[str, KeptAnswer]] = {}  # stored with the change, like Mongo
 
-    async def add(self, contact: Contact, events: Events) -> None:
+    async def add(
+        self, contact: Contact, events: Events, *, kept: KeptAnswer | None = None
+    ) -> None:
         assert contact.contact_id not in self.contacts, "insert of an existing _id"
         self.contacts[contact.contact_id] = dataclasses.replace(contact, version=1)
         self.outbox[contact.contact_id] = list(events)
+        self.kept[contact.contact_id] = {kept.key_id: kept} if kept else {}
 
     async def get(self, contact_id: str) -> Contact | ErasedContact | None:
         return self.contacts.get(contact_id)
 
     async def save(
-        self, contact: Contact | ErasedContact, events: Events, *, replace_outbox: bool = False
+        self,
+        contact: Contact | ErasedContact,
+        events: Events,
+        *,
+        replace_outbox: bool = False,
+        kept: KeptAnswer | None = None,
     ) -> None:
         stored = self.contacts.get(contact.contact_id)
         if self.conflicts_to_raise or stored is None or stored.version != contact.version:
@@ -45,6 +56,13 @@ class FakeContactRepository:
         )
         pending = [] if replace_outbox else self.outbox.get(contact.contact_id, [])
         self.outbox[contact.contact_id] = [*pending, *events]
+        answers = (
+            {} if isinstance(contact, ErasedContact) else self.kept.get(contact.contact_id, {})
+        )
+        self.kept[contact.contact_id] = {**answers, **({kept.key_id: kept} if kept else {})}
+
+    async def find_kept(self, contact_id: str, key_id: str) -> KeptAnswer | None:
+        return self.kept.get(contact_id, {}).get(key_id)
 
     async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]:
         return [
@@ -118,6 +136,33 @@ class FakeKeyStore:
 
     def held_by(self, contact_id: str) -> set[str]:
         return {key for key, claim in self.claims.items() if claim.contact_id == contact_id}
+
+
+class FakeClaims:
+    """The idempotency ``Claims`` port in a dictionary."""
+
+    def __init__(self) -> None:
+        self.claims: dict[str, Claim] = {}
+
+    async def add(self, claim: Claim) -> bool:
+        return self.claims.setdefault(claim.key_id, claim) is claim
+
+    async def get(self, key_id: str) -> Claim | None:
+        return self.claims.get(key_id)
+
+    async def replace(self, held: Claim, claim: Claim) -> bool:
+        current = self.claims.get(held.key_id)
+        if current is None or current.claimed_at != held.claimed_at:
+            return False
+        self.claims[held.key_id] = claim
+        return True
+
+    async def remove(self, claim: Claim) -> None:
+        if (current := self.claims.get(claim.key_id)) and current.claimed_at == claim.claimed_at:
+            del self.claims[claim.key_id]
+
+    async def expired(self, now: datetime) -> list[Claim]:
+        return [claim for claim in self.claims.values() if claim.expires_at <= now]
 
 
 class FakeContactViews:
