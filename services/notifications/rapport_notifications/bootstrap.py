@@ -26,13 +26,28 @@ from rapport_notifications.adapters.deliveries import DELIVERIES, MongoDeliverie
 from rapport_notifications.adapters.directory import MongoDirectory
 from rapport_notifications.adapters.erasures import ERASURES, MongoErasureRequests
 from rapport_notifications.adapters.metrics import NotificationMetrics
-from rapport_notifications.entrypoints import http
+from rapport_notifications.adapters.webhook_deliveries import (
+    WEBHOOK_DELIVERIES,
+    MongoWebhookDeliveries,
+)
+from rapport_notifications.adapters.webhook_events import MongoWebhookEvents
+from rapport_notifications.adapters.webhook_metrics import WebhookMetrics
+from rapport_notifications.adapters.webhook_sender import HttpWebhookSender
+from rapport_notifications.adapters.webhook_subscriptions import (
+    WEBHOOK_SUBSCRIPTIONS,
+    MongoWebhookSubscriptions,
+)
+from rapport_notifications.entrypoints import event_webhooks_http, http
 from rapport_notifications.entrypoints.consumer import TriggerConsumer
+from rapport_notifications.entrypoints.event_webhooks_consumer import EventWebhookConsumer
 from rapport_notifications.service_layer.backlog import Backlog
 from rapport_notifications.service_layer.dispatcher import Dispatcher
 from rapport_notifications.service_layer.erasure import Eraser
 from rapport_notifications.service_layer.intake import Intake
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
+from rapport_notifications.service_layer.webhook_fanout import WebhookFanOut
+from rapport_notifications.service_layer.webhook_relay import WebhookRelay
+from rapport_notifications.service_layer.webhook_subscriptions import WebhookAdmin
 from rapport_notifications.service_layer.worker import Round, one_after_another
 from rapport_notifications.settings import NotificationsSettings
 from rapport_notifications.views.directory import DIRECTORY, DirectoryProjection
@@ -40,6 +55,7 @@ from rapport_schemas import topics
 
 SERVICE = "notifications"
 CONSUMER = "triggers"
+EVENT_WEBHOOKS = "event-webhooks"
 
 
 def create_app(
@@ -50,6 +66,7 @@ def create_app(
 ) -> FastAPI:
     runtime = ServiceRuntime.build(settings, service=SERVICE, span_processors=span_processors)
     metrics = NotificationMetrics.register(runtime.registry)
+    webhook_metrics = WebhookMetrics.register(runtime.registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,10 +82,20 @@ def create_app(
         intake = Intake(deliveries, erasures, wake, clock)
         consumer = TriggerConsumer(directory, intake)
         runtime.consume(CONSUMER, consumer, base_topics=[topics.CONTACTS, topics.FEEDBACK])
+        app.state.webhook_admin, webhooks_wake = _event_webhooks(runtime, settings, clock)
         async with (
             httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client,
+            httpx.AsyncClient(timeout=settings.event_webhooks_timeout_seconds) as webhook_client,
             runtime.run(produced_topics=[topics.NOTIFICATIONS]),
         ):
+            await _start_event_webhooks(
+                runtime,
+                settings,
+                sender=HttpWebhookSender(webhook_client),
+                metrics=webhook_metrics,
+                clock=clock,
+                wake=webhooks_wake,
+            )
             await deliveries.ensure_indexes()
             await db[INBOX].create_index("contact_id")
             stop = runtime.stopping
@@ -95,7 +122,50 @@ def create_app(
             )
             yield
 
-    return runtime.app(title="Rapport notifications", lifespan=lifespan, routers=[http.router])
+    routers = [http.router, event_webhooks_http.router]
+    return runtime.app(title="Rapport notifications", lifespan=lifespan, routers=routers)
+
+
+def _event_webhooks(
+    runtime: ServiceRuntime, settings: NotificationsSettings, clock: Clock
+) -> tuple[WebhookAdmin, asyncio.Event]:
+    """The event webhooks' consumer (its own group, every event topic) and admin use cases."""
+    db, wake = runtime.db, asyncio.Event()
+    subscriptions = MongoWebhookSubscriptions(db[WEBHOOK_SUBSCRIPTIONS])
+    deliveries = MongoWebhookDeliveries(db[WEBHOOK_DELIVERIES])
+    fan_out = WebhookFanOut(subscriptions, MongoWebhookEvents(db), deliveries, clock, wake)
+    event_topics = [topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS]
+    runtime.consume(EVENT_WEBHOOKS, EventWebhookConsumer(fan_out), base_topics=event_topics)
+    allow_http = settings.event_webhooks_allow_plain_http()
+    return WebhookAdmin(subscriptions, deliveries, clock, allow_http), wake
+
+
+async def _start_event_webhooks(
+    runtime: ServiceRuntime,
+    settings: NotificationsSettings,
+    *,
+    sender: HttpWebhookSender,
+    metrics: WebhookMetrics,
+    clock: Clock,
+    wake: asyncio.Event,
+) -> None:
+    """Indexes, then the sender's periodic round (woken when new deliveries are stored)."""
+    db = runtime.db
+    events, deliveries = MongoWebhookEvents(db), MongoWebhookDeliveries(db[WEBHOOK_DELIVERIES])
+    await events.ensure_indexes()
+    await deliveries.ensure_indexes()
+    relay = WebhookRelay(
+        subscriptions=MongoWebhookSubscriptions(db[WEBHOOK_SUBSCRIPTIONS]),
+        events=events,
+        deliveries=deliveries,
+        sender=sender,
+        counters=metrics,
+        policy=settings.event_webhook_policy(),
+        clock=clock,
+    )
+    interval = settings.event_webhooks_interval_seconds
+    grace = settings.shutdown_grace_seconds
+    runtime.periodic("event webhooks", interval, relay.deliver_due, wake=wake, grace=grace)
 
 
 def _worker_rounds(

@@ -17,6 +17,7 @@ from rapport_notifications.domain.compose import CompositionContext
 from rapport_notifications.domain.decision import DeliveryPolicy
 from rapport_notifications.domain.delivery import Retries
 from rapport_notifications.domain.quiet_hours import DeliveryWindow
+from rapport_notifications.event_webhook_settings import EventWebhookSettings
 from rapport_schemas.common import Channel
 
 DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret-change-me"  # noqa: S105 — refused in production
@@ -29,7 +30,7 @@ class FrequencyCap(BaseModel):
     hours: int = Field(ge=1)
 
 
-class NotificationsSettings(ServiceSettings, LinkSigningSettings):
+class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSettings):
     """Environment variables prefixed ``RAPPORT_NOTIFICATIONS_``."""
 
     model_config = SettingsConfigDict(env_prefix="RAPPORT_NOTIFICATIONS_", extra="ignore")

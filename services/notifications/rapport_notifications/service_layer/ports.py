@@ -14,6 +14,14 @@ from rapport_notifications.domain.directory import ContactCard
 from rapport_notifications.domain.rendering import Rendered
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
+from rapport_notifications.domain.webhook_delivery import (
+    Answer,
+    ClaimedDelivery,
+    DeliveryState,
+    DueDelivery,
+    NewDelivery,
+)
+from rapport_notifications.domain.webhook_subscription import Subscription
 from rapport_schemas import CloudEvent
 from rapport_schemas.common import Channel
 
@@ -29,6 +37,11 @@ __all__ = [
     "Inbox",
     "OutcomeOutbox",
     "OutgoingMessage",
+    "WebhookCounters",
+    "WebhookDeliveries",
+    "WebhookEvents",
+    "WebhookSender",
+    "WebhookSubscriptions",
 ]
 
 # Fields of a delivery set together with a state change (``due_at``, ``attempts``, ``channel`` …).
@@ -146,3 +159,111 @@ class DeliveryCounters(Protocol):
     def count_failure(self, template: str, reason: str, permanent: bool) -> None: ...
 
     def show_backlog(self, scheduled: int) -> None: ...
+
+
+# Outbound webhooks: Rapport's events delivered over HTTP to subscribing systems.
+
+
+class WebhookSubscriptions(Protocol):
+    async def add(self, subscription: Subscription) -> None: ...
+
+    async def get(self, subscription_id: str) -> Subscription | None: ...
+
+    async def all(self) -> list[Subscription]: ...
+
+    async def change(self, subscription_id: str, fields: Fields) -> Subscription | None:
+        """Set ``fields``; the subscription after the change, None if it does not exist."""
+        ...
+
+    async def remove(self, subscription_id: str) -> bool: ...
+
+    async def failed_attempt(self, subscription_id: str, now: datetime) -> Subscription | None:
+        """Lengthen the failure streak (started ``now`` if none); the subscription after."""
+        ...
+
+    async def succeeded(self, subscription_id: str) -> None:
+        """End the failure streak."""
+        ...
+
+
+class WebhookEvents(Protocol):
+    """The events deliveries refer to (each stored once), and each contact's last-known country."""
+
+    async def keep(self, events: Sequence[CloudEvent[Any]]) -> None:
+        """Store events not stored yet (a redelivered event changes nothing)."""
+        ...
+
+    async def body(self, event_id: str) -> dict[str, Any] | None:
+        """The stored structured-mode CloudEvent."""
+        ...
+
+    async def forget_personal_data(self, contact_id: str) -> None:
+        """Remove the personal fields of every stored event about the contact (erasure)."""
+        ...
+
+    async def remember_countries(self, countries: dict[str, str]) -> None: ...
+
+    async def countries(self, contact_ids: Sequence[str]) -> dict[str, str]: ...
+
+
+class WebhookDeliveries(Protocol):
+    """One delivery per (subscription, event); every write after ``claim`` is guarded by the
+    claim's token."""
+
+    async def add(self, deliveries: Sequence[NewDelivery], now: datetime) -> None:
+        """Store new deliveries, due ``now``; one stored already (a redelivery) is kept."""
+        ...
+
+    async def due(
+        self, subscription_ids: Sequence[str], now: datetime, *, limit: int
+    ) -> list[DueDelivery]:
+        """Pending deliveries of these subscriptions due by ``now``, in contact order."""
+        ...
+
+    async def waits_for_earlier(self, delivery: DueDelivery) -> bool:
+        """Is an earlier delivery of the same contact to the same subscription still open?"""
+        ...
+
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> ClaimedDelivery | None:
+        """Take a due delivery for ``lease``; None when it is not due (any more)."""
+        ...
+
+    async def settle(self, claimed: ClaimedDelivery, fields: Fields) -> bool:
+        """Set ``fields`` and release the claim; False when another worker took it over."""
+        ...
+
+    async def expire_leases(self, now: datetime) -> int:
+        """Deliveries whose sender vanished go back to pending (sent again: at-least-once)."""
+        ...
+
+    async def log(
+        self, subscription_id: str, *, state: DeliveryState | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The subscription's deliveries, the latest events first."""
+        ...
+
+    async def replay(
+        self, subscription_id: str, start: datetime, end: datetime, now: datetime
+    ) -> int:
+        """Finished deliveries of events whose time is in [start, end) due again; how many."""
+        ...
+
+    async def remove_subscription(self, subscription_id: str) -> None: ...
+
+
+class WebhookSender(Protocol):
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
+        """POST once; the answer, never an exception for a receiver's fault."""
+        ...
+
+
+class WebhookCounters(Protocol):
+    """Delivery metrics; labels are event types and bounded reasons, never personal data."""
+
+    def count_delivered(self, event_type: str) -> None: ...
+
+    def count_retried(self, event_type: str, reason: str) -> None: ...
+
+    def count_failed(self, event_type: str, reason: str) -> None: ...
+
+    def count_disabled(self) -> None: ...

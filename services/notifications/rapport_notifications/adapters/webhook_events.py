@@ -1,0 +1,70 @@
+"""The ``webhook_events`` collection (each event a delivery refers to, stored once, as the
+structured-mode CloudEvent) and ``webhook_contacts`` (each contact's last-known country, for
+the country filter of events that carry no profile)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import InsertOne, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from rapport_kit.mongo import DUPLICATE_KEY, Document
+from rapport_notifications.domain.webhook_redaction import without_personal_data
+from rapport_schemas import CloudEvent
+
+WEBHOOK_EVENTS = "webhook_events"
+WEBHOOK_CONTACTS = "webhook_contacts"
+
+
+class MongoWebhookEvents:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.events = db[WEBHOOK_EVENTS]
+        self.contacts = db[WEBHOOK_CONTACTS]
+
+    async def ensure_indexes(self) -> None:
+        await self.events.create_index("contact_id")
+
+    async def keep(self, events: Sequence[CloudEvent[Any]]) -> None:
+        if not events:
+            return
+        try:
+            await self.events.bulk_write([InsertOne(_document(e)) for e in events], ordered=False)
+        except BulkWriteError as error:
+            if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
+                raise
+
+    async def body(self, event_id: str) -> dict[str, Any] | None:
+        document = await self.events.find_one({"_id": event_id})
+        return None if document is None else dict(document["event"])
+
+    async def forget_personal_data(self, contact_id: str) -> None:
+        async for document in self.events.find({"contact_id": contact_id, "erased": False}):
+            erased = without_personal_data(document["event"])
+            await self.events.update_one(
+                {"_id": document["_id"]}, {"$set": {"event": erased, "erased": True}}
+            )
+
+    async def remember_countries(self, countries: dict[str, str]) -> None:
+        if countries:
+            await self.contacts.bulk_write(
+                [
+                    UpdateOne({"_id": contact}, {"$set": {"country": country}}, upsert=True)
+                    for contact, country in sorted(countries.items())
+                ]
+            )
+
+    async def countries(self, contact_ids: Sequence[str]) -> dict[str, str]:
+        cursor = self.contacts.find({"_id": {"$in": list(contact_ids)}})
+        return {d["_id"]: d["country"] async for d in cursor}
+
+
+def _document(event: CloudEvent[Any]) -> Document:
+    return {
+        "_id": event.id,
+        "contact_id": event.subject,
+        "event": event.model_dump(mode="json"),
+        "erased": False,
+    }

@@ -1,0 +1,160 @@
+"""HTTP API of the outbound event webhooks: subscriptions, their delivery log, re-enable, replay.
+
+Scopes: ``webhooks:read`` to read, ``webhooks:manage`` to change. The secret is answered once,
+by the create call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from rapport_kit.http import require_scope
+from rapport_kit.http_guards import PathId
+from rapport_notifications.domain.webhook_delivery import DeliveryState
+from rapport_notifications.domain.webhook_subscription import Subscription, SubscriptionState
+from rapport_notifications.entrypoints.event_webhooks_models import (
+    DeliveryRecord,
+    FiltersBody,
+    NewSubscription,
+    ReplayRange,
+    SubscriptionChange,
+)
+from rapport_notifications.service_layer.webhook_subscriptions import (
+    InvalidField,
+    SubscriptionNotFound,
+    WebhookAdmin,
+)
+
+T = TypeVar("T")
+router = APIRouter(prefix="/webhooks/subscriptions", tags=["webhooks"])
+READ = [Depends(require_scope("webhooks:read"))]
+MANAGE = [Depends(require_scope("webhooks:manage"))]
+
+
+class SubscriptionView(BaseModel):
+    subscription_id: str
+    url: str
+    event_types: list[str]
+    personal_data: bool = Field(description="Personal fields are delivered (else left out).")
+    filters: FiltersBody
+    state: SubscriptionState
+    description: str | None
+    created_at: datetime | None
+    failures: int = Field(description="Consecutive failed attempts (the current streak).")
+    failing_since: datetime | None
+    disabled_reason: str | None
+
+
+class CreatedSubscription(SubscriptionView):
+    secret: str = Field(description="whsec_…: verifies signatures; shown only this once.")
+
+
+class Replayed(BaseModel):
+    replayed: int = Field(description="Deliveries due again.")
+
+
+def _admin(request: Request) -> WebhookAdmin:
+    admin: WebhookAdmin = request.app.state.webhook_admin
+    return admin
+
+
+Admin = Annotated[WebhookAdmin, Depends(_admin)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=MANAGE)
+async def create_subscription(body: NewSubscription, admin: Admin) -> CreatedSubscription:
+    """Subscribe an endpoint; the answer carries its secret, the only time it is shown."""
+    created = await _answering(admin.create(body.wanted()))
+    return CreatedSubscription(**_view(created).model_dump(), secret=created.secret)
+
+
+@router.get("", dependencies=READ)
+async def list_subscriptions(admin: Admin) -> list[SubscriptionView]:
+    return [_view(s) for s in await admin.subscriptions.all()]
+
+
+@router.get("/{subscription_id}", dependencies=READ)
+async def get_subscription(subscription_id: PathId, admin: Admin) -> SubscriptionView:
+    return _view(await _answering(admin.get(subscription_id)))
+
+
+@router.patch("/{subscription_id}", dependencies=MANAGE)
+async def change_subscription(
+    subscription_id: PathId, body: SubscriptionChange, admin: Admin
+) -> SubscriptionView:
+    """Change the fields given; the others stay."""
+    return _view(await _answering(admin.change(subscription_id, body.changes())))
+
+
+@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=MANAGE)
+async def delete_subscription(subscription_id: PathId, admin: Admin) -> Response:
+    """Remove the subscription and its deliveries (nothing more is sent)."""
+    await _answering(admin.remove(subscription_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{subscription_id}/enable", dependencies=MANAGE)
+async def enable_subscription(subscription_id: PathId, admin: Admin) -> SubscriptionView:
+    """Re-enable (after an automatic disable): waiting deliveries go out, in order."""
+    return _view(await _answering(admin.enable(subscription_id)))
+
+
+@router.post("/{subscription_id}/disable", dependencies=MANAGE)
+async def disable_subscription(subscription_id: PathId, admin: Admin) -> SubscriptionView:
+    """Pause: deliveries are kept and wait for ``enable``."""
+    return _view(await _answering(admin.disable(subscription_id)))
+
+
+@router.post("/{subscription_id}/replay", dependencies=MANAGE)
+async def replay(subscription_id: PathId, body: ReplayRange, admin: Admin) -> Replayed:
+    """Send again the events whose time is in [from, to), each with its original webhook-id."""
+    count = await _answering(admin.replay(subscription_id, body.start, body.end))
+    return Replayed(replayed=count)
+
+
+@router.get("/{subscription_id}/deliveries", dependencies=READ)
+async def delivery_log(
+    subscription_id: PathId,
+    admin: Admin,
+    state: DeliveryState | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DeliveryRecord]:
+    """Deliveries of the subscription, latest events first: attempts, last answer, next try."""
+    documents = await _answering(admin.log(subscription_id, state=state, limit=limit))
+    return [DeliveryRecord.of(document) for document in documents]
+
+
+async def _answering(pending: Awaitable[T]) -> T:
+    """Run a use case; unknown subscription → 404, refused field → 422 naming it."""
+    try:
+        result = await pending
+    except SubscriptionNotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no subscription {error}") from None
+    except InvalidField as error:
+        detail = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+    return result
+
+
+def _view(subscription: Subscription) -> SubscriptionView:
+    return SubscriptionView(
+        subscription_id=subscription.subscription_id,
+        url=subscription.url,
+        event_types=sorted(subscription.event_types),
+        personal_data=subscription.personal_data,
+        filters=FiltersBody(
+            countries=sorted(subscription.filters.countries),
+            changed_fields=sorted(subscription.filters.changed_fields),
+        ),
+        state=subscription.state,
+        description=subscription.description,
+        created_at=subscription.created_at,
+        failures=subscription.failures,
+        failing_since=subscription.failing_since,
+        disabled_reason=subscription.disabled_reason,
+    )

@@ -1,0 +1,188 @@
+"""The webhook sender's round: due deliveries, a contact's in order, signed and POSTed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+from rapport_kit.clock import Clock
+from rapport_notifications.domain.webhook_delivery import (
+    Answer,
+    Attempt,
+    Backoff,
+    ClaimedDelivery,
+    DeliveryState,
+    DueDelivery,
+    Verdict,
+    judge,
+)
+from rapport_notifications.domain.webhook_redaction import without_personal_data
+from rapport_notifications.domain.webhook_signing import signed_headers
+from rapport_notifications.domain.webhook_subscription import (
+    DisablePolicy,
+    Subscription,
+    SubscriptionState,
+)
+from rapport_notifications.service_layer.ports import (
+    Fields,
+    WebhookCounters,
+    WebhookDeliveries,
+    WebhookEvents,
+    WebhookSender,
+    WebhookSubscriptions,
+)
+
+LOG_LINES = 20  # attempts kept per delivery in its log
+
+
+@dataclass(frozen=True)
+class RelayPolicy:
+    backoff: Backoff
+    disable: DisablePolicy
+    lease: timedelta
+    page: int
+    concurrency: int
+
+
+@dataclass
+class WebhookRelay:
+    subscriptions: WebhookSubscriptions
+    events: WebhookEvents
+    deliveries: WebhookDeliveries
+    sender: WebhookSender
+    counters: WebhookCounters
+    policy: RelayPolicy
+    clock: Clock
+
+    async def deliver_due(self) -> None:
+        """One round: each (subscription, contact) queue in turn, queues side by side."""
+        await self.deliveries.expire_leases(self.clock())
+        active = {
+            s.subscription_id: s
+            for s in await self.subscriptions.all()
+            if s.state is SubscriptionState.ACTIVE
+        }
+        if not active:
+            return
+        due = await self.deliveries.due(list(active), self.clock(), limit=self.policy.page)
+        ordered = sorted(due, key=lambda d: (*_queue(d), d.order))
+        queues = [list(queue) for _, queue in groupby(ordered, key=_queue)]
+        gate = asyncio.Semaphore(self.policy.concurrency)
+
+        async def run(queue: list[DueDelivery]) -> None:
+            async with gate:
+                await self._drain(active[queue[0].subscription_id], queue)
+
+        async with asyncio.TaskGroup() as group:
+            for queue in queues:
+                group.create_task(run(queue))
+
+    async def _drain(self, subscription: Subscription, queue: Sequence[DueDelivery]) -> None:
+        """Send a contact's due deliveries in order; stop at the first not delivered."""
+        for due in queue:
+            if await self.deliveries.waits_for_earlier(due):
+                return
+            verdict = await self._attempt(subscription, due)
+            if verdict is not Verdict.DELIVERED:
+                return
+
+    async def _attempt(self, subscription: Subscription, due: DueDelivery) -> Verdict | None:
+        claimed = await self.deliveries.claim(due.key, self.clock(), self.policy.lease)
+        if claimed is None:
+            return None  # another worker has it
+        event = await self.events.body(claimed.event_id)
+        if event is None:
+            await self._settle(claimed, _failed("event_missing", self.clock()))
+            return Verdict.REJECTED
+        body = _body(event, personal_data=subscription.personal_data)
+        sent_at = self.clock()
+        headers = signed_headers(subscription.secret, claimed.event_id, _unix(sent_at), body)
+        answer = await self.sender.post(subscription.url, body, headers)
+        verdict = judge(answer)
+        await self._record(subscription, claimed, answer, verdict)
+        return verdict
+
+    async def _record(
+        self,
+        subscription: Subscription,
+        claimed: ClaimedDelivery,
+        answer: Answer,
+        verdict: Verdict,
+    ) -> None:
+        now = self.clock()
+        attempts = claimed.attempts + 1
+        log = _logged(claimed, Attempt(now, answer.reason, verdict, answer.error))
+        fields: Fields = {"attempts": attempts, "last_status": answer.status, "log": log}
+        fields["last_reason"], fields["last_attempt_at"] = answer.reason, now
+        if verdict is Verdict.DELIVERED:
+            fields.update(state=DeliveryState.DELIVERED.value, delivered_at=now)
+            self.counters.count_delivered(claimed.event_type)
+            if subscription.failures:
+                await self.subscriptions.succeeded(subscription.subscription_id)
+            await self._settle(claimed, fields)
+            return
+        retry_at = None
+        if verdict is Verdict.RETRY:
+            retry_at = self.policy.backoff.next_attempt(attempts, answer, now)
+        if retry_at is not None:
+            fields.update(state=DeliveryState.PENDING.value, next_attempt_at=retry_at)
+            self.counters.count_retried(claimed.event_type, _reason_label(answer))
+        else:
+            reason = "rejected" if verdict is Verdict.REJECTED else "attempts_exhausted"
+            fields.update(state=DeliveryState.FAILED.value, failure=reason, failed_at=now)
+            self.counters.count_failed(claimed.event_type, reason)
+        await self._settle(claimed, fields)
+        await self._count_failure(subscription, now)
+
+    async def _count_failure(self, subscription: Subscription, now: datetime) -> None:
+        after = await self.subscriptions.failed_attempt(subscription.subscription_id, now)
+        if after is None or after.state is not SubscriptionState.ACTIVE:
+            return
+        if self.policy.disable.should_disable(after.failures, after.failing_since, now):
+            reason = f"{after.failures} consecutive failed attempts since {after.failing_since}"
+            fields = {"state": SubscriptionState.DISABLED.value, "disabled_reason": reason}
+            await self.subscriptions.change(subscription.subscription_id, fields)
+            self.counters.count_disabled()
+
+    async def _settle(self, claimed: ClaimedDelivery, fields: Fields) -> None:
+        # False: our lease ran out and another worker owns it now; its outcome stands.
+        await self.deliveries.settle(claimed, fields)
+
+
+def _queue(due: DueDelivery) -> tuple[str, str]:
+    """One queue per (subscription, contact): the unit whose order is kept."""
+    return (due.subscription_id, due.contact_id)
+
+
+def _body(event: dict[str, Any], *, personal_data: bool) -> bytes:
+    """Deterministic JSON, so a replay of an event sends the very same bytes."""
+    shown = event if personal_data else without_personal_data(event)
+    return json.dumps(shown, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _logged(claimed: ClaimedDelivery, attempt: Attempt) -> list[dict[str, Any]]:
+    lines = [*claimed.log, attempt][-LOG_LINES:]
+    return [
+        {"at": a.at, "reason": a.reason, "verdict": a.verdict.value, "detail": a.detail}
+        for a in lines
+    ]
+
+
+def _failed(reason: str, now: datetime) -> Fields:
+    return {"state": DeliveryState.FAILED.value, "failure": reason, "failed_at": now}
+
+
+def _reason_label(answer: Answer) -> str:
+    """Bounded: ``http_5xx``, ``http_429``, ``timeout`` or ``connection``."""
+    if answer.status is None:
+        return answer.reason
+    return "http_429" if answer.status == 429 else "http_5xx"
+
+
+def _unix(moment: datetime) -> int:
+    return int(moment.timestamp())

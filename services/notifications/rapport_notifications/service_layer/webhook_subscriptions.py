@@ -1,0 +1,124 @@
+"""Managing webhook subscriptions: create, change, remove, re-enable, replay, read the log."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rapport_kit.clock import Clock
+from rapport_notifications.domain.webhook_delivery import DeliveryState
+from rapport_notifications.domain.webhook_signing import generate_secret
+from rapport_notifications.domain.webhook_subscription import (
+    Filters,
+    InvalidTarget,
+    Subscription,
+    SubscriptionState,
+    check_target_url,
+)
+from rapport_notifications.service_layer.ports import (
+    Fields,
+    WebhookDeliveries,
+    WebhookSubscriptions,
+)
+
+
+class InvalidField(ValueError):
+    """A request field the use case refuses; ``field`` names it for the 422."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+class SubscriptionNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a subscriber asks for; ``secret`` None: one is generated."""
+
+    url: str
+    event_types: frozenset[str]
+    personal_data: bool
+    filters: Filters = field(default_factory=Filters)
+    description: str | None = None
+    secret: str | None = None
+
+
+@dataclass
+class WebhookAdmin:
+    subscriptions: WebhookSubscriptions
+    deliveries: WebhookDeliveries
+    clock: Clock
+    allow_plain_http: bool
+
+    async def create(self, wanted: Wanted) -> Subscription:
+        """The new subscription, its secret included (the only time it is shown)."""
+        subscription = Subscription(
+            subscription_id=f"whs_{uuid.uuid4().hex}",
+            url=self._target(wanted.url),
+            event_types=wanted.event_types,
+            secret=wanted.secret or generate_secret(),
+            personal_data=wanted.personal_data,
+            filters=wanted.filters,
+            description=wanted.description,
+            created_at=self.clock(),
+        )
+        await self.subscriptions.add(subscription)
+        return subscription
+
+    async def get(self, subscription_id: str) -> Subscription:
+        found = await self.subscriptions.get(subscription_id)
+        if found is None:
+            raise SubscriptionNotFound(subscription_id)
+        return found
+
+    async def change(self, subscription_id: str, changes: dict[str, Any]) -> Subscription:
+        """Change the fields given (url, event_types, filters, personal_data, description)."""
+        if "url" in changes:
+            changes = {**changes, "url": self._target(changes["url"])}
+        return await self._changed(subscription_id, changes)
+
+    async def enable(self, subscription_id: str) -> Subscription:
+        """The operator's re-enable: the failure streak starts again from zero."""
+        fields = {"state": SubscriptionState.ACTIVE.value, "disabled_reason": None}
+        return await self._changed(
+            subscription_id, {**fields, "failures": 0, "failing_since": None}
+        )
+
+    async def disable(self, subscription_id: str) -> Subscription:
+        fields = {"state": SubscriptionState.DISABLED.value, "disabled_reason": "by the operator"}
+        return await self._changed(subscription_id, fields)
+
+    async def remove(self, subscription_id: str) -> None:
+        if not await self.subscriptions.remove(subscription_id):
+            raise SubscriptionNotFound(subscription_id)
+        await self.deliveries.remove_subscription(subscription_id)
+
+    async def replay(self, subscription_id: str, start: datetime, end: datetime) -> int:
+        """Deliver again the events whose time is in [start, end), with their original ids."""
+        await self.get(subscription_id)
+        if end <= start:
+            raise InvalidField("to", "must be later than from")
+        return await self.deliveries.replay(subscription_id, start, end, self.clock())
+
+    async def log(
+        self, subscription_id: str, *, state: DeliveryState | None, limit: int
+    ) -> list[dict[str, Any]]:
+        await self.get(subscription_id)
+        return await self.deliveries.log(subscription_id, state=state, limit=limit)
+
+    def _target(self, url: str) -> str:
+        try:
+            return check_target_url(url, allow_plain_http=self.allow_plain_http)
+        except InvalidTarget as error:
+            raise InvalidField("url", str(error)) from None
+
+    async def _changed(self, subscription_id: str, fields: Fields) -> Subscription:
+        changed = await self.subscriptions.change(subscription_id, fields)
+        if changed is None:
+            raise SubscriptionNotFound(subscription_id)
+        return changed
