@@ -102,5 +102,6 @@ def configure_logging(service: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "pymongo", "uvicorn.access"):
+    # httpx logs each request's full URL at INFO: a subscriber's webhook URL can carry a token.
+    for noisy in ("aiokafka", "pymongo", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

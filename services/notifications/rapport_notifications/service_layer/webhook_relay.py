@@ -83,37 +83,33 @@ class WebhookRelay:
                 group.create_task(run(queue))
 
     async def _drain(self, subscription: Subscription, queue: Sequence[DueDelivery]) -> None:
-        """Send a contact's due deliveries in order; stop at the first not delivered."""
+        """Send a contact's due deliveries in order; stop at the first one left open (to be
+        retried, or taken by another worker): the later ones wait for it."""
         for due in queue:
             if await self.deliveries.waits_for_earlier(due):
                 return
-            verdict = await self._attempt(subscription, due)
-            if verdict is not Verdict.DELIVERED:
+            if not await self._attempt(subscription, due):
                 return
 
-    async def _attempt(self, subscription: Subscription, due: DueDelivery) -> Verdict | None:
+    async def _attempt(self, subscription: Subscription, due: DueDelivery) -> bool:
+        """Try once; True when the delivery is finished (delivered or failed)."""
         claimed = await self.deliveries.claim(due.key, self.clock(), self.policy.lease)
         if claimed is None:
-            return None  # another worker has it
+            return False  # another worker has it
         event = await self.events.body(claimed.event_id)
         if event is None:
             await self._settle(claimed, _failed("event_missing", self.clock()))
-            return Verdict.REJECTED
+            return True
         body = _body(event, personal_data=subscription.personal_data)
         sent_at = self.clock()
         headers = signed_headers(subscription.secret, claimed.event_id, _unix(sent_at), body)
         answer = await self.sender.post(subscription.url, body, headers)
-        verdict = judge(answer)
-        await self._record(subscription, claimed, answer, verdict)
-        return verdict
+        return await self._record(subscription, claimed, answer)
 
     async def _record(
-        self,
-        subscription: Subscription,
-        claimed: ClaimedDelivery,
-        answer: Answer,
-        verdict: Verdict,
-    ) -> None:
+        self, subscription: Subscription, claimed: ClaimedDelivery, answer: Answer
+    ) -> bool:
+        verdict = judge(answer)
         now = self.clock()
         attempts = claimed.attempts + 1
         log = _logged(claimed, Attempt(now, answer.reason, verdict, answer.error))
@@ -125,7 +121,7 @@ class WebhookRelay:
             if subscription.failures:
                 await self.subscriptions.succeeded(subscription.subscription_id)
             await self._settle(claimed, fields)
-            return
+            return True
         retry_at = None
         if verdict is Verdict.RETRY:
             retry_at = self.policy.backoff.next_attempt(attempts, answer, now)
@@ -138,6 +134,7 @@ class WebhookRelay:
             self.counters.count_failed(claimed.event_type, reason)
         await self._settle(claimed, fields)
         await self._count_failure(subscription, now)
+        return retry_at is None
 
     async def _count_failure(self, subscription: Subscription, now: datetime) -> None:
         after = await self.subscriptions.failed_attempt(subscription.subscription_id, now)
