@@ -1,7 +1,10 @@
 """``rapport-ops rebuild``: a service's read model from the event log, with progress and ETA.
 
 A service is rebuildable when it declares its read models in ``rapport_<service>.read_models``
-(``from_environment()`` → its settings and ``{name: ReadModel}``); nothing else is needed here.
+(``from_environment()`` → its settings and ``{name: ReadModel}``, and ``read_models(settings)``
+building them for the settings with this tool's overrides); nothing else is needed here. A read
+model is a kit ``ReadModel`` (projections) or ``PipelineReadModel`` (the service's own batch step,
+e.g. metrics' KPI pipeline, with a hook run after the switch).
 The service's own variables (``RAPPORT_<SERVICE>_…``) say where its MongoDB database, Kafka (with
 its SASL/TLS settings) and topic prefix are; ``--bootstrap`` and ``--topic-prefix`` override them.
 Without ``--switch`` the rebuilt collections are left beside the live ones for inspection. With it,
@@ -14,19 +17,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import time
+from typing import Any
 
 from aiokafka import TopicPartition
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from rapport_kit.mongo import build_mongo_client
-from rapport_kit.rebuild import (
-    ReadModel,
-    Rebuild,
-    complete_interrupted_switch,
-    interrupted_switch,
-    rebuilt_name,
-)
+from rapport_kit.rebuild import AnyReadModel, Rebuild, interrupted_switch, rebuilt_name
 from rapport_kit.settings import ServiceSettings
 from rapport_ops.connection import Target
 
@@ -37,12 +35,15 @@ class NotRebuildable(LookupError):
     pass
 
 
-def service_read_models(service: str) -> tuple[ServiceSettings, dict[str, ReadModel]]:
+def service_read_models(service: str) -> tuple[ServiceSettings, dict[str, AnyReadModel]]:
+    loaded: tuple[ServiceSettings, dict[str, AnyReadModel]] = _module(service).from_environment()
+    return loaded
+
+
+def _module(service: str) -> Any:
     if not _declares_read_models(service):
         raise NotRebuildable(f"{service} declares no read model to rebuild; {_rebuildable()}")
-    module = importlib.import_module(f"rapport_{service}.read_models")
-    loaded: tuple[ServiceSettings, dict[str, ReadModel]] = module.from_environment()
-    return loaded
+    return importlib.import_module(f"rapport_{service}.read_models")
 
 
 def _declares_read_models(service: str) -> bool:
@@ -76,6 +77,7 @@ async def rebuild_read_model(
     if name not in models:
         raise NotRebuildable(f"{service} has no read model {name!r}; it has: {', '.join(models)}")
     target = Target.of(settings, bootstrap=bootstrap, topic_prefix=topic_prefix)
+    models = _module(service).read_models(target.settings)  # publishing where the target says
     model, tag = models[name], time.strftime("%Y%m%d%H%M%S")
     client = build_mongo_client(target.settings, service=f"ops-rebuild-{service}")
     try:
@@ -84,7 +86,8 @@ async def rebuild_read_model(
         names = [target.topic(topic) for topic in model.topics]
         if switch and (interrupted := await interrupted_switch(db, model.consumer)):
             console.print(f"completing the switch to {interrupted} a crash interrupted")
-            await complete_interrupted_switch(db, model.consumer)
+            job = Rebuild(db, target.bootstrap, model, tag=interrupted, security=target.security)
+            await job.complete_interrupted_switch()
             live = Rebuild(
                 db,
                 target.bootstrap,
@@ -102,10 +105,9 @@ async def rebuild_read_model(
             return interrupted
         snapshot = await job.snapshot(names)
         await _fold_with_progress(job, {}, snapshot, console, "rebuilding")
-        for projection in model.projections:
-            console.print(
-                f"rebuilt {projection.collection} → {rebuilt_name(projection.collection, tag)}"
-            )
+        rebuilt = job.live_collections(await db.list_collection_names())
+        prefixes = getattr(model, "prefixes", ())
+        console.print(_rebuilt_summary(rebuilt, prefixes, tag))
         if switch:
             later = await job.snapshot(names)
             await _fold_with_progress(job, snapshot, later, console, "catching up")
@@ -122,6 +124,16 @@ async def rebuild_read_model(
     finally:
         await client.close()
     return tag
+
+
+def _rebuilt_summary(collections: list[str], prefixes: tuple[str, ...], tag: str) -> str:
+    """One line: a KPI pipeline rebuilds ~150 collections, so those of a prefix are counted."""
+    listed = [c for c in collections if not c.startswith(prefixes)]
+    for prefix in prefixes:
+        if counted := sum(c.startswith(prefix) for c in collections):
+            listed.append(f"{counted} {prefix}*")
+    suffix = rebuilt_name("", tag)
+    return f"rebuilt {len(collections)} collections (as <name>{suffix}): {', '.join(listed)}"
 
 
 async def _fold_with_progress(

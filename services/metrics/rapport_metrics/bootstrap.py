@@ -10,15 +10,14 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_kit.clock import Clock, utc_now
-from rapport_kit.projection_store import SeenEvents
 from rapport_kit.runtime import ServiceRuntime
 from rapport_metrics.adapters.exchange_rates import ExchangeRates
 from rapport_metrics.adapters.gauges import KpiGauges
-from rapport_metrics.adapters.kpi_store import MongoCounterSeries, MongoReadModels
+from rapport_metrics.adapters.kpi_store import MongoCounterSeries
 from rapport_metrics.adapters.metric_stream import KafkaMetricSink
 from rapport_metrics.entrypoints import http, reference
-from rapport_metrics.entrypoints.consumer import KPI_TOPICS, KPIS_CONSUMER, kpi_batches
-from rapport_metrics.service_layer.pipeline import KpiPipeline
+from rapport_metrics.entrypoints.consumer import KPIS_CONSUMER
+from rapport_metrics.read_models import kpi_pipeline, read_models
 from rapport_metrics.service_layer.publishing import PointPublisher
 from rapport_metrics.service_layer.reading import ExchangeRateDesk, KpiQueries
 from rapport_metrics.settings import MetricsSettings
@@ -57,15 +56,8 @@ def create_app(
         app.state.kpi_queries = KpiQueries(
             counters, rates, min_sample_size=settings.min_sample_size
         )
-        pipeline = KpiPipeline(
-            MongoReadModels(runtime.db),
-            points,
-            zone=zone,
-            activity=frozenset(settings.activity),
-            vocabularies=settings.segment_vocabularies,
-        )
-        seen = SeenEvents(runtime.db, KPIS_CONSUMER)
-        runtime.consume(KPIS_CONSUMER, kpi_batches(seen, pipeline), base_topics=KPI_TOPICS)
+        kpis = read_models(settings)[KPIS_CONSUMER]
+        runtime.consume_pipeline(kpis, kpi_pipeline(runtime.db, settings, points))
         async with runtime.run(produced_topics=[topics.METRICS]):
             await points.refresh_gauges()
             refresh = points.refresh_gauges

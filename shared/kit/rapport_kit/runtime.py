@@ -37,7 +37,7 @@ from rapport_kit.projection_store import (
     SeenEvents,
     forget_old_sightings,
 )
-from rapport_kit.rebuild import ReadModel, interrupted_switch
+from rapport_kit.rebuild import PipelineReadModel, ReadModel, interrupted_switch
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.stalls import StallMonitor, WatchedConsumer
 from rapport_kit.subscription import dead_letter_publisher, subscribe
@@ -140,7 +140,13 @@ class ServiceRuntime:
         self.consume(model.consumer, apply, base_topics=model.topics)
         self.readiness_checks()[f"read model {model.consumer}"] = self._not_switching(model)
 
-    def _not_switching(self, model: ReadModel) -> ReadinessCheck:
+    def consume_pipeline(self, model: PipelineReadModel, apply: ApplyBatch) -> None:
+        """Fold ``model``'s topics with the service's own batch step ``apply`` (built as
+        ``model.pipeline`` builds it for ``rebuild``, over the live collections)."""
+        self.consume(model.consumer, apply, base_topics=model.topics)
+        self.readiness_checks()[f"read model {model.consumer}"] = self._not_switching(model)
+
+    def _not_switching(self, model: ReadModel | PipelineReadModel) -> ReadinessCheck:
         """Unready while a rebuild's switch of ``model`` is journaled but not complete: readers
         would see some collections switched and others not (MongoDB renames one at a time)."""
 

@@ -1,5 +1,8 @@
 """The KPI read models and counter series in MongoDB: the pipeline's ``ReadModels`` and the
-queries' ``CounterSeries`` (``service_layer.ports``)."""
+queries' ``CounterSeries`` (``service_layer.ports``).
+
+Every collection name takes ``suffix``: "" for the live read models, the kit's rebuild suffix for
+the fresh set ``rapport-ops rebuild metrics kpis`` folds and then switches in (``read_models``)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from rapport_kit.mongo import Document
 from rapport_kit.projection import ProjectedEvent, Projection
 from rapport_kit.projection_store import ProjectionStore
+from rapport_kit.rebuild import Renamed
 from rapport_metrics.adapters.collections import counters_collection
 from rapport_metrics.domain.documents import (
     AwaitingInbound,
@@ -35,12 +39,15 @@ BOOKKEEPING = ("_wm", "_v")
 
 
 class MongoReadModels:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, suffix: str = "") -> None:
         self.db = db
+        self.suffix = suffix
 
     async def apply(
         self, projection: Projection, batch: Sequence[ProjectedEvent]
     ) -> dict[str, Document]:
+        if self.suffix:
+            projection = Renamed(projection, projection.collection + self.suffix)
         return (await ProjectionStore(self.db, projection).apply(batch)).documents
 
     async def fold_counters(
@@ -84,7 +91,9 @@ class MongoReadModels:
         return cast(dict[str, ContactTally], await self._load(TALLIES, ids, known))
 
     async def forget_awaiting(self, contact_ids: Sequence[str]) -> None:
-        await self.db[AWAITING].delete_many({"contact_id": {"$in": list(contact_ids)}})
+        await self.db[AWAITING + self.suffix].delete_many(
+            {"contact_id": {"$in": list(contact_ids)}}
+        )
 
     async def _load(
         self, collection: str, ids: Iterable[str], known: Mapping[str, Document]
@@ -96,7 +105,9 @@ class MongoReadModels:
         missing = sorted(wanted - set(found))
         if not missing:
             return found
-        cursor = self.db[collection].find({"_id": {"$in": missing}}, {"_wm": 0, "_v": 0})
+        cursor = self.db[collection + self.suffix].find(
+            {"_id": {"$in": missing}}, {"_wm": 0, "_v": 0}
+        )
         return found | {document["_id"]: document async for document in cursor}
 
 
@@ -105,22 +116,24 @@ def _without_bookkeeping(document: Document) -> Document:
 
 
 class MongoCounterSeries:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, suffix: str = "") -> None:
         self.db = db
+        self.suffix = suffix
 
     async def shelf(
         self, shelf: Shelf, segment_values: Iterable[str] | None = None
     ) -> dict[SeriesId, dict[date, Counters]]:
-        return await read_collection(self.db[counters_collection(shelf)], segment_values)
+        collection = self.db[counters_collection(shelf) + self.suffix]
+        return await read_collection(collection, segment_values)
 
     async def series(self, series: SeriesId) -> dict[date, Counters]:
         """Every window of one series: bounded by the number of windows, never a scan of events."""
         family, window, kind, value = series
-        query = {"segment_value": value}
+        collection = self.db[counters_collection((family, window, kind)) + self.suffix]
         return {
             date.fromisoformat(document["start"]): document["counters"]
-            async for document in self.db[counters_collection((family, window, kind))].find(
-                query, {"start": 1, "counters": 1}
+            async for document in collection.find(
+                {"segment_value": value}, {"start": 1, "counters": 1}
             )
         }
 

@@ -39,3 +39,11 @@ class KafkaMetricSink:
             value, key = event.model_dump_json().encode(), data.partition_key().encode()
             acknowledgements.append(await enqueue(self.broker, value, topic=self.topic, key=key))
         await acknowledged(acknowledgements)
+
+
+class SilentMetricSink:
+    """Publishes nothing: a rebuild folds history without re-announcing every point it passes
+    through; after the switch every family is republished once (``read_models``)."""
+
+    async def send(self, computed: Sequence[MetricComputed]) -> None:
+        del computed

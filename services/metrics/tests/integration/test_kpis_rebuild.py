@@ -1,0 +1,138 @@
+"""`rapport-ops rebuild metrics kpis --switch` on the generated history: the rebuilt KPIs equal the
+live pipeline's, the metric stream repeats unchanged points with their event ids, and after a
+changed exchange rate the rebuilt values equal a fresh independent computation."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import SecretStr
+
+from rapport_metrics.bootstrap import create_app
+from rapport_metrics.domain.kpis import METRICS
+from rapport_metrics.settings import MetricsSettings
+from rapport_ops.__main__ import run
+from rapport_schemas import topics
+from services.metrics.tests.integration.kpi_dataset import LATE_RATES, RATES, START, generate
+from services.metrics.tests.integration.kpi_expected import Expected
+from services.metrics.tests.integration.test_kpis_end_to_end import (
+    assert_kpi,
+    caught_up,
+    check_metric_stream,
+    latest_metrics,
+    publish,
+)
+from tests.support.kafka import eventually
+from tests.support.services import serving
+
+pytestmark = pytest.mark.integration
+
+WINDOWS = ("day", "week", "month")
+CHANGED = ("TRY", date(2025, 11, 20), Decimal("0.03"))  # a corrected rate for the first week
+Where = tuple[str, str, str, str]
+
+
+async def test_rebuild_equals_the_live_pipeline_and_a_fresh_computation(
+    service_env, infra, namespace, mongo_db, monkeypatch
+):
+    dataset = generate()
+    rates = {**RATES, **LATE_RATES}
+    settings = MetricsSettings(
+        **{**service_env, "consumer_batch_size": 1000},
+        reporting_time_zone="Europe/Istanbul",
+        exchange_rates=rates,
+    )
+    rebuild_environment(monkeypatch, settings)
+    expected = Expected(dataset, rates)
+    segments = sorted({s for contact in expected.profiles for s in expected.segments(contact)})
+    group, bootstrap = f"{namespace}.rapport-metrics-kpis", infra.kafka_bootstrap
+    stream = f"{namespace}.{topics.METRICS}"
+    clock = lambda: START + timedelta(days=12)  # noqa: E731 - "now" inside the dataset
+
+    async with serving(create_app(settings, clock=clock)) as client:
+        await publish(bootstrap, namespace, dataset.contacts)
+        directory = mongo_db["directory"]
+        await eventually(
+            lambda: directory.count_documents({}), expected=len(dataset.contacts), timeout=60
+        )
+        await publish(bootstrap, namespace, dataset.activity + dataset.closing)
+        await caught_up(bootstrap, group, namespace)
+        live = await kpis_over_http(client, segments)
+        published = event_ids(await latest_metrics(bootstrap, stream))
+        length = await stream_length(bootstrap, stream)
+
+        assert await run(["rebuild", "metrics", "kpis", "--switch"]) == 0
+        rebuilt = await kpis_over_http(client, segments)
+        assert rebuilt == live
+        republished = event_ids(await latest_metrics(bootstrap, stream))
+        assert republished == published  # every point repeated, unchanged, with its event id
+        assert await stream_length(bootstrap, stream) - length >= len(published)
+        print(f"\nrebuild = live: {len(live)} series, {points_in(live)} points equal over HTTP")
+
+        currency, valid_from, rate = CHANGED
+        body = {"currency": currency, "valid_from": valid_from.isoformat(), "rate": str(rate)}
+        assert (await client.post("/exchange-rates", json=body)).status_code == 200
+        corrected = {**rates, currency: {**rates[currency], valid_from: rate}}
+        fresh = Expected(dataset, corrected)
+        assert await run(["rebuild", "metrics", "kpis", "--switch"]) == 0
+        after = await kpis_over_http(client, segments)
+    checked = compare(after, fresh)
+    clv_moved = sum(after[k] != live[k] for k in after if k[0] == "clv")
+    print(f"rebuild after {currency} {rate} from {valid_from}: {checked} points equal a fresh")
+    print(f"independent computation ({clv_moved} CLV series re-valued)")
+    assert clv_moved > 0
+    await check_metric_stream(bootstrap, stream, fresh)
+    assert [n for n in await mongo_db.list_collection_names() if "__rebuild_" in n] == []
+
+
+def rebuild_environment(monkeypatch: pytest.MonkeyPatch, settings: MetricsSettings) -> None:
+    """What the operator's shell would hold: the service's own variables."""
+    for name, dumped in settings.model_dump(mode="json", exclude_unset=True).items():
+        secret = getattr(settings, name)  # a secret is dumped as ******
+        value = secret.get_secret_value() if isinstance(secret, SecretStr) else dumped
+        text = value if isinstance(value, str) else json.dumps(value)
+        monkeypatch.setenv(f"RAPPORT_METRICS_{name.upper()}", text)
+
+
+async def kpis_over_http(client: Any, segments: list[tuple[str, str]]) -> dict[Where, Any]:
+    """Every KPI × window × segment of the generated history, as the HTTP API answers it."""
+    answers: dict[Where, Any] = {}
+    for metric in METRICS:
+        for window in WINDOWS:
+            for kind, value in segments:
+                params = {"window": window, "segment_kind": kind, "segment_value": value}
+                response = await client.get(f"/kpis/{metric}", params=params)
+                assert response.status_code == 200, (metric, params, response.text)
+                answers[(metric, window, kind, value)] = response.json()
+    return answers
+
+
+def points_in(answers: dict[Where, Any]) -> int:
+    return sum(len(points) for points in answers.values())
+
+
+def compare(answers: dict[Where, Any], expected: Expected) -> int:
+    for (metric, window, kind, value), points in answers.items():
+        for point in points:
+            where = (window, date.fromisoformat(point["window_start"]), kind, value)
+            assert_kpi(metric, point["value"], point["n"], expected.value(metric, where), where)
+    return points_in(answers)
+
+
+async def stream_length(bootstrap: str, topic: str) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
+
+
+def event_ids(latest: dict[str, dict[str, object]]) -> dict[str, object]:
+    return {key: event["id"] for key, event in latest.items()}
