@@ -70,6 +70,18 @@ ROWS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
             "none",
             [("sum(increase(rapport_feedback_detractors_total[1h]))", "detractors")],
         ),
+        (
+            "Event webhooks / h",
+            "none",
+            [
+                ("sum(increase(rapport_notifications_webhook_delivered_total[1h]))", "delivered"),
+                ("sum(increase(rapport_notifications_webhook_retried_total[1h]))", "retried"),
+                (
+                    "sum by (reason) (increase(rapport_notifications_webhook_failed_total[1h]))",
+                    "failed {{reason}}",
+                ),
+            ],
+        ),
     ],
     "Suite health": [
         (

@@ -66,24 +66,29 @@ def _admin(request: Request) -> WebhookAdmin:
 Admin = Annotated[WebhookAdmin, Depends(_admin)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=MANAGE)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=MANAGE,
+    operation_id="createWebhookSubscription",
+)
 async def create_subscription(body: NewSubscription, admin: Admin) -> CreatedSubscription:
     """Subscribe an endpoint; the answer carries its secret, the only time it is shown."""
     created = await _answering(admin.create(body.wanted()))
     return CreatedSubscription(**_view(created).model_dump(), secret=created.secret)
 
 
-@router.get("", dependencies=READ)
+@router.get("", dependencies=READ, operation_id="listWebhookSubscriptions")
 async def list_subscriptions(admin: Admin) -> list[SubscriptionView]:
     return [_view(s) for s in await admin.subscriptions.all()]
 
 
-@router.get("/{subscription_id}", dependencies=READ)
+@router.get("/{subscription_id}", dependencies=READ, operation_id="getWebhookSubscription")
 async def get_subscription(subscription_id: PathId, admin: Admin) -> SubscriptionView:
     return _view(await _answering(admin.get(subscription_id)))
 
 
-@router.patch("/{subscription_id}", dependencies=MANAGE)
+@router.patch("/{subscription_id}", dependencies=MANAGE, operation_id="changeWebhookSubscription")
 async def change_subscription(
     subscription_id: PathId, body: SubscriptionChange, admin: Admin
 ) -> SubscriptionView:
@@ -91,33 +96,44 @@ async def change_subscription(
     return _view(await _answering(admin.change(subscription_id, body.changes())))
 
 
-@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=MANAGE)
+@router.delete(
+    "/{subscription_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=MANAGE,
+    operation_id="deleteWebhookSubscription",
+)
 async def delete_subscription(subscription_id: PathId, admin: Admin) -> Response:
     """Remove the subscription and its deliveries (nothing more is sent)."""
     await _answering(admin.remove(subscription_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{subscription_id}/enable", dependencies=MANAGE)
+@router.post(
+    "/{subscription_id}/enable", dependencies=MANAGE, operation_id="enableWebhookSubscription"
+)
 async def enable_subscription(subscription_id: PathId, admin: Admin) -> SubscriptionView:
     """Re-enable (after an automatic disable): waiting deliveries go out, in order."""
     return _view(await _answering(admin.enable(subscription_id)))
 
 
-@router.post("/{subscription_id}/disable", dependencies=MANAGE)
+@router.post(
+    "/{subscription_id}/disable", dependencies=MANAGE, operation_id="disableWebhookSubscription"
+)
 async def disable_subscription(subscription_id: PathId, admin: Admin) -> SubscriptionView:
     """Pause: deliveries are kept and wait for ``enable``."""
     return _view(await _answering(admin.disable(subscription_id)))
 
 
-@router.post("/{subscription_id}/replay", dependencies=MANAGE)
+@router.post("/{subscription_id}/replay", dependencies=MANAGE, operation_id="replayWebhookEvents")
 async def replay(subscription_id: PathId, body: ReplayRange, admin: Admin) -> Replayed:
     """Send again the events whose time is in [from, to), each with its original webhook-id."""
     count = await _answering(admin.replay(subscription_id, body.start, body.end))
     return Replayed(replayed=count)
 
 
-@router.get("/{subscription_id}/deliveries", dependencies=READ)
+@router.get(
+    "/{subscription_id}/deliveries", dependencies=READ, operation_id="listWebhookDeliveries"
+)
 async def delivery_log(
     subscription_id: PathId,
     admin: Admin,
