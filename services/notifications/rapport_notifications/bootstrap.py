@@ -47,6 +47,7 @@ from rapport_notifications.service_layer.intake import Intake
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
 from rapport_notifications.service_layer.webhook_fanout import WebhookFanOut
 from rapport_notifications.service_layer.webhook_relay import WebhookRelay
+from rapport_notifications.service_layer.webhook_retention import WebhookRetention
 from rapport_notifications.service_layer.webhook_subscriptions import WebhookAdmin
 from rapport_notifications.service_layer.worker import Round, one_after_another
 from rapport_notifications.settings import NotificationsSettings
@@ -166,6 +167,9 @@ async def _start_event_webhooks(
     interval = settings.event_webhooks_interval_seconds
     grace = settings.shutdown_grace_seconds
     runtime.periodic("event webhooks", interval, relay.deliver_due, wake=wake, grace=grace)
+    retention = WebhookRetention(events, deliveries, settings.event_webhook_retention(), clock)
+    prune_every = settings.event_webhooks_prune_interval_seconds
+    runtime.periodic("event webhook retention", prune_every, retention.prune)
 
 
 def _worker_rounds(

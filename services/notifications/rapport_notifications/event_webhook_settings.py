@@ -52,6 +52,16 @@ class EventWebhookSettings(BaseSettings):
         default=24 * 3600.0, ge=0, description="…when the failures span at least this long."
     )
 
+    event_webhooks_retention_hours: float = Field(
+        default=30 * 24.0,
+        gt=0,
+        description="Event webhook: finished deliveries (and their events) kept this long after"
+        " they were enqueued: the horizon of a replay.",
+    )
+    event_webhooks_prune_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="Event webhook: how often old deliveries are pruned."
+    )
+
     def event_webhook_policy(self) -> RelayPolicy:
         return RelayPolicy(
             backoff=Backoff(
@@ -68,6 +78,9 @@ class EventWebhookSettings(BaseSettings):
             page=self.event_webhooks_page,
             concurrency=self.event_webhooks_concurrency,
         )
+
+    def event_webhook_retention(self) -> timedelta:
+        return timedelta(hours=self.event_webhooks_retention_hours)
 
     def event_webhooks_allow_plain_http(self) -> bool:
         """Plain http targets only outside production (local receivers, tests)."""

@@ -41,6 +41,8 @@ class MongoWebhookDeliveries:
             [("subscription_id", ASCENDING), ("contact_id", ASCENDING), ("order", ASCENDING)]
         )
         await self.collection.create_index([("subscription_id", ASCENDING), ("event_time", 1)])
+        await self.collection.create_index([("event_id", ASCENDING)])
+        await self.collection.create_index([("created_at", ASCENDING)])
 
     async def add(self, deliveries: Sequence[NewDelivery], now: datetime) -> None:
         if not deliveries:
@@ -137,6 +139,16 @@ class MongoWebhookDeliveries:
 
     async def remove_subscription(self, subscription_id: str) -> None:
         await self.collection.delete_many({"subscription_id": subscription_id})
+
+    async def forget_finished(self, before: datetime) -> int:
+        result = await self.collection.delete_many(
+            {"state": {"$in": FINISHED}, "created_at": {"$lt": before}}
+        )
+        return result.deleted_count
+
+    async def open_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        query = {"event_id": {"$in": list(event_ids)}, "state": {"$in": OPEN}}
+        return {d["event_id"] async for d in self.collection.find(query, {"event_id": 1})}
 
 
 def _new(delivery: NewDelivery, now: datetime) -> Document:

@@ -5,6 +5,7 @@ the country filter of events that carry no profile)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import InsertOne, UpdateOne
@@ -26,12 +27,14 @@ class MongoWebhookEvents:
 
     async def ensure_indexes(self) -> None:
         await self.events.create_index("contact_id")
+        await self.events.create_index("stored_at")
 
-    async def keep(self, events: Sequence[CloudEvent[Any]]) -> None:
+    async def keep(self, events: Sequence[CloudEvent[Any]], now: datetime) -> None:
         if not events:
             return
+        documents = [InsertOne(_document(e, now)) for e in events]
         try:
-            await self.events.bulk_write([InsertOne(_document(e)) for e in events], ordered=False)
+            await self.events.bulk_write(documents, ordered=False)
         except BulkWriteError as error:
             if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
                 raise
@@ -47,6 +50,14 @@ class MongoWebhookEvents:
                 {"_id": document["_id"]}, {"$set": {"event": erased, "erased": True}}
             )
 
+    async def stored_before(self, cutoff: datetime, *, limit: int) -> list[str]:
+        cursor = self.events.find({"stored_at": {"$lt": cutoff}}, {"_id": 1})
+        return [d["_id"] async for d in cursor.sort("stored_at", 1).limit(limit)]
+
+    async def forget(self, event_ids: Sequence[str]) -> None:
+        if event_ids:
+            await self.events.delete_many({"_id": {"$in": list(event_ids)}})
+
     async def remember_countries(self, countries: dict[str, str]) -> None:
         if countries:
             await self.contacts.bulk_write(
@@ -61,9 +72,10 @@ class MongoWebhookEvents:
         return {d["_id"]: d["country"] async for d in cursor}
 
 
-def _document(event: CloudEvent[Any]) -> Document:
+def _document(event: CloudEvent[Any], now: datetime) -> Document:
     return {
         "_id": event.id,
+        "stored_at": now,
         "contact_id": event.subject,
         "event": event.model_dump(mode="json"),
         "erased": False,

@@ -189,7 +189,7 @@ class WebhookSubscriptions(Protocol):
 class WebhookEvents(Protocol):
     """The events deliveries refer to (each stored once), and each contact's last-known country."""
 
-    async def keep(self, events: Sequence[CloudEvent[Any]]) -> None:
+    async def keep(self, events: Sequence[CloudEvent[Any]], now: datetime) -> None:
         """Store events not stored yet (a redelivered event changes nothing)."""
         ...
 
@@ -200,6 +200,12 @@ class WebhookEvents(Protocol):
     async def forget_personal_data(self, contact_id: str) -> None:
         """Remove the personal fields of every stored event about the contact (erasure)."""
         ...
+
+    async def stored_before(self, cutoff: datetime, *, limit: int) -> list[str]:
+        """Ids of events stored before ``cutoff``, the oldest first."""
+        ...
+
+    async def forget(self, event_ids: Sequence[str]) -> None: ...
 
     async def remember_countries(self, countries: dict[str, str]) -> None: ...
 
@@ -249,6 +255,14 @@ class WebhookDeliveries(Protocol):
         ...
 
     async def remove_subscription(self, subscription_id: str) -> None: ...
+
+    async def forget_finished(self, before: datetime) -> int:
+        """Delete delivered and failed deliveries enqueued before ``before``; how many."""
+        ...
+
+    async def open_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Those of ``event_ids`` that an open delivery still needs."""
+        ...
 
 
 class WebhookSender(Protocol):

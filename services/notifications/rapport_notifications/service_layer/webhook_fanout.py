@@ -55,7 +55,7 @@ class WebhookFanOut:
             if matches(subscription, read.event, _country(read, countries))
         ]
         matched = {delivery.event_id for delivery in planned}
-        await self.events.keep([read.event for read in batch if read.event.id in matched])
+        await self.events.keep([read.event for read in batch if read.event.id in matched], now)
         await self.deliveries.add(planned, now)
         for read in batch:
             if isinstance(read.event.data, ContactErased):

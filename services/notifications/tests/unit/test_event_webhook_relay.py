@@ -17,6 +17,7 @@ from rapport_notifications.domain.webhook_subscription import (
 )
 from rapport_notifications.service_layer.webhook_fanout import ReadEvent, WebhookFanOut
 from rapport_notifications.service_layer.webhook_relay import WebhookRelay
+from rapport_notifications.service_layer.webhook_retention import WebhookRetention
 from rapport_notifications.service_layer.webhook_subscriptions import WebhookAdmin
 from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas import CloudEvent, wrap
@@ -60,6 +61,7 @@ class Relay:
     fan_out: WebhookFanOut
     relay: WebhookRelay
     admin: WebhookAdmin
+    events: FakeWebhookEvents
     offset: int = 0
 
     async def read(self, *events: CloudEvent[Any]) -> None:
@@ -103,6 +105,7 @@ def relay_with(
         WebhookFanOut(subscriptions, events, deliveries, clock, asyncio.Event()),
         WebhookRelay(subscriptions, events, deliveries, sender, metrics, policy, clock),
         WebhookAdmin(subscriptions, deliveries, clock, allow_plain_http=False),
+        events,
     )
 
 
@@ -211,3 +214,20 @@ async def test_personal_fields_only_with_the_scope_and_never_after_an_erasure() 
     bodies = [json.loads(body) for _, body, _ in full.sender.posts]
     assert [b["type"] for b in bodies] == [ContactRegistered.event_type, ContactErased.event_type]
     assert "name" not in bodies[0]["data"]["profile"]  # erased before it was sent
+
+
+async def test_finished_deliveries_and_their_events_are_forgotten_after_the_horizon() -> None:
+    delivered, waiting = registered("c"), registered("d")
+    relay = relay_with(scripts={waiting.id: [Answer(status=503)]})
+    await relay.read(delivered, waiting)
+    await relay.round_at(0)
+    keep_for = NotificationsSettings().event_webhook_retention()
+    assert keep_for == timedelta(days=30)
+    retention = WebhookRetention(relay.events, relay.deliveries, keep_for, relay.clock)
+    relay.clock.now = T0 + keep_for - timedelta(seconds=1)
+    await retention.prune()
+    assert set(relay.events.events) == {delivered.id, waiting.id}
+    relay.clock.now = T0 + keep_for + timedelta(seconds=1)
+    await retention.prune()
+    assert relay.deliveries.states() == {waiting.id: "pending"}  # the open one stays…
+    assert set(relay.events.events) == {waiting.id}  # …and keeps its event

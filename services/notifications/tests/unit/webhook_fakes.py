@@ -71,10 +71,22 @@ class FakeWebhookEvents:
     def __init__(self) -> None:
         self.events: dict[str, dict[str, Any]] = {}
         self.known_countries: dict[str, str] = {}
+        self.stored_at: dict[str, datetime] = {}
 
-    async def keep(self, events: Sequence[CloudEvent[Any]]) -> None:
+    async def keep(self, events: Sequence[CloudEvent[Any]], now: datetime) -> None:
         for event in events:
             self.events.setdefault(event.id, event.model_dump(mode="json"))
+            self.stored_at.setdefault(event.id, now)
+
+    async def stored_before(self, cutoff: datetime, *, limit: int) -> list[str]:
+        old = sorted(
+            (at, e) for e, at in self.stored_at.items() if e in self.events and at < cutoff
+        )
+        return [event_id for _, event_id in old[:limit]]
+
+    async def forget(self, event_ids: Sequence[str]) -> None:
+        for event_id in event_ids:
+            self.events.pop(event_id, None)
 
     async def body(self, event_id: str) -> dict[str, Any] | None:
         return self.events.get(event_id)
@@ -101,7 +113,7 @@ class FakeWebhookDeliveries:
             self.documents.setdefault(
                 d.key,
                 {**dataclasses.asdict(d), "_id": d.key, "state": PENDING, "attempts": 0}
-                | {"next_attempt_at": now, "log": [], "replays": 0},
+                | {"next_attempt_at": now, "log": [], "replays": 0, "created_at": now},
             )
 
     async def due(
@@ -196,6 +208,24 @@ class FakeWebhookDeliveries:
             k for k, d in self.documents.items() if d["subscription_id"] == subscription_id
         ]:
             del self.documents[key]
+
+    async def forget_finished(self, before: datetime) -> int:
+        finished = {DeliveryState.DELIVERED.value, DeliveryState.FAILED.value}
+        old = [
+            k
+            for k, d in self.documents.items()
+            if d["state"] in finished and d["created_at"] < before
+        ]
+        for key in old:
+            del self.documents[key]
+        return len(old)
+
+    async def open_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        return {
+            d["event_id"]
+            for d in self.documents.values()
+            if d["event_id"] in event_ids and d["state"] in OPEN_STATES
+        }
 
     def states(self) -> dict[str, str]:
         return {d["event_id"]: d["state"] for d in self.documents.values()}
