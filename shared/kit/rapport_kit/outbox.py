@@ -1,15 +1,21 @@
 """Transactional outbox kept inside the aggregate's own document.
 
 A state change and the events describing it are one atomic single-document update (no
-multi-document transactions on FerretDB). The writer publishes right after its write for low
-latency; a sweeper republishes whatever a crashed writer left behind. Either may publish an entry
-twice; consumers recognise the duplicate by its CloudEvents ``id``. Entries are removed only after
-Kafka acknowledged them (``acks=all``).
+multi-document transactions on FerretDB); the same write counts them (``outbox_sequence``), which
+numbers each event of the document: its CloudEvents ``sequence``. The writer publishes right after
+its write for low latency; a sweeper publishes whatever a crashed writer left behind. Either
+publishes only under a lease on the document (``OutboxPublisher``), so an entry whose first publish
+is in flight is never sent again beside it, and a document's events reach Kafka in their order.
+An entry is sent twice only when a send fails or outlives its lease after reaching Kafka; it then
+carries the same ``id`` and ``sequence``. Entries are removed only after Kafka acknowledged them
+(``acks=all``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +33,7 @@ from rapport_kit.observability import OutboxGauges
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.trace_context import trace_carrier
 from rapport_schemas import CloudEvent
+from rapport_schemas.envelope import sequence_text
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,14 @@ TOUCHED = "outbox_touched_at"
 # Wall-clock time an entry was serialised, i.e. written (entries written before it existed are
 # dated by their document's ``outbox_touched_at``): the outbox gauges' "oldest entry".
 WRITTEN = "written_at"
+# How many entries were ever appended to the document's outbox: numbers its events (``sequence``).
+SEQUENCE = "outbox_sequence"
+# The publisher holding the document's outbox (a random token) and until when (outbox clock).
+CLAIM = "outbox_claim"
+LEASE_UNTIL = "outbox_lease_until"
+# Longer than one send can take (the producer gives up on a request after 40 s), so a lease
+# expires only under a publisher that died.
+LEASE = timedelta(seconds=60)
 SWEEP_PAGE = 500
 
 
@@ -56,10 +71,25 @@ def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings)
 
 
 class OutboxPublisher:
-    """Publishes outboxes, then removes what Kafka acknowledged."""
+    """Publishes outboxes under a lease, then removes what Kafka acknowledged.
 
-    def __init__(self, broker: KafkaBroker) -> None:
+    A publish first claims the document (a conditional update: no live lease on it), so the
+    writer's immediate publish, a concurrent writer's and the sweeper's cannot send the same
+    entries at once; the claim returns the outbox as stored, which is what is sent. The lease ends
+    with the removal of the sent entries; a publisher that dies holding it is replaced once it
+    expires (``lease``, longer than a send can take), so nothing is lost. Entries appended while
+    the lease is held are sent by its holder before it lets go (the appender's own claim failed).
+
+    Leases run on ``clock``, real time by default, not on the stores' clocks: a lease measures how
+    long a send may take, and a test moving domain time forward must not expire one in flight.
+    """
+
+    def __init__(
+        self, broker: KafkaBroker, *, lease: timedelta = LEASE, clock: Clock = utc_now
+    ) -> None:
         self.broker = broker
+        self.lease = lease
+        self.clock = clock
 
     async def publish(self, collection: AsyncCollection[Document], document: Document) -> int:
         return await self.publish_many(collection, [document])
@@ -67,22 +97,70 @@ class OutboxPublisher:
     async def publish_many(
         self, collection: AsyncCollection[Document], documents: Sequence[Document]
     ) -> int:
-        """Every entry is queued on the producer in order (a document's entries in their own
-        order, so per-key order holds), all acknowledgements are awaited together, then the
-        published entries are removed in one bulk write. A failure removes nothing: the sweeper
-        publishes again and consumers recognise the repeats by event id."""
-        if not documents:
-            return 0
-        published = [d for d in documents if d.get(OUTBOX)]
-        await acknowledged([await self._enqueue(e) for d in published for e in d[OUTBOX]])
-        if published:
-            # Exact-value $pullAll: FerretDB 1.24 ignores $pull with a condition on a field.
-            await collection.bulk_write([_removal(d) for d in published], ordered=False)
-        await collection.update_many(
-            {"_id": {"$in": [d["_id"] for d in documents]}, OUTBOX: {"$size": 0}},
-            {"$set": {PENDING: False}},
-        )
-        return sum(len(d[OUTBOX]) for d in published)
+        """Publishes the outboxes of ``documents`` (only their ``_id`` is read) that no other
+        publisher holds. Every claimed entry is queued on the producer in order (a document's
+        entries in their own order, so per-key order holds), all acknowledgements are awaited
+        together, then the sent entries are removed in one bulk write. A failure gives the
+        claims back and removes nothing: the sweeper publishes again."""
+        ids = sorted({d["_id"] for d in documents})
+        published = 0
+        while ids:
+            claimed = await self.claim(collection, ids)
+            if not claimed:
+                return published
+            try:
+                await acknowledged([await self._enqueue(e) for d in claimed for e in _sequenced(d)])
+            except BaseException:
+                await self._give_back(collection, claimed)
+                raise
+            published += sum(len(d[OUTBOX]) for d in claimed)
+            ids = await self._release(collection, claimed)
+        return published
+
+    async def claim(self, collection: AsyncCollection[Document], ids: list[Any]) -> list[Document]:
+        """Takes the lease on those of ``ids`` that are pending and not held by a live lease;
+        returns them as claimed (outbox, entry count, token)."""
+        now, token = self.clock(), uuid.uuid4().hex
+        free = {PENDING: True, "$or": [{CLAIM: None}, {LEASE_UNTIL: {"$lt": now}}]}
+        lease = {"$set": {CLAIM: token, LEASE_UNTIL: now + self.lease}}
+        fields = {OUTBOX: 1, SEQUENCE: 1, CLAIM: 1}
+        if len(ids) == 1:  # the writer's own publish: one round trip (FerretDB: no projection)
+            document = await collection.find_one_and_update(
+                {"_id": ids[0], **free}, lease, return_document=ReturnDocument.AFTER
+            )
+            return [document] if document is not None else []
+        await collection.update_many({"_id": {"$in": ids}, **free}, lease)
+        return await collection.find({"_id": {"$in": ids}, CLAIM: token}, fields).to_list()
+
+    async def _release(
+        self, collection: AsyncCollection[Document], claimed: Sequence[Document]
+    ) -> list[Any]:
+        """Removes the sent entries and ends the leases; returns the documents that were
+        appended to meanwhile (still pending, to be claimed again)."""
+        # Nothing appended since the claim (the count of entries ever appended is unchanged):
+        # the outbox is empty after the removal, so the document stops being pending.
+        done = await collection.bulk_write([_finished(d) for d in claimed], ordered=False)
+        if done.matched_count == len(claimed):
+            return []
+        ids, token = [d["_id"] for d in claimed], claimed[0][CLAIM]
+        left = await collection.find({"_id": {"$in": ids}, CLAIM: token}, {"_id": 1}).to_list()
+        # Not found: a lease that expired under a slow send was taken over; its holder goes on.
+        appended = {d["_id"] for d in left}
+        if appended:
+            removals = [_removal(d) for d in claimed if d["_id"] in appended]
+            await collection.bulk_write(removals, ordered=False)
+        return sorted(appended)
+
+    async def _give_back(
+        self, collection: AsyncCollection[Document], claimed: Sequence[Document]
+    ) -> None:
+        """After a failed send: the next sweep may try at once instead of after the lease."""
+        try:
+            await collection.bulk_write(
+                [UpdateOne(_held(d), {"$set": {CLAIM: None}}) for d in claimed], ordered=False
+            )
+        except Exception:
+            log.warning("outbox claims not given back; they expire", exc_info=True)
 
     async def _enqueue(self, entry: Document) -> Acknowledgement:
         token = context.attach(propagate.extract(entry.get("trace") or {}))
@@ -93,8 +171,43 @@ class OutboxPublisher:
             context.detach(token)
 
 
+def _held(document: Document) -> Document:
+    return {"_id": document["_id"], CLAIM: document[CLAIM]}
+
+
+def _finished(document: Document) -> UpdateOne:
+    # Exact-value $pullAll: FerretDB 1.24 ignores $pull with a condition on a field.
+    return UpdateOne(
+        {**_held(document), SEQUENCE: document.get(SEQUENCE)},
+        {"$pullAll": {OUTBOX: document[OUTBOX]}, "$set": {CLAIM: None, PENDING: False}},
+    )
+
+
 def _removal(document: Document) -> UpdateOne:
-    return UpdateOne({"_id": document["_id"]}, {"$pullAll": {OUTBOX: document[OUTBOX]}})
+    return UpdateOne(
+        _held(document), {"$pullAll": {OUTBOX: document[OUTBOX]}, "$set": {CLAIM: None}}
+    )
+
+
+def _sequenced(document: Document) -> list[Document]:
+    """The claimed entries with their ``sequence`` in the value. The document counts every entry
+    ever appended to its outbox (``outbox_sequence``, moved in the write that appends them) and
+    entries leave only from the front (a lease sends and removes the whole outbox it claimed),
+    so the entry at position ``i`` of ``n`` is the document's event number ``count - n + i + 1``:
+    the number was fixed by that write, and a repeated publish carries the same one."""
+    entries = document[OUTBOX]
+    # Documents written before the counter existed count their pending entries from 1.
+    first = max(int(document.get(SEQUENCE) or 0), len(entries)) - len(entries) + 1
+    return [
+        {**entry, "value": _with_sequence(entry["value"], sequence_text(first + i))}
+        for i, entry in enumerate(entries)
+    ]
+
+
+def _with_sequence(value: str, sequence: str) -> str:
+    event = json.loads(value)
+    event["sequence"] = sequence
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
 class OutboxSweeper:
@@ -191,7 +304,9 @@ class OutboxDocuments:
 
     async def insert(self, document: Document, events: Sequence[CloudEvent[Any]]) -> None:
         """A new document with ``events`` in its outbox, then published."""
-        created = {**document, OUTBOX: self.entries(events), PENDING: True, TOUCHED: self.clock()}
+        entries = self.entries(events)
+        fields = {OUTBOX: entries, SEQUENCE: len(entries), PENDING: True, TOUCHED: self.clock()}
+        created = {**document, **fields}
         await self.collection.insert_one(created)
         await self.publish_now([created])
 
@@ -204,9 +319,11 @@ class OutboxDocuments:
         """``update`` that also appends ``entries`` to the outbox (with ``replace``: sets them as
         the outbox), for a write ``write`` cannot make (e.g. one of a bulk)."""
         fields = {PENDING: True, TOUCHED: self.clock()}
+        # Counted in the same write: the entries' sequence numbers are fixed by it.
+        merged = {**update, "$inc": {**update.get("$inc", {}), SEQUENCE: len(entries)}}
         if replace:
-            return {**update, "$set": {**update.get("$set", {}), OUTBOX: entries, **fields}}
-        merged = {**update, "$set": {**update.get("$set", {}), **fields}}
+            return {**merged, "$set": {**update.get("$set", {}), OUTBOX: entries, **fields}}
+        merged["$set"] = {**update.get("$set", {}), **fields}
         merged["$push"] = {**update.get("$push", {}), OUTBOX: {"$each": entries}}
         return merged
 

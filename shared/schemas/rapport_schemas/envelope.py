@@ -17,6 +17,18 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 SCHEMA_BASE_URL = "https://rapport.dev/schemas/"
+SEQUENCE_DIGITS = 16
+SEQUENCE_DESCRIPTION = (
+    "CloudEvents `sequence` extension: the event's place among the events of its stream, a "
+    "zero-padded decimal (16 digits) that a plain string comparison orders. The stream is the "
+    "producer's document the event was written with (`source` plus the contact, i.e. "
+    "`partitionkey`, for the contact's own events; see the README, 'Duplicates and order', for "
+    "the few event types numbered per survey or per delivery; `MetricComputed` carries its "
+    "computation time, per series point). The same event published again carries the same `id` "
+    "and the same `sequence`. A subscriber drops an event whose `id` it has seen (a repeat), and "
+    "one whose `sequence` is not above the last it applied for that stream (stale); gaps are "
+    "normal (events dropped by an erasure before they were sent)."
+)
 
 
 class EventData(BaseModel):
@@ -49,6 +61,15 @@ class CloudEvent(BaseModel, Generic[DataT]):
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str
     partitionkey: str = Field(min_length=1, max_length=256)
+    # Set when the event is sent (the outbox numbers it from its document's count); left out of
+    # the JSON until then, as CloudEvents has no null attributes.
+    sequence: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description=SEQUENCE_DESCRIPTION,
+        exclude_if=lambda value: value is None,
+    )
     data: DataT
 
 
@@ -66,7 +87,14 @@ class AnyCloudEvent(BaseModel):
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
     partitionkey: str | None = None
+    sequence: str | None = Field(default=None, description=SEQUENCE_DESCRIPTION)
     data: dict[str, Any]
+
+
+def sequence_text(number: int) -> str:
+    """The ``sequence`` of a stream's ``number``-th event (or of a time in microseconds): zero
+    padded, so a plain string comparison orders it."""
+    return f"{number:0{SEQUENCE_DIGITS}d}"
 
 
 def schema_url(event_type: str) -> str:
@@ -79,6 +107,7 @@ def wrap(
     source: str,
     event_id: str | None = None,
     time: datetime | None = None,
+    sequence: str | None = None,
 ) -> CloudEvent[DataT]:
     """Put a payload in its envelope; ids are UUIDv4 unless the caller derives a stable one."""
     key = data.partition_key()
@@ -90,6 +119,7 @@ def wrap(
         subject=str(getattr(data, "contact_id", key)),
         dataschema=schema_url(data.event_type),
         partitionkey=key,
+        sequence=sequence,
         data=data,
     )
     return envelope
