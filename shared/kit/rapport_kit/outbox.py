@@ -109,7 +109,13 @@ class OutboxPublisher:
             if not claimed:
                 return published
             try:
-                await acknowledged([await self._enqueue(e) for d in claimed for e in _sequenced(d)])
+                await acknowledged(
+                    [
+                        await self._enqueue(e)
+                        for d in claimed
+                        for e in _sequenced(d, stream=f"{collection.name}/{d['_id']}")
+                    ]
+                )
             except BaseException:
                 await self._give_back(collection, claimed)
                 raise
@@ -189,8 +195,9 @@ def _removal(document: Document) -> UpdateOne:
     )
 
 
-def _sequenced(document: Document) -> list[Document]:
-    """The claimed entries with their ``sequence`` in the value. The document counts every entry
+def _sequenced(document: Document, *, stream: str) -> list[Document]:
+    """The claimed entries with their ``sequence`` (and the ``sequencestream`` it counts in: the
+    document) in the value. The document counts every entry
     ever appended to its outbox (``outbox_sequence``, moved in the write that appends them) and
     entries leave only from the front (a lease sends and removes the whole outbox it claimed),
     so the entry at position ``i`` of ``n`` is the document's event number ``count - n + i + 1``:
@@ -199,14 +206,14 @@ def _sequenced(document: Document) -> list[Document]:
     # Documents written before the counter existed count their pending entries from 1.
     first = max(int(document.get(SEQUENCE) or 0), len(entries)) - len(entries) + 1
     return [
-        {**entry, "value": _with_sequence(entry["value"], sequence_text(first + i))}
+        {**entry, "value": _with_sequence(entry["value"], sequence_text(first + i), stream)}
         for i, entry in enumerate(entries)
     ]
 
 
-def _with_sequence(value: str, sequence: str) -> str:
+def _with_sequence(value: str, sequence: str, stream: str) -> str:
     event = json.loads(value)
-    event["sequence"] = sequence
+    event["sequence"], event["sequencestream"] = sequence, stream
     return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -19,15 +19,19 @@ CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 SCHEMA_BASE_URL = "https://rapport.dev/schemas/"
 SEQUENCE_DIGITS = 16
 SEQUENCE_DESCRIPTION = (
-    "CloudEvents `sequence` extension: the event's place among the events of its stream, a "
-    "zero-padded decimal (16 digits) that a plain string comparison orders. The stream is the "
-    "producer's document the event was written with (`source` plus the contact, i.e. "
-    "`partitionkey`, for the contact's own events; see the README, 'Duplicates and order', for "
-    "the few event types numbered per survey or per delivery; `MetricComputed` carries its "
-    "computation time, per series point). The same event published again carries the same `id` "
-    "and the same `sequence`. A subscriber drops an event whose `id` it has seen (a repeat), and "
-    "one whose `sequence` is not above the last it applied for that stream (stale); gaps are "
-    "normal (events dropped by an erasure before they were sent)."
+    "CloudEvents `sequence` extension: the event's place in its stream (`sequencestream`), a "
+    "zero-padded decimal of 16 digits that a plain string comparison orders. Published again, "
+    "an event carries the same `id` and the same `sequence`. A subscriber drops an event whose "
+    "`id` it has seen (a repeat) and, if it keeps the latest state, one whose `sequence` is not "
+    "above the last it applied from the same `source` and `sequencestream` (stale). Gaps are "
+    "normal (events an erasure dropped before they were sent). See the README, 'Duplicates and "
+    "order'."
+)
+STREAM_DESCRIPTION = (
+    "Names the stream `sequence` counts in, opaque: the producer's record the event was written "
+    "with (`contacts/<contact id>` for every contacts event, i.e. one stream per contact; "
+    "feedback's per-contact decisions, a survey's answer, a notification's delivery; a metric's "
+    "series point). Compare sequences only within one `source` and `sequencestream`."
 )
 
 
@@ -70,6 +74,13 @@ class CloudEvent(BaseModel, Generic[DataT]):
         description=SEQUENCE_DESCRIPTION,
         exclude_if=lambda value: value is None,
     )
+    sequencestream: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description=STREAM_DESCRIPTION,
+        exclude_if=lambda value: value is None,
+    )
     data: DataT
 
 
@@ -88,6 +99,7 @@ class AnyCloudEvent(BaseModel):
     dataschema: str | None = None
     partitionkey: str | None = None
     sequence: str | None = Field(default=None, description=SEQUENCE_DESCRIPTION)
+    sequencestream: str | None = Field(default=None, description=STREAM_DESCRIPTION)
     data: dict[str, Any]
 
 
@@ -108,6 +120,7 @@ def wrap(
     event_id: str | None = None,
     time: datetime | None = None,
     sequence: str | None = None,
+    stream: str | None = None,
 ) -> CloudEvent[DataT]:
     """Put a payload in its envelope; ids are UUIDv4 unless the caller derives a stable one."""
     key = data.partition_key()
@@ -120,6 +133,7 @@ def wrap(
         dataschema=schema_url(data.event_type),
         partitionkey=key,
         sequence=sequence,
+        sequencestream=stream,
         data=data,
     )
     return envelope

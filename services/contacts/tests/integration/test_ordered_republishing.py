@@ -65,6 +65,7 @@ async def test_concurrent_patches_publish_each_event_once_in_sequence_order(
     assert len(events) == len(distinct), Counter(e.id for e in events).most_common(3)
     assert len({e.id for e in updates}) == PATCHES
     assert isinstance(events[-1].data, InteractionLogged)
+    assert {e.sequencestream for e in events} == {f"contacts/{contact_id}"}
     sequences = [e.sequence for e in events]
     assert all(s is not None for s in sequences), sequences
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences), sequences

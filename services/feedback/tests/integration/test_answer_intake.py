@@ -94,6 +94,15 @@ async def test_an_nps_detractor_answer_flows_to_survey_answered_and_detractor_de
         "agent-7",
     )
     assert detected.survey_id == answered.survey_id
+    # Each event numbered in its stream: the contact's decisions, the survey's answer.
+    [requested] = [e for e in events if isinstance(e.data, SurveyRequested)]
+    assert requested.sequencestream == "contact_feedback/c1" and requested.sequence is not None
+    answer_stream = f"surveys/{answered.survey_id}"
+    assert [
+        (e.sequencestream, e.sequence)
+        for e in events
+        if isinstance(e.data, SurveyAnswered | DetractorDetected)
+    ] == [(answer_stream, "0000000000000001"), (answer_stream, "0000000000000002")]
 
 
 async def test_every_bad_answer_gets_its_4xx_and_stores_nothing(

@@ -51,6 +51,7 @@ class KafkaMetricSink:
                 event_id=event_id(data),
                 time=data.computed_at,
                 sequence=computation_sequence(data),
+                stream=data.partition_key(),
             )
             value, key = event.model_dump_json().encode(), data.partition_key().encode()
             acknowledgements.append(await enqueue(self.broker, value, topic=self.topic, key=key))

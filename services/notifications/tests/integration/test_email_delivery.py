@@ -54,6 +54,10 @@ async def test_a_welcome_email_arrives_in_the_contacts_language(
     assert sent.consent.source == "signup-form" and sent.consent.changed_at == T0
     assert sent.transactional and not sent.internal
     assert sent.trigger_event_id == trigger.id
+    # Numbered in the delivery's own stream (its outbox document), from 1.
+    [envelope] = of_type(events, "NotificationSent")
+    assert envelope.sequencestream is not None and envelope.sequencestream.startswith("deliveries/")
+    assert envelope.sequence is not None and envelope.sequence.isdigit()
 
 
 async def test_the_same_trigger_delivered_twice_sends_one_email(

@@ -108,6 +108,7 @@ async def test_a_publisher_killed_holding_the_lease_is_replaced_once_it_expires(
     published = [decode(r.value or b"") for r in records]
     assert [e.id for e in published] == [e["id"] for e in claimed[OUTBOX]]
     assert [e.sequence for e in published] == ["0000000000000001", "0000000000000002"]
+    assert {e.sequencestream for e in published} == {"outboxes/d1"}
     drained = await collection.find_one({"_id": "d1"})
     assert drained[OUTBOX] == [] and drained[PENDING] is False and drained[CLAIM] is None
 
