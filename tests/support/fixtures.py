@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
 from tests.support.infra import Infrastructure, infrastructure
@@ -24,9 +25,9 @@ def namespace() -> str:
 
 
 @pytest.fixture
-def service_env(infra: Infrastructure, namespace: str) -> dict[str, object]:
-    """Settings fields common to every service under test."""
-    return {
+async def service_env(infra: Infrastructure, namespace: str) -> AsyncIterator[dict[str, object]]:
+    """Settings fields common to every service under test; its topics are deleted afterwards."""
+    yield {
         "environment": "test",
         "kafka_bootstrap": infra.kafka_bootstrap,
         "mongo_url": infra.mongo_url,
@@ -35,6 +36,20 @@ def service_env(infra: Infrastructure, namespace: str) -> dict[str, object]:
         "topic_partitions": 3,
         "api_keys": {"test-key": ["*"], "read-only": ["contacts:read", "metrics:read"]},
     }
+    await delete_topics(infra.kafka_bootstrap, prefix=f"{namespace}.")
+
+
+async def delete_topics(bootstrap: str, *, prefix: str) -> None:
+    """Without this a broker reused run after run gathers thousands of partitions (three per
+    topic, a few dozen topics per test) and then needs minutes to start, or never answers."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture
