@@ -36,6 +36,17 @@ class QuietHours(Frozen):
     end: time
 
 
+class FormOfAddress(StrEnum):
+    """How the contact wants to be addressed where a language's salutation has a grammatical
+    gender (de "Sehr geehrte Frau" / "Sehr geehrter Herr", es "Estimada" / "Estimado"). A choice
+    of wording the contact made, not a record of sex; ``neutral`` (or unset) is the neutral
+    salutation of each language."""
+
+    FEMININE = "feminine"
+    MASCULINE = "masculine"
+    NEUTRAL = "neutral"
+
+
 class ContactProfile(Frozen):
     """The personal and segment data of a contact."""
 
@@ -52,6 +63,9 @@ class ContactProfile(Frozen):
     account_owner: str | None = Field(default=None, max_length=64, description="Agent id")
     quiet_hours: QuietHours | None = Field(
         default=None, description="Unset: the quiet hours notifications is configured with."
+    )
+    form_of_address: FormOfAddress | None = Field(
+        default=None, description="Unset: each language's neutral salutation."
     )
 
 

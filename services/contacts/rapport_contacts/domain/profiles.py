@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from rapport_contacts.domain import validation, vocabularies
 from rapport_schemas.common import Channel, Segment
-from rapport_schemas.contacts import ContactProfile, QuietHours
+from rapport_schemas.contacts import ContactProfile, FormOfAddress, QuietHours
 
 
 class SegmentInput(BaseModel):
@@ -53,6 +53,9 @@ class ProfileInput(BaseModel):
     account_owner: str | None = Field(default=None, max_length=64)
     quiet_hours: QuietHours | None = Field(
         default=None, description="The contact's own quiet hours (local time); unset: the default."
+    )
+    form_of_address: FormOfAddress | None = Field(
+        default=None, description="Salutation's gender where a language has one; unset: neutral."
     )
 
     @field_validator("account_owner")

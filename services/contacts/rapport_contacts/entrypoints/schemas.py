@@ -16,6 +16,7 @@ from rapport_schemas.common import Channel, Consent, Purpose
 from rapport_schemas.contacts import (
     ContactProfile,
     Direction,
+    FormOfAddress,
     InteractionKind,
     InteractionLogged,
     QuietHours,
@@ -53,6 +54,7 @@ class ProfilePatch(BaseModel):
     segment: SegmentInput | None = None
     account_owner: str | None = None
     quiet_hours: QuietHours | None = None
+    form_of_address: FormOfAddress | None = None
 
 
 class ContactResponse(BaseModel):

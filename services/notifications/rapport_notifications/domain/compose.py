@@ -24,6 +24,7 @@ from rapport_notifications.domain.values import (
     Text,
     Values,
 )
+from rapport_schemas.contacts import FormOfAddress
 
 # Signs the survey link for (survey id, expiry); only this service and feedback hold the key.
 SurveyLinkSigner = Callable[[str, datetime], str]
@@ -46,7 +47,13 @@ def compose(delivery: PlannedDelivery, card: ContactCard, context: CompositionCo
 
 
 def _customer(card: ContactCard, context: CompositionContext) -> Values:
-    return {"name": Text(text=card.name or ""), "brand": Text(text=context.brand)}
+    """The salutation follows the form of address the contact chose; none chosen: neutral."""
+    form = card.form_of_address or FormOfAddress.NEUTRAL
+    return {
+        "salutation": Choice(option=form.value),
+        "name": Text(text=card.name or ""),
+        "brand": Text(text=context.brand),
+    }
 
 
 def _welcome(facts: Facts, card: ContactCard, context: CompositionContext) -> Values:

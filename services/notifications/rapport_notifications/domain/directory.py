@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rapport_schemas.common import Channel, Consent, Purpose
 from rapport_schemas.consents import consent_key, deciding
-from rapport_schemas.contacts import ContactProfile, QuietHours
+from rapport_schemas.contacts import ContactProfile, FormOfAddress, QuietHours
 
 
 class ConsentRecord(BaseModel):
@@ -37,6 +37,7 @@ class ContactCard(BaseModel):
     preferred_channel: Channel | None = None
     account_owner: str | None = None
     quiet_hours: QuietHours | None = None
+    form_of_address: FormOfAddress | None = None
     profile_at: datetime | None = None
     consents: dict[str, ConsentRecord] = {}
     erased: bool = False
@@ -74,6 +75,7 @@ def with_profile(card: ContactCard, profile: ContactProfile, at: datetime) -> Co
             "preferred_channel": profile.preferred_channel,
             "account_owner": profile.account_owner,
             "quiet_hours": profile.quiet_hours,
+            "form_of_address": profile.form_of_address,
             "profile_at": at,
         }
     )

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -159,17 +160,27 @@ def local_date(value: LocalDate, form: str | None, locale: Locale, zone: ZoneInf
 
 
 def local_date_time(value: LocalDateTime, locale: Locale, zone: ZoneInfo) -> str:
-    """Full date, short time and the zone's name, joined the way the locale joins them.
-
-    The zone is named for that moment (standard or summer time); a zone CLDR has no name for
-    shows its offset ("GMT-03:00") rather than a generic "Unknown Region" name.
-    """
+    """Full date, short time and the zone's name, joined the way the locale joins them."""
     local = value.at.astimezone(zone)
     pattern = str(locale.datetime_formats["full"]).replace("'", "")
     joined = pattern.replace("{1}", format_date(local, "full", locale=locale)).replace(
         "{0}", format_time(local, "short", locale=locale)
     )
-    return f"{joined} {get_timezone_name(local, 'long', locale=locale)}"
+    return f"{joined} {zone_name(local, locale)}"
+
+
+def zone_name(local: datetime, locale: Locale) -> str:
+    """The zone's everyday (generic) name, "Türkiye Saati", "Central European Time"; a zone of no
+    region (UTC, Etc/GMT+3) has none, and CLDR would call it "Unknown Region (UTC) Time": its
+    name at that moment instead ("Coordinated Universal Time"), else its offset ("GMT-03:00")."""
+    zone = get_global("zone_aliases").get(str(local.tzinfo), str(local.tzinfo))
+    if get_global("zone_territories").get(zone, _NO_REGION) not in _NO_REGIONS:
+        return get_timezone_name(local.tzinfo, "long", locale=locale)
+    return get_timezone_name(local, "long", locale=locale)
+
+
+_NO_REGION = "ZZ"  # CLDR's unknown region
+_NO_REGIONS = frozenset({_NO_REGION, "001"})  # 001: the world (Etc/Unknown)
 
 
 def _html(text: str, *, language: str, direction: Direction, blocks: Mapping[str, str]) -> str:

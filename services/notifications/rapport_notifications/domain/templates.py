@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rapport_schemas.contacts import FormOfAddress
+
 
 class Template(StrEnum):
     WELCOME = "welcome"
@@ -44,14 +46,34 @@ def _spec(
     )
 
 
+def _to_customer(
+    *names: str,
+    plurals: tuple[str, ...] = (),
+    choices: Mapping[str, frozenset[str]] | None = None,
+    days: tuple[str, ...] = (),
+    transactional: bool = True,
+) -> TemplateSpec:
+    """A message to the customer opens with ``{salutation}``: wording chosen by the contact's
+    form of address (each variant writes ``{name}`` where the language puts it)."""
+    return _spec(
+        "salutation",
+        *names,
+        plurals=plurals,
+        choices={"salutation": FORMS_OF_ADDRESS, **(choices or {})},
+        days=days,
+        transactional=transactional,
+    )
+
+
 SURVEY_KINDS = frozenset({"nps", "csat", "ces"})
+FORMS_OF_ADDRESS = frozenset(form.value for form in FormOfAddress)
 
 
 # Transactional = it answers something the customer did (cross-service agreement); survey
 # invitations are not, but feedback already counted them against the contact-pressure budget.
 SPECS: dict[Template, TemplateSpec] = {
-    Template.WELCOME: _spec("name", "brand"),
-    Template.SURVEY_INVITATION: _spec(
+    Template.WELCOME: _to_customer("name", "brand"),
+    Template.SURVEY_INVITATION: _to_customer(
         "name",
         "brand",
         "survey_subject",
@@ -67,13 +89,15 @@ SPECS: dict[Template, TemplateSpec] = {
         days=("expires_on",),
         transactional=False,
     ),
-    Template.COMPLAINT_ACKNOWLEDGEMENT: _spec(
+    Template.COMPLAINT_ACKNOWLEDGEMENT: _to_customer(
         "name", "brand", "reference", "reply_by", "reply_window", plurals=("reply_window",)
     ),
-    Template.PURCHASE_THANK_YOU: _spec(
+    Template.PURCHASE_THANK_YOU: _to_customer(
         "name", "brand", "amount", "order_ref", "purchased_on", days=("purchased_on",)
     ),
-    Template.DETRACTOR_FOLLOW_UP: _spec("name", "brand", "reply_window", plurals=("reply_window",)),
+    Template.DETRACTOR_FOLLOW_UP: _to_customer(
+        "name", "brand", "reply_window", plurals=("reply_window",)
+    ),
     Template.DETRACTOR_ALERT: _spec("contact_ref", "reason", "score", "detected_at", internal=True),
     Template.SLA_BREACH_WARNING: _spec(
         "contact_ref",

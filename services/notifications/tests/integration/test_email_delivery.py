@@ -11,7 +11,7 @@ import pytest
 from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.bootstrap import create_app
 from rapport_schemas.common import Channel
-from rapport_schemas.contacts import PurchaseRecorded
+from rapport_schemas.contacts import FormOfAddress, PurchaseRecorded
 from services.notifications.tests.integration.conftest import SettableClock
 from services.notifications.tests.integration.helpers import (
     T0,
@@ -58,6 +58,45 @@ async def test_a_welcome_email_arrives_in_the_contacts_language(
     [envelope] = of_type(events, "NotificationSent")
     assert envelope.sequencestream is not None and envelope.sequencestream.startswith("deliveries/")
     assert envelope.sequence is not None and envelope.sequence.isdigit()
+
+
+async def test_the_salutation_follows_the_form_of_address_the_contact_chose(
+    settings_for: Any, smtp: Any, infra: Any, namespace: str
+) -> None:
+    _, sink = smtp
+    german = registered(
+        "anja",
+        consents=(consent(Channel.EMAIL),),
+        name="Anja Schmidt",
+        email="anja@example.de",
+        language="de-DE",
+        time_zone="Europe/Berlin",
+        country="DE",
+        currency="EUR",
+        form_of_address=FormOfAddress.FEMININE,
+    )
+    spanish = registered(  # no form of address stored: the neutral salutation
+        "ana",
+        consents=(consent(Channel.EMAIL),),
+        name="Ana García",
+        email="ana@example.es",
+        language="es-ES",
+        time_zone="Europe/Madrid",
+        country="ES",
+        currency="EUR",
+    )
+    async with serving(create_app(settings_for(), clock=SettableClock(DAYTIME))):
+        for event in (german, spanish):
+            await publish(infra.kafka_bootstrap, namespace, source_event(event))
+        await eventually(lambda: _count(sink.messages), expected=2)
+
+    texts = {  # the wire's CRLF line ends read as the catalog's
+        mail["To"]: mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        for mail in sink.messages
+    }
+    assert texts["anja@example.de"].startswith("Sehr geehrte Frau Anja Schmidt,\n\nvielen Dank")
+    assert texts["ana@example.es"].startswith("Hola, Ana García:\n\nGracias por elegir Rapport.")
+    assert not any("/a " in text or "/r " in text for text in texts.values())
 
 
 async def test_the_same_trigger_delivered_twice_sends_one_email(

@@ -26,8 +26,15 @@ def test_catalog_has_every_message_with_exactly_its_placeholders(locale: str) ->
     assert set(catalog.messages) == {template.value for template in Template}
     for template, spec in SPECS.items():
         message = catalog.message(template)
-        used = placeholders(message.subject) | placeholders(message.body)
+        chosen = {
+            name
+            for options in message.choices.values()
+            for text in options.values()
+            for name in placeholders(text)
+        }
+        used = placeholders(message.subject) | placeholders(message.body) | chosen
         assert used == spec.placeholders, (locale, template)
+        assert set(message.date_forms) <= spec.days, (locale, template)
         assert set(message.plurals) == spec.plurals, (locale, template)
         assert {name: set(options) for name, options in message.choices.items()} == {
             name: set(options) for name, options in spec.choices.items()

@@ -15,6 +15,8 @@ from rapport_schemas.contacts import (
     ContactProfile,
     ContactRegistered,
     ContactsMerged,
+    ContactUpdated,
+    FormOfAddress,
 )
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -61,3 +63,22 @@ def test_a_merged_card_points_to_its_survivor_and_an_erased_one_forgets() -> Non
     assert merged.merged_into == "c2" and merged.name == "Ayşe"
     erased = folded(registered, ContactErased(contact_id="c1", erased_at=T0))
     assert erased.erased and erased.name is None and erased.email is None and not erased.consents
+
+
+def test_the_form_of_address_is_kept_changed_and_cleared_with_the_profile() -> None:
+    chosen = PROFILE.model_copy(update={"form_of_address": FormOfAddress.FEMININE})
+    registered = ContactRegistered(contact_id="c1", profile=chosen, registered_at=T0)
+    assert folded(registered).form_of_address == FormOfAddress.FEMININE
+    cleared = ContactUpdated(
+        contact_id="c1",
+        profile=PROFILE,
+        changed_fields=("form_of_address",),
+        updated_at=T0 + timedelta(hours=1),
+    )
+    assert folded(registered, cleared).form_of_address is None
+    assert (
+        folded(
+            ContactRegistered(contact_id="c1", profile=PROFILE, registered_at=T0)
+        ).form_of_address
+        is None
+    )

@@ -13,6 +13,7 @@ from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.domain.rendering import local_date_time, money, render
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.values import (
+    Choice,
     LocalDate,
     LocalDateTime,
     Money,
@@ -26,6 +27,7 @@ CATALOGS = load_catalogs()
 
 def follow_up(locale: str, days: int) -> str:
     values: Values = {
+        "salutation": Choice(option="neutral"),
         "name": Text(text="N"),
         "brand": Text(text="B"),
         "reply_window": Quantity(count=days),
@@ -65,6 +67,7 @@ def test_counts_use_the_locales_plural_category(locale: str, count: int, expecte
 
 def test_money_and_dates_follow_the_recipients_locale_and_time_zone() -> None:
     values: Values = {
+        "salutation": Choice(option="neutral"),
         "name": Text(text="N"),
         "brand": Text(text="B"),
         "amount": Money(amount=Decimal("1234.5"), currency="TRY"),
@@ -120,7 +123,10 @@ def test_an_alert_in_utc_names_utc_and_a_zone_without_a_name_its_offset() -> Non
     assert local_date_time(at, english, ZoneInfo("UTC")).endswith("Coordinated Universal Time")
     assert local_date_time(at, hungarian, ZoneInfo("UTC")).endswith("koordinált világidő")
     assert local_date_time(at, english, ZoneInfo("Etc/GMT+3")).endswith("6:00\u202fAM GMT-03:00")
+    # A zone of a region keeps its everyday name, whatever the season.
     summer = LocalDateTime(at=datetime(2026, 7, 1, 9, 0, tzinfo=UTC))
     assert local_date_time(summer, english, ZoneInfo("Europe/Budapest")).endswith(
-        "11:00\u202fAM Central European Summer Time"
+        "11:00\u202fAM Central European Time"
     )
+    turkish = Locale.parse("tr")
+    assert local_date_time(at, turkish, ZoneInfo("Europe/Istanbul")).endswith("Türkiye Saati")
