@@ -47,6 +47,15 @@ class FormOfAddress(StrEnum):
     NEUTRAL = "neutral"
 
 
+class ExternalId(Frozen):
+    """The contact's id in another system (a helpdesk, a shop): one contact per source and id."""
+
+    source: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$", description="The system, e.g. zendesk"
+    )
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+
+
 class ContactProfile(Frozen):
     """The personal and segment data of a contact."""
 
@@ -66,6 +75,9 @@ class ContactProfile(Frozen):
     )
     form_of_address: FormOfAddress | None = Field(
         default=None, description="Unset: each language's neutral salutation."
+    )
+    external_ids: tuple[ExternalId, ...] = Field(
+        default=(), max_length=20, description="Ids in other systems, unique per source and id."
     )
 
 

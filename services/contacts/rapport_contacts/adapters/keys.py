@@ -45,6 +45,10 @@ class MongoKeyStore:
         )
         return result.modified_count == 1
 
+    async def holder(self, key: str) -> KeyClaim | None:
+        found = await self.collection.find_one({"_id": key})
+        return KeyClaim(key, found["contact_id"], found["claimed_at"]) if found else None
+
     async def release(self, keys: list[str], contact_id: str) -> None:
         if keys:
             await self.collection.delete_many({"_id": {"$in": keys}, "contact_id": contact_id})

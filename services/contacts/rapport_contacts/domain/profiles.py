@@ -31,6 +31,25 @@ class SegmentInput(BaseModel):
         return None if value is None else vocabularies.word(str(info.field_name), value)
 
 
+class ExternalIdInput(BaseModel):
+    """E.g. ``{"source": "zendesk", "id": "123"}``; the source is compared lower case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(max_length=32, examples=["zendesk"])
+    id: str = Field(max_length=128, examples=["123"])
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        return validation.external_source(value)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return validation.external_id(value)
+
+
 class ProfileInput(BaseModel):
     """Field order matters: ``country`` is validated before ``phone``, which is read in it."""
 
@@ -57,6 +76,18 @@ class ProfileInput(BaseModel):
     form_of_address: FormOfAddress | None = Field(
         default=None, description="Salutation's gender where a language has one; unset: neutral."
     )
+    external_ids: list[ExternalIdInput] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Ids in other systems; another contact holding one is 409.",
+    )
+
+    @field_validator("external_ids")
+    @classmethod
+    def _external_ids(cls, ids: list[ExternalIdInput]) -> list[ExternalIdInput]:
+        """Each pair once, in a stable order (a reordered list is no change)."""
+        unique = {(given.source, given.id): given for given in ids}
+        return [unique[pair] for pair in sorted(unique)]
 
     @field_validator("account_owner")
     @classmethod

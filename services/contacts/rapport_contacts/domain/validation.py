@@ -8,6 +8,7 @@ value, which is personal data).
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 import zoneinfo
 
@@ -81,6 +82,26 @@ def currency_code(value: str) -> str:
     if code not in list_currencies():
         raise ValueError("not an ISO 4217 currency code (e.g. TRY)")
     return code
+
+
+_EXTERNAL_SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+_EXTERNAL_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def external_source(value: str) -> str:
+    """The other system's name, lower case: ``Zendesk`` and ``zendesk`` are one source."""
+    source = value.strip().lower()
+    if not _EXTERNAL_SOURCE.match(source):
+        raise ValueError("a source is 1-32 of a-z, 0-9, '_', '.', '-' (e.g. zendesk)")
+    return source
+
+
+def external_id(value: str) -> str:
+    """Ids are compared exactly (case matters in many systems), without surrounding spaces."""
+    stripped = value.strip()
+    if not _EXTERNAL_ID.match(stripped):
+        raise ValueError("an external id is 1-128 printable ASCII characters without spaces")
+    return stripped
 
 
 def single_line(value: str) -> str:

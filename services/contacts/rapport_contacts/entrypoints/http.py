@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from rapport_contacts.domain.duplicates import LOOKUPS, UniqueKey, lookup_key
 from rapport_contacts.domain.model import Contact, new_contact_id
 from rapport_contacts.entrypoints.errors import field_errors
 from rapport_contacts.entrypoints.schemas import (
     ConsentRequest,
     ContactPage,
+    ContactQuery,
     ContactResponse,
     ErasureResponse,
     MergeRequest,
@@ -19,7 +22,6 @@ from rapport_contacts.entrypoints.schemas import (
     ProfilePatch,
     RegisterContactRequest,
     RegisteredResponse,
-    SegmentQuery,
 )
 from rapport_contacts.service_layer import handlers, lifecycle, reading, registration
 from rapport_contacts.service_layer.ports import SegmentFilter
@@ -66,12 +68,45 @@ async def register_contact(
 
 
 @router.get("", dependencies=[CanRead])
-async def list_contacts(wired: Wired, query: Annotated[SegmentQuery, Query()]) -> ContactPage:
-    """Active contacts of a segment, in a stable order; follow ``next_cursor`` for more."""
+async def find_contacts(wired: Wired, query: Annotated[ContactQuery, Query()]) -> ContactPage:
+    """Active contacts of a segment, in a stable order (follow ``next_cursor`` for more); or the
+    one contact with an e-mail, phone or external id (normalized as at registration; none found
+    is an empty page). One look-up at a time, without segment filters."""
+    looked_up = lookup(query)
+    if looked_up is not None:
+        found = await reading.find_by(wired, looked_up)
+        return ContactPage(items=[ContactResponse.of(found)] if found else [], next_cursor=None)
     segment = SegmentFilter(query.country, query.industry, query.region, query.tag)
     page = await reading.list_segment(wired, segment, limit=query.limit, after=query.cursor)
     items = [ContactResponse.of(c) for c in page.contacts]
     return ContactPage(items=items, next_cursor=page.next_cursor)
+
+
+def lookup(query: ContactQuery) -> UniqueKey | None:
+    """The key a look-up reads, or ``None`` for a segment listing; 422 names every parameter
+    that cannot go together, or the value that is not valid."""
+    given = {
+        name for name, value in query.model_dump(exclude={"limit"}).items() if value is not None
+    }
+    asked = [name for name in LOOKUPS if name in given]
+    if not asked:
+        return None
+    # A national phone number is read in ``country``, as at registration.
+    together = given - {"country"} if asked == ["phone"] else given
+    if len(together) > 1:
+        message = "look up by one of email, phone, external_id, without filters or cursor"
+        raise query_errors(sorted(together), message, "lookup_conflict")
+    field = asked[0]
+    try:
+        return lookup_key(field, str(getattr(query, field)), country=query.country)
+    except ValueError as error:
+        raise query_errors([field], str(error), "value_error") from None
+
+
+def query_errors(names: list[str], message: str, kind: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("query", name), "msg": message, "type": kind} for name in names]
+    )
 
 
 @router.get("/{contact_id}", dependencies=[CanRead])

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from rapport_contacts.domain import validation
 from rapport_contacts.domain.model import Contact
-from rapport_contacts.domain.profiles import ProfileInput, SegmentInput
+from rapport_contacts.domain.profiles import ExternalIdInput, ProfileInput, SegmentInput
 from rapport_contacts.service_layer.registration import Registration
 from rapport_schemas.common import Channel, Consent, Purpose
 from rapport_schemas.contacts import (
@@ -55,6 +55,9 @@ class ProfilePatch(BaseModel):
     account_owner: str | None = None
     quiet_hours: QuietHours | None = None
     form_of_address: FormOfAddress | None = None
+    external_ids: list[ExternalIdInput] | None = Field(
+        default=None, description="Replaces the whole list."
+    )
 
 
 class ContactResponse(BaseModel):
@@ -90,9 +93,21 @@ class RegisteredResponse(ContactResponse):
         return cls(**contact.model_dump(), likely_duplicates=registered.likely_duplicates)
 
 
-class SegmentQuery(BaseModel):
-    """Filters of ``GET /contacts``; all optional, combined with AND."""
+class ContactQuery(BaseModel):
+    """``GET /contacts``: segment filters (all optional, combined with AND), or a look-up by one
+    of ``email``, ``phone`` (with ``country`` for a national number) or ``external_id``."""
 
+    model_config = ConfigDict(extra="forbid")  # an unknown parameter is 422, not ignored
+
+    email: str | None = Field(default=None, max_length=254, description="Look up by e-mail.")
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Look up by phone: E.164, or national with country.",
+    )
+    external_id: str | None = Field(
+        default=None, max_length=161, description="Look up by `source:id`, e.g. `zendesk:123`."
+    )
     country: str | None = Field(default=None, max_length=2)
     industry: str | None = Field(default=None, max_length=64)
     region: str | None = Field(default=None, max_length=64)

@@ -24,6 +24,7 @@ from rapport_contacts.service_layer.unit import (
     Ports,
     envelope,
     load,
+    survivor_of,
 )
 from rapport_kit.clock import utc_now
 from rapport_kit.idempotency import KeptAnswer
@@ -31,7 +32,6 @@ from rapport_schemas.common import Consent
 from rapport_schemas.contacts import ContactProfile
 
 log = logging.getLogger(__name__)
-MAX_MERGE_HOPS = 10
 
 
 @dataclass(frozen=True)
@@ -126,20 +126,8 @@ async def _live_owner(ports: Ports, held: KeyClaim, unique: UniqueKey) -> str | 
     """Who really holds the key; ``None`` if it is stale (left by a crash or a past profile)."""
     holder = await ports.contacts.get(held.contact_id)
     if isinstance(holder, Contact) and unique in unique_keys(holder.profile):
-        return await _survivor(ports, holder)
+        return (await survivor_of(ports, holder)).contact_id
     in_flight = utc_now() - held.claimed_at < ports.claim_grace
     if in_flight and not isinstance(holder, ErasedContact):
         return held.contact_id
     return None
-
-
-async def _survivor(ports: Ports, contact: Contact) -> str:
-    """A merged contact's key names the contact it lives on in."""
-    for _ in range(MAX_MERGE_HOPS):
-        if contact.merged_into is None:
-            break
-        try:
-            contact = await load(ports, contact.merged_into)
-        except (ContactNotFound, ContactErasedError):
-            break
-    return contact.contact_id

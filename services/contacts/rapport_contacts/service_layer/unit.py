@@ -20,6 +20,7 @@ SOURCE = "/rapport/contacts"
 # An optimistic write that loses a race (another replica wrote the contact) is decided again on
 # fresh state after a jittered pause; only after every attempt does a 409 reach the caller.
 ATTEMPTS = 8
+MAX_MERGE_HOPS = 10
 
 Envelopes = Sequence[CloudEvent[Any]]
 Decision = tuple[Contact, Envelopes]
@@ -48,6 +49,18 @@ async def load(ports: Ports, contact_id: str) -> Contact:
     if isinstance(found, ErasedContact):
         raise ContactErasedError(contact_id, found.erased_at)
     return found
+
+
+async def survivor_of(ports: Ports, contact: Contact) -> Contact:
+    """The contact a merged one lives on in (itself when not merged)."""
+    for _ in range(MAX_MERGE_HOPS):
+        if contact.merged_into is None:
+            break
+        try:
+            contact = await load(ports, contact.merged_into)
+        except (ContactNotFound, ContactErasedError):
+            break
+    return contact
 
 
 async def change(

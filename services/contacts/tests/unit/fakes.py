@@ -126,6 +126,9 @@ class FakeKeyStore:
         self.claims[stale.key] = KeyClaim(stale.key, contact_id, now)
         return True
 
+    async def holder(self, key: str) -> KeyClaim | None:
+        return self.claims.get(key)
+
     async def release(self, keys: list[str], contact_id: str) -> None:
         for key in keys:
             if key in self.claims and self.claims[key].contact_id == contact_id:
