@@ -22,6 +22,7 @@ _ARTICLE = re.compile(r"\b([Aa])\(z\)(\s+)")
 _DOUBLED_ORDINAL_DOT = re.compile(r"(?<=\d\.)\.(?!\.)")
 # A number as the reader sees it: digit groups of three after a (no-break) space ("45 000").
 _NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 _OPENING_MARKS = "\"'„“”«»‘’(["
 
 
@@ -42,12 +43,13 @@ def article(following: str) -> str:
 
 
 def _is_spelled_out(word: str) -> bool:
-    """An abbreviation read letter by letter (SMS, MTI, HBO): capitals that start with two
-    consonants; one read as a word (MOL, NATO) starts like any other word."""
-    letters = [character for character in word if character.isalpha()]
+    """An abbreviation read letter by letter (SMS, SMS.hu, MTI, HBO): a run of capitals that
+    starts with two consonants; one read as a word (MOL, NATO) starts like any other word."""
+    run = _LETTERS.match(word)
+    letters = run.group(0) if run else ""
     return (
         len(letters) >= 2  # one capital is an initial, read as a word
-        and all(letter.isupper() for letter in letters)
+        and letters.isupper()
         and not set(letters[:2]) & _VOWELS
     )
 

@@ -8,6 +8,7 @@ named zone and in UTC; each result is checked against the rules a native reading
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -221,3 +222,28 @@ def test_the_checks_catch_what_they_look_for() -> None:
         "HUF with decimals: 45\u00a0000,50",
     ]
     assert [day.day for day in DAYS] == list(range(1, 32))
+
+
+@pytest.mark.parametrize(
+    ("brand", "expected"),
+    [
+        ("Rapport", "Köszönjük, hogy a Rapport szolgáltatásait"),  # the default brand
+        ("Opten", "Köszönjük, hogy az Opten szolgáltatásait"),
+        ("Ügyfélkapu", "Köszönjük, hogy az Ügyfélkapu szolgáltatásait"),
+        ("1Password", "Köszönjük, hogy az 1Password szolgáltatásait"),  # egy…
+        ("2Checkout", "Köszönjük, hogy a 2Checkout szolgáltatásait"),  # kettő…
+        ("SMS.hu", "Köszönjük, hogy az SMS.hu szolgáltatásait"),  # es-em-es
+    ],
+)
+def test_the_hungarian_article_follows_the_configured_brand(brand: str, expected: str) -> None:
+    context = replace(CONTEXT, brand=brand)
+    message = render(
+        CATALOGS,
+        Template.WELCOME,
+        requested_locale="hu",
+        default_locale="en",
+        time_zone="UTC",
+        values=compose(plan(Template.WELCOME), card(language="hu"), context),
+    )
+    assert expected in message.text
+    assert message.text.endswith(f"\n{expected.split()[2]} {brand} csapata")
