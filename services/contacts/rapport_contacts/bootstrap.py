@@ -11,12 +11,15 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_contacts.adapters.keys import MongoKeyStore
 from rapport_contacts.adapters.metrics import SlaMetrics
+from rapport_contacts.adapters.page_texts import load_page_texts, load_stylesheet
 from rapport_contacts.adapters.repository import MongoContactRepository
 from rapport_contacts.adapters.views import ContactViews
 from rapport_contacts.domain import vocabularies
 from rapport_contacts.domain.calendar import SlaPolicy
-from rapport_contacts.entrypoints import activity, errors, http
+from rapport_contacts.entrypoints import activity, errors, http, preference_center
+from rapport_contacts.entrypoints.pages import Pages
 from rapport_contacts.read_models import VIEW_CONSUMER, read_models
+from rapport_contacts.service_layer.preference_center import PreferenceCenter
 from rapport_contacts.service_layer.sla import SlaScheduler
 from rapport_contacts.service_layer.unit import Ports
 from rapport_contacts.settings import ContactsSettings
@@ -50,6 +53,7 @@ def create_app(
         ports = Ports(contacts, keys, _sla_policy(settings), clock)
         runtime.consume_read_model(read_models(settings)[VIEW_CONSUMER])
         app.state.ports, app.state.views, app.state.outbox = ports, ContactViews(db), publisher
+        app.state.preference_center = PreferenceCenter(ports, settings.link_keys())
         await contacts.create_indexes()
         await keys.create_indexes()
         claims = MongoClaims(db["contact_idempotency_keys"])
@@ -72,8 +76,13 @@ def create_app(
             )
             yield
 
-    app = runtime.app(
-        title="Rapport contacts", lifespan=lifespan, routers=[http.router, activity.router]
+    routers = [http.router, activity.router, preference_center.router]
+    app = runtime.app(title="Rapport contacts", lifespan=lifespan, routers=routers)
+    app.state.preference_pages = Pages.build(
+        load_page_texts(),
+        default_locale="en",
+        brand=settings.brand_name,
+        stylesheet=load_stylesheet(),
     )
     errors.install(app)
     idempotency_http.install(app)

@@ -5,12 +5,12 @@ from datetime import time
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from rapport_kit.settings import ServiceSettings
+from rapport_kit.settings import LinkSigningSettings, ServiceSettings
 from rapport_schemas.common import Channel
 from rapport_schemas.vocabularies import DEFAULT_VOCABULARIES
 
 
-class ContactsSettings(ServiceSettings):
+class ContactsSettings(ServiceSettings, LinkSigningSettings):
     """Environment variables prefixed ``RAPPORT_CONTACTS_``."""
 
     model_config = SettingsConfigDict(env_prefix="RAPPORT_CONTACTS_", extra="ignore")
@@ -51,6 +51,9 @@ class ContactsSettings(ServiceSettings):
     )
     view_timeline_limit: int = Field(
         default=200, ge=1, le=1000, description="Most recent timeline entries a 360° view keeps."
+    )
+    brand_name: str = Field(
+        default="Rapport", description="Named on the preference center and unsubscribe pages."
     )
     view_list_limit: int = Field(
         default=50, ge=1, le=500, description="Entries kept per list of a 360° view (purchases…)."

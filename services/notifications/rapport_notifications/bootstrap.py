@@ -25,6 +25,7 @@ from rapport_notifications.adapters.channels.in_app import INBOX, MongoInbox
 from rapport_notifications.adapters.deliveries import DELIVERIES, MongoDeliveries
 from rapport_notifications.adapters.directory import MongoDirectory
 from rapport_notifications.adapters.erasures import ERASURES, MongoErasureRequests
+from rapport_notifications.adapters.footer_files import load_footers
 from rapport_notifications.adapters.metrics import NotificationMetrics
 from rapport_notifications.adapters.webhook_deliveries import (
     WEBHOOK_DELIVERIES,
@@ -37,6 +38,7 @@ from rapport_notifications.adapters.webhook_subscriptions import (
     WEBHOOK_SUBSCRIPTIONS,
     MongoWebhookSubscriptions,
 )
+from rapport_notifications.domain.footer import Unsubscribing
 from rapport_notifications.entrypoints import event_webhooks_http, http
 from rapport_notifications.entrypoints.consumer import TriggerConsumer
 from rapport_notifications.entrypoints.event_webhooks_consumer import EventWebhookConsumer
@@ -198,6 +200,9 @@ def _worker_rounds(
         default_locale=settings.default_locale,
         clock=clock,
         record=OutcomeRecorder(deliveries, metrics),
+        unsubscribing=Unsubscribing(
+            settings.customer_links(), load_footers(), settings.default_locale
+        ),
         concurrency=settings.dispatch_concurrency,
         page=settings.dispatch_page,
         tracer=tracer,

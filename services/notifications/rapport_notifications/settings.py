@@ -12,8 +12,16 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from rapport_kit.settings import Environment, LinkSigningSettings, ServiceSettings
-from rapport_kit.signed_links import SURVEY_ANSWER, LinkClaims, sign_link
+from rapport_kit.signed_links import (
+    INBOX,
+    PREFERENCES,
+    SURVEY_ANSWER,
+    UNSUBSCRIBE,
+    LinkClaims,
+    sign_link,
+)
 from rapport_notifications.domain.compose import CompositionContext
+from rapport_notifications.domain.customer_links import LinkMaker
 from rapport_notifications.domain.decision import DeliveryPolicy
 from rapport_notifications.domain.delivery import Retries
 from rapport_notifications.domain.quiet_hours import DeliveryWindow
@@ -47,6 +55,23 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
     answer_base_url: str = Field(
         default="http://127.0.0.1:8002/answers",
         description="The survey page as customers reach it (https in production).",
+    )
+    preferences_base_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="The contacts service as customers reach it: its /preferences and"
+        " /unsubscribe pages are linked from every non-transactional message (https in"
+        " production).",
+    )
+    unsubscribe_mailbox: str = Field(
+        default="unsubscribe@rapport.local",
+        description="The mailto address of List-Unsubscribe; requests sent there are the"
+        " operator's to honour (this service reads no mail).",
+    )
+    customer_link_days: int = Field(
+        default=90, ge=31, description="How long preference and unsubscribe links work."
+    )
+    inbox_token_days: int = Field(
+        default=30, ge=1, description="How long a contact's in-app inbox token works."
     )
 
     quiet_hours_start: time = Field(
@@ -176,14 +201,30 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
             detractor_follow_up_business_days=self.detractor_follow_up_business_days,
         )
 
+    def customer_links(self) -> LinkMaker:
+        """The preference and unsubscribe links, signed with the newest key."""
+        key = self.link_keys()[0]
+        return LinkMaker(
+            base_url=self.preferences_base_url,
+            mailbox=self.unsubscribe_mailbox,
+            lifetime=timedelta(days=self.customer_link_days),
+            sign_preferences=functools.partial(_sign, key, PREFERENCES),
+            sign_unsubscribe=functools.partial(_sign, key, UNSUBSCRIBE),
+        )
+
+    def sign_inbox_token(self, contact_id: str, now: datetime) -> tuple[str, datetime]:
+        expires_at = now + timedelta(days=self.inbox_token_days)
+        return _sign(self.link_keys()[0], INBOX, contact_id, expires_at), expires_at
+
     @model_validator(mode="after")
-    def _refuse_a_survey_page_customers_cannot_reach(self) -> Self:
+    def _refuse_pages_customers_cannot_reach(self) -> Self:
         if self.environment is Environment.PRODUCTION:
-            url = urlsplit(self.answer_base_url)
-            if url.scheme != "https" or _is_loopback(url.hostname or ""):
-                raise ValueError(
-                    "answer_base_url: production needs the public https address of the survey page"
-                )
+            for name in ("answer_base_url", "preferences_base_url"):
+                url = urlsplit(getattr(self, name))
+                if url.scheme != "https" or _is_loopback(url.hostname or ""):
+                    raise ValueError(
+                        f"{name}: production needs the public https address customers reach"
+                    )
         return self
 
     @model_validator(mode="after")
@@ -204,4 +245,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def _sign_survey_link(key: bytes, survey_id: str, expires_at: datetime) -> str:
-    return sign_link(LinkClaims(SURVEY_ANSWER, survey_id, expires_at), key)
+    return _sign(key, SURVEY_ANSWER, survey_id, expires_at)
+
+
+def _sign(key: bytes, purpose: str, subject: str, expires_at: datetime) -> str:
+    return sign_link(LinkClaims(purpose, subject, expires_at), key)

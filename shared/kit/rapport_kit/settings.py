@@ -134,8 +134,8 @@ class LinkSigningSettings(BaseSettings):
     link_signing_keys: list[SecretStr] = Field(
         default_factory=lambda: [SecretStr(DEVELOPMENT_LINK_KEY)],
         min_length=1,
-        description="JSON list; the first signs, every one verifies (rotation). Same in feedback"
-        " and notifications.",
+        description="JSON list; the first signs, every one verifies (rotation). Same in feedback,"
+        " notifications and contacts.",
     )
 
     @model_validator(mode="after")

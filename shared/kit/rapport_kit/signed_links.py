@@ -17,6 +17,10 @@ from datetime import UTC, datetime
 
 # Purposes, agreed between the services that make and check each kind of link.
 SURVEY_ANSWER = "survey-answer"  # notifications signs the invitation's link, feedback checks it
+# Notifications signs these in every non-transactional message, contacts checks them.
+PREFERENCES = "preferences"  # subject: the contact id
+UNSUBSCRIBE = "unsubscribe"  # subject: contact id and purpose (``ct_1.surveys``)
+INBOX = "inbox"  # a contact's in-app inbox token; notifications issues and checks it
 
 MAC_BYTES = 16  # 128-bit tag (NIST SP 800-107 §5.3.3: truncation to ≥ 64 bits is allowed)
 _SEPARATOR = "|"

@@ -10,20 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from rapport_feedback.domain.wording import PageTexts
 from rapport_kit.locales import negotiate
-
-# No script may run and nothing may load from elsewhere; the form posts only to this service.
-# The token travels in the URL, so no Referer may carry it to another site (same-origin still
-# sends Origin on the form's POST, which the cross-site check reads).
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+from rapport_kit.pages import SECURITY_HEADERS
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from rapport_notifications.domain.decision import (
 )
 from rapport_notifications.domain.delivery import Claimed, LostClaim, Retries, State
 from rapport_notifications.domain.directory import ContactCard
+from rapport_notifications.domain.footer import Unsubscribing
 from rapport_notifications.domain.rendering import Rendered, render
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
 from rapport_notifications.service_layer.ports import (
@@ -65,6 +66,8 @@ class Dispatcher:
     default_locale: str
     clock: Clock
     record: OutcomeRecorder
+    # The unsubscribe links and line of non-transactional messages (bootstrap always sets it).
+    unsubscribing: Unsubscribing | None = None
     concurrency: int = 8
     # Finding due deliveries scans the collection on FerretDB (~1.5 s at 14,000 deliveries), so
     # a round takes many at a time.
@@ -133,11 +136,16 @@ class Dispatcher:
         rendered = await self._rendered(claimed, subject, send, now)
         if rendered is None:
             return
+        links = None
+        if self.unsubscribing is not None:
+            rendered, links = self.unsubscribing.apply(
+                plan.template, subject.contact_id, rendered, now
+            )
         channel = send.route.channel
         fields: Fields = {"channel": channel.value, "locale": rendered.locale}
         await self.deliveries.mark_sending(claimed, fields)
         message = OutgoingMessage(
-            plan.notification_id, subject.contact_id, send.route.address, rendered
+            plan.notification_id, subject.contact_id, send.route.address, rendered, links
         )
         try:
             # A client span per provider call; no address or content in its attributes.

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from rapport_kit.clock import Clock
+from rapport_notifications.domain.customer_links import CustomerLinks
 from rapport_notifications.domain.delivery import Claimed, State
 from rapport_notifications.domain.directory import ContactCard
 from rapport_notifications.domain.rendering import Rendered
@@ -130,6 +131,7 @@ class OutgoingMessage:
     contact_id: str
     address: str
     rendered: Rendered
+    unsubscribe: CustomerLinks | None = None  # non-transactional: RFC 8058 headers on e-mail
 
 
 class DeliveryError(Exception):

@@ -13,6 +13,7 @@ PRODUCTION = {
     "webhook_secret": "a-real-webhook-secret",
     "link_signing_keys": ["k" * 32],
     "answer_base_url": "https://feedback.example.com/answers",
+    "preferences_base_url": "https://contacts.example.com",
 }
 
 
@@ -28,6 +29,8 @@ def test_production_accepts_a_public_https_survey_page_and_a_real_key() -> None:
         ("answer_base_url", "https://127.0.0.1:8002/answers", "answer_base_url"),
         ("answer_base_url", "https://localhost/answers", "answer_base_url"),
         ("answer_base_url", "https://[::1]/answers", "answer_base_url"),
+        ("preferences_base_url", "http://contacts.example.com", "preferences_base_url"),
+        ("preferences_base_url", "https://127.0.0.1:8001", "preferences_base_url"),
         ("link_signing_keys", ["dev-link-key-change-me"], "link_signing_keys"),
         ("link_signing_keys", ["short"], "link_signing_keys"),
     ],
@@ -40,4 +43,5 @@ def test_production_refuses(field: str, value: object, named: str) -> None:
 def test_development_ships_a_link_that_reaches_the_local_feedback_service() -> None:
     settings = NotificationsSettings()
     assert settings.answer_base_url == "http://127.0.0.1:8002/answers"
+    assert settings.preferences_base_url == "http://127.0.0.1:8001"  # contacts' default port
     assert len(settings.link_keys()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -10,6 +11,10 @@ import aiosmtplib
 from rapport_notifications.service_layer.ports import DeliveryError, OutgoingMessage
 from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas.common import Channel
+
+# Raw header values (set_raw) go out as written: a folding policy would turn a URI longer than a
+# line into RFC 2047 encoded words, which no receiver reads as List-Unsubscribe (RFC 2369 §2).
+_POLICY = policy.default.clone(refold_source="none")
 
 
 class SmtpChannel:
@@ -45,7 +50,7 @@ class SmtpChannel:
 
 def build_email(message: OutgoingMessage, *, sender: str) -> EmailMessage:
     rendered = message.rendered
-    email = EmailMessage()
+    email = EmailMessage(policy=_POLICY)
     email["From"] = sender
     email["To"] = message.address
     email["Subject"] = rendered.subject
@@ -54,6 +59,12 @@ def build_email(message: OutgoingMessage, *, sender: str) -> EmailMessage:
     email["Message-ID"] = f"<{message.notification_id}@rapport.notifications>"
     email["X-Rapport-Notification-Id"] = message.notification_id
     email["X-Rapport-Template"] = rendered.template.value
+    if message.unsubscribe is not None:
+        # RFC 8058 §3.1: an HTTPS URI the receiver may POST to, plus a mailto (RFC 2369).
+        # The URIs are ASCII (urlencoded tokens); folded after the comma, each line < 998.
+        links = message.unsubscribe
+        email.set_raw("List-Unsubscribe", f"<{links.one_click}>,\n <{links.mailto}>")
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
     # After the body: setting content clears every Content-* header (RFC 3282 names this one).
