@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Validate what a platform team applies: Prometheus rules, every kustomize overlay, compose file.
+# Validate what a platform team applies: Prometheus rules, every kustomize overlay, compose file,
+# and the committed AsyncAPI document (the served ones: tests/deploy/test_served_contracts.py).
 # Installs its tools on first use: promtool and docker-compose from Debian's packages, kustomize
-# from the Go module proxy (cached in ~/.cache/rapport/bin).
+# from the Go module proxy (cached in ~/.cache/rapport/bin), the AsyncAPI parser, Modelina and
+# Redocly CLI from npm at the versions deploy/contracts/package-lock.json pins
+# (~/.cache/rapport/npm).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${RAPPORT_CACHE_DIR:-$HOME/.cache/rapport}/bin"
@@ -29,3 +32,4 @@ for kustomization in "$REPO"/deploy/k8s/services/*/ "$REPO"/deploy/k8s/overlays/
 done
 docker-compose -f "$REPO/docker-compose.yml" config -q
 echo "docker-compose config: ok"
+bash "$REPO/deploy/contracts/tools.sh" asyncapi "$REPO/shared/schemas/rapport_schemas/asyncapi.json"

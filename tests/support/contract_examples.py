@@ -36,6 +36,8 @@ def _value(schema: dict[str, Any], root: dict[str, Any]) -> Any:
         return True
     if schema.get("format") == "date-time":
         return "2026-01-01T00:00:00Z"
+    if schema.get("format") == "time":
+        return "09:00:00"
     if "pattern" in schema:
         return PATTERN_EXAMPLES[schema["pattern"]]
     return "x" * max(1, schema.get("minLength", 1))

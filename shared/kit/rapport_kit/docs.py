@@ -9,15 +9,17 @@ helpers pointed at them. Create the app with ``docs_url=None, redoc_url=None`` a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, status
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from rapport_schemas.generate import ASYNCAPI_FILE, SCHEMA_DIR, asyncapi_html
+from rapport_schemas.generate import asyncapi_html, schema_files
 
 ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
 ASSETS_URL = "/docs-assets"
@@ -37,8 +39,9 @@ ONLY_THIS_ORIGIN = {
 }
 
 
-def serve_docs(app: FastAPI) -> None:
-    """``/docs`` (Swagger UI), ``/redoc``, ``/asyncapi`` and their assets, all from this process."""
+def serve_docs(app: FastAPI, *, events: Callable[[], dict[str, Any]], schema_base_url: str) -> None:
+    """``/docs`` (Swagger UI), ``/redoc``, ``/asyncapi`` and their assets, all from this process;
+    ``events`` builds this service's AsyncAPI document."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
     favicon = f"{ASSETS_URL}/favicon.png"
@@ -68,27 +71,30 @@ def serve_docs(app: FastAPI) -> None:
             )
         )
 
-    serve_event_catalogue(app)
+    serve_event_catalogue(app, events=events, schema_base_url=schema_base_url)
 
 
-def serve_event_catalogue(app: FastAPI) -> None:
-    """The AsyncAPI document, a page listing its messages, and the JSON Schemas it links."""
+def serve_event_catalogue(
+    app: FastAPI, *, events: Callable[[], dict[str, Any]], schema_base_url: str
+) -> None:
+    """The AsyncAPI document (self-contained), a page listing its messages, and every JSON
+    Schema at ``/schemas/<file>``, its ``$id`` under ``schema_base_url`` (what ``dataschema``
+    names), so a subscriber resolves them from any service."""
+    schemas = schema_files(schema_base_url)
 
     @app.get("/asyncapi.json", include_in_schema=False)
-    async def asyncapi_document() -> Response:
-        """The event contracts (AsyncAPI 3.0) every service publishes and consumes."""
-        return Response(ASYNCAPI_FILE.read_bytes(), media_type="application/json")
+    async def asyncapi_document() -> JSONResponse:
+        return JSONResponse(events())
 
     @app.get("/asyncapi", include_in_schema=False)
     async def asyncapi_page() -> HTMLResponse:
-        return _only_this_origin(HTMLResponse(asyncapi_html(schema_base="asyncapi/schemas/")))
+        return _only_this_origin(HTMLResponse(asyncapi_html(schema_base="schemas/")))
 
-    @app.get("/asyncapi/schemas/{name}", include_in_schema=False)
-    async def event_schema(name: str) -> FileResponse:
-        path = SCHEMA_DIR / name
-        if path.parent != SCHEMA_DIR or path.suffix != ".json" or not path.is_file():
+    @app.get("/schemas/{name}", include_in_schema=False)
+    async def event_schema(name: str) -> JSONResponse:
+        if name not in schemas:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such schema")
-        return FileResponse(path, media_type="application/schema+json")
+        return JSONResponse(schemas[name], media_type="application/schema+json")
 
 
 def _only_this_origin(page: HTMLResponse) -> HTMLResponse:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
@@ -19,12 +20,13 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from rapport_kit import http_guards
+from rapport_kit import http_guards, openapi
 from rapport_kit.admin import ensure_topics
 from rapport_kit.background import Background, Step
 from rapport_kit.broker import build_broker
 from rapport_kit.consuming import ApplyBatch, BatchConsumer
 from rapport_kit.docs import serve_docs
+from rapport_kit.event_contracts import service_document
 from rapport_kit.http import ERROR_RESPONSES, ReadinessCheck, instrument_requests, operations_router
 from rapport_kit.liveness import liveness_router
 from rapport_kit.logs import configure_logging
@@ -43,6 +45,8 @@ from rapport_kit.stalls import StallMonitor, WatchedConsumer
 from rapport_kit.subscription import dead_letter_publisher, subscribe
 from rapport_kit.telemetry import build_tracer_provider, instrument_mongodb
 from rapport_schemas import topics
+from rapport_schemas.asyncapi import ConsumerGroup
+from rapport_schemas.envelope import use_schema_base_url
 
 log = logging.getLogger(__name__)
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -66,6 +70,9 @@ class ServiceRuntime:
     stalls: StallMonitor
     consumed_topics: list[str] = field(default_factory=list)
     consumers: list[str] = field(default_factory=list)
+    # What /asyncapi.json documents: filled by ``consume`` and ``run``.
+    consumer_groups: list[ConsumerGroup] = field(default_factory=list)
+    produced_topics: list[str] = field(default_factory=list)
     # The dict ``operations_router`` reads on every /readyz; ``consume`` adds each consumer's check.
     _readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     # Set when teardown begins: every ``periodic`` task stops at its next wait or step boundary.
@@ -80,6 +87,7 @@ class ServiceRuntime:
         span_processors: tuple[SpanProcessor, ...] = (),
     ) -> ServiceRuntime:
         configure_logging(service, settings.log_level)
+        use_schema_base_url(settings.schema_base_url)
         registry = CollectorRegistry()
         consumer_metrics = ConsumerMetrics.register(registry)
         tracer_provider = build_tracer_provider(service, extra_processors=span_processors)
@@ -121,6 +129,7 @@ class ServiceRuntime:
             tracer=self.tracer_provider.get_tracer(f"rapport.{self.service}"),
         )
         group_id = f"{self.settings.topic_prefix}rapport-{self.service}-{name}"
+        self.consumer_groups.append(ConsumerGroup(group_id, tuple(base_topics)))
         assigned = subscribe(
             self.broker,
             consumer,
@@ -174,12 +183,16 @@ class ServiceRuntime:
             responses=ERROR_RESPONSES,
             docs_url=None,
             redoc_url=None,  # served offline by serve_docs
+            generate_unique_id_function=openapi.operation_id,
         )
+        openapi.install(app, description=f"The HTTP API of {title}.")
         app.state.api_keys = self.settings.api_keys
         app.state.runtime = self
         app.include_router(operations_router(self.registry, self.readiness_checks()))
         app.include_router(self.liveness_router())
-        serve_docs(app)
+        serve_docs(
+            app, events=self.asyncapi_document, schema_base_url=self.settings.schema_base_url
+        )
         http_guards.install(app, self.settings)
         instrument_requests(app, self.registry)
         for router in routers:
@@ -207,8 +220,18 @@ class ServiceRuntime:
         """Set when the run ends: long steps check it to wind down."""
         return self.background.stopping
 
+    def asyncapi_document(self) -> dict[str, Any]:
+        """This service's topics, groups and brokers (complete once ``run`` has begun)."""
+        return service_document(
+            self.settings,
+            service=self.service,
+            produced_topics=self.produced_topics,
+            groups=self.consumer_groups,
+        )
+
     @asynccontextmanager
     async def run(self, *, produced_topics: Sequence[str] = ()) -> AsyncIterator[None]:
+        self.produced_topics[:] = produced_topics
         own = [self.settings.topic(topics.dead_letter_topic(self.service))]
         own += [self.settings.topic(base) for base in produced_topics]
         compacted = frozenset({self.settings.topic(topics.METRICS)})

@@ -8,6 +8,8 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rapport_schemas.envelope import DEFAULT_SCHEMA_BASE_URL
+
 DEVELOPMENT_API_KEY = "dev-key-change-me"
 DEVELOPMENT_LINK_KEY = "dev-link-key-change-me"  # refused in production
 # The local FerretDB (deploy/local) has no retryable writes; MongoDB URLs leave them on.
@@ -34,6 +36,13 @@ class ServiceSettings(BaseSettings):
     api_keys: dict[str, list[str]] = Field(
         default={DEVELOPMENT_API_KEY: ["*"]},
         description="Bearer token → scopes, JSON-encoded in the environment.",
+    )
+
+    schema_base_url: str = Field(
+        default=DEFAULT_SCHEMA_BASE_URL,
+        pattern=r"^https?://",
+        description="Where the JSON Schemas are served (any service's `/schemas/`): the base of"
+        " every event's `dataschema` and every schema's `$id`.",
     )
 
     kafka_bootstrap: str = Field(

@@ -16,7 +16,11 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
-SCHEMA_BASE_URL = "https://rapport.dev/schemas/"
+# Where every service serves the JSON Schemas (``GET /schemas/<file>``): the local contacts
+# service by default; a deployment points it at its own (``RAPPORT_<SERVICE>_SCHEMA_BASE_URL``).
+DEFAULT_SCHEMA_BASE_URL = "http://127.0.0.1:8001/schemas/"
+# One value per process (like the logging configuration), set once when a service starts.
+_in_force = {"schema_base_url": DEFAULT_SCHEMA_BASE_URL}
 SEQUENCE_DIGITS = 16
 SEQUENCE_DESCRIPTION = (
     "CloudEvents `sequence` extension: the event's place in its stream (`sequencestream`), a "
@@ -63,7 +67,7 @@ class CloudEvent(BaseModel, Generic[DataT]):
     time: AwareDatetime
     subject: str = Field(min_length=1, max_length=128, description="The contact id.")
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str
+    dataschema: str = Field(description="URI of the JSON Schema of `data` (not of the envelope).")
     partitionkey: str = Field(min_length=1, max_length=256)
     # Set when the event is sent (the outbox numbers it from its document's count); left out of
     # the JSON until then, as CloudEvents has no null attributes.
@@ -109,8 +113,27 @@ def sequence_text(number: int) -> str:
     return f"{number:0{SEQUENCE_DIGITS}d}"
 
 
-def schema_url(event_type: str) -> str:
-    return f"{SCHEMA_BASE_URL}{event_type}.json"
+def use_schema_base_url(base_url: str) -> None:
+    """Where this process's events say their schemas are; the kit sets it from the settings."""
+    _in_force["schema_base_url"] = base_url if base_url.endswith("/") else f"{base_url}/"
+
+
+def schema_base_url() -> str:
+    return _in_force["schema_base_url"]
+
+
+def envelope_schema_file(event_type: str) -> str:
+    """The envelope's JSON Schema (``specversion``, ``id``, … and ``data``)."""
+    return f"{event_type}.json"
+
+
+def data_schema_file(event_type: str) -> str:
+    """The JSON Schema of ``data``: what ``dataschema`` names (CloudEvents 1.0, section 3.1.1)."""
+    return f"{event_type}.data.json"
+
+
+def data_schema_url(event_type: str, *, base_url: str | None = None) -> str:
+    return f"{base_url or schema_base_url()}{data_schema_file(event_type)}"
 
 
 def wrap(
@@ -130,7 +153,7 @@ def wrap(
         type=data.event_type,
         time=time or datetime.now(UTC),
         subject=str(getattr(data, "contact_id", key)),
-        dataschema=schema_url(data.event_type),
+        dataschema=data_schema_url(data.event_type),
         partitionkey=key,
         sequence=sequence,
         sequencestream=stream,

@@ -9,34 +9,38 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rapport_schemas import topics
+from rapport_schemas import asyncapi
 from rapport_schemas.catalog import EVENT_MODELS
+from rapport_schemas.components import describe_envelope
 from rapport_schemas.envelope import (
-    CONTENT_TYPE,
-    SCHEMA_BASE_URL,
+    DEFAULT_SCHEMA_BASE_URL,
     CloudEvent,
     EventData,
-    schema_url,
+    data_schema_file,
+    envelope_schema_file,
 )
 
 PACKAGE_DIR = Path(__file__).parent
 SCHEMA_DIR = PACKAGE_DIR / "jsonschema"
 ASYNCAPI_FILE = PACKAGE_DIR / "asyncapi.json"
 
-TOPIC_DESCRIPTIONS = {
-    topics.CONTACTS: "Contact lifecycle, interactions, purchases, cases and SLA breaches.",
-    topics.FEEDBACK: "Survey requests, answers and detected detractors.",
-    topics.NOTIFICATIONS: "Notification scheduling and delivery outcomes.",
-    topics.METRICS: "The KPI stream: one value per metric, window and segment (compacted).",
-}
 
-
-def event_schema(model: type[EventData]) -> dict[str, Any]:
+def event_schema(
+    model: type[EventData], *, base_url: str = DEFAULT_SCHEMA_BASE_URL
+) -> dict[str, Any]:
+    """The whole event: the envelope with its data model in ``$defs``."""
     schema = CloudEvent[model].model_json_schema(mode="serialization")  # type: ignore[valid-type]
-    schema["$id"] = schema_url(model.event_type)
-    schema["title"] = model.__name__
+    schema = {"$id": base_url + envelope_schema_file(model.event_type), **schema}
+    return describe_envelope(schema, model)
+
+
+def data_schema(
+    model: type[EventData], *, base_url: str = DEFAULT_SCHEMA_BASE_URL
+) -> dict[str, Any]:
+    """The schema of ``data`` alone: the document an event's ``dataschema`` names."""
+    schema = model.model_json_schema(mode="serialization")
+    schema["$id"] = base_url + data_schema_file(model.event_type)
     schema["description"] = (model.__doc__ or model.__name__).strip().splitlines()[0]
-    schema["properties"]["type"]["const"] = model.event_type
     successor = getattr(model, "superseded_by", None)
     if successor:
         schema["deprecated"] = True
@@ -44,64 +48,35 @@ def event_schema(model: type[EventData]) -> dict[str, Any]:
     return schema
 
 
-def _message_description(model: type[EventData]) -> str:
-    """The model's docstring: for a superseded version, its migration note for subscribers."""
-    return " ".join((model.__doc__ or model.__name__).split())
+def schema_files(base_url: str = DEFAULT_SCHEMA_BASE_URL) -> dict[str, dict[str, Any]]:
+    """Every JSON Schema file by name, ``$id``s under ``base_url``."""
+    files = {}
+    for model in EVENT_MODELS:
+        files[envelope_schema_file(model.event_type)] = event_schema(model, base_url=base_url)
+        files[data_schema_file(model.event_type)] = data_schema(model, base_url=base_url)
+    return files
 
 
-def asyncapi_document() -> dict[str, Any]:
-    messages = {
-        model.__name__: {
-            "name": model.event_type,
-            "title": model.__name__,
-            "description": _message_description(model),
-            "contentType": CONTENT_TYPE.split(";")[0],
-            "payload": {"$ref": f"jsonschema/{model.event_type}.json"},
-        }
-        for model in EVENT_MODELS
-    }
-    channels = {
-        topic: {
-            "address": topic,
-            "description": TOPIC_DESCRIPTIONS[topic],
-            "messages": {
-                model.__name__: {"$ref": f"#/components/messages/{model.__name__}"}
-                for model in EVENT_MODELS
-                if model.topic == topic
-            },
-        }
-        for topic in topics.ALL
-    }
-    return {
-        "asyncapi": "3.0.0",
-        "info": {
-            "title": "Rapport events",
-            "version": "1.0.0",
-            "description": "CloudEvents 1.0 structured-mode JSON; Kafka key = contact id.",
-        },
-        "defaultContentType": "application/cloudevents+json",
-        "channels": channels,
-        "components": {"messages": messages},
-    }
-
-
-def asyncapi_html(*, schema_base: str = SCHEMA_BASE_URL) -> str:
+def asyncapi_html(*, schema_base: str = DEFAULT_SCHEMA_BASE_URL) -> str:
     """The catalogue as a small self-contained page (no scripts, nothing fetched).
 
     ``schema_base`` is where the schema links point: a service passes the path it serves them at,
     so the page needs nothing outside the cluster.
     """
-    document = asyncapi_document()
     rows = []
-    for channel in document["channels"].values():
-        for name in channel["messages"]:
-            message = document["components"]["messages"][name]
-            schema_link = schema_base + html.escape(message["payload"]["$ref"].split("/")[-1])
-            rows.append(
-                f"<tr><td><code>{html.escape(channel['address'])}</code></td>"
-                f"<td>{html.escape(name)}</td><td><code>{html.escape(message['name'])}</code></td>"
-                f'<td><a href="{schema_link}">schema</a></td></tr>'
+    for model in sorted(EVENT_MODELS, key=lambda m: (m.topic, m.__name__)):
+        links = " ".join(
+            f'<a href="{html.escape(schema_base + file)}">{label}</a>'
+            for label, file in (
+                ("data", data_schema_file(model.event_type)),
+                ("envelope", envelope_schema_file(model.event_type)),
             )
+        )
+        rows.append(
+            f"<tr><td><code>{html.escape(model.topic)}</code></td>"
+            f"<td>{html.escape(model.__name__)}</td>"
+            f"<td><code>{html.escape(model.event_type)}</code></td><td>{links}</td></tr>"
+        )
     return (
         "<!doctype html><meta charset=utf-8><title>Rapport events</title>"
         "<h1>Rapport events (AsyncAPI 3.0: <a href=asyncapi.json>asyncapi.json</a>)</h1>"
@@ -113,11 +88,8 @@ def asyncapi_html(*, schema_base: str = SCHEMA_BASE_URL) -> str:
 
 
 def rendered_files() -> dict[Path, str]:
-    files = {
-        SCHEMA_DIR / f"{model.event_type}.json": _dump(event_schema(model))
-        for model in EVENT_MODELS
-    }
-    files[ASYNCAPI_FILE] = _dump(asyncapi_document())
+    files = {SCHEMA_DIR / name: _dump(schema) for name, schema in schema_files().items()}
+    files[ASYNCAPI_FILE] = _dump(asyncapi.document())
     return files
 
 
@@ -135,9 +107,10 @@ def main() -> int:
             print(f"drifted: {path.relative_to(PACKAGE_DIR)}", file=sys.stderr)
         return 1 if drifted else 0
     SCHEMA_DIR.mkdir(exist_ok=True)
-    for path, text in rendered_files().items():
+    files = rendered_files()
+    for path, text in files.items():
         path.write_text(text, encoding="utf-8")
-    print(f"wrote {len(EVENT_MODELS)} schemas and asyncapi.json")
+    print(f"wrote {len(files) - 1} schemas and asyncapi.json")
     return 0
 
 

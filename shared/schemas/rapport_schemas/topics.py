@@ -16,3 +16,12 @@ ALL = (CONTACTS, FEEDBACK, NOTIFICATIONS, METRICS)
 def dead_letter_topic(service: str) -> str:
     """Each consuming service owns one dead-letter topic; headers name the original topic."""
     return f"rapport.{service}.dlq"
+
+
+# Every service produces one topic and consumes others, so each owns a dead-letter topic too.
+PRODUCERS = ("contacts", "feedback", "notifications", "metrics")
+
+
+def producer(topic: str) -> str:
+    """The service that sends to ``topic`` (its name is the topic's second part)."""
+    return topic.split(".")[1]

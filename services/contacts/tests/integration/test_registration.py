@@ -8,7 +8,7 @@ import pytest
 from rapport_contacts.bootstrap import create_app
 from rapport_schemas import decode
 from rapport_schemas.contacts import ContactRegistered, ContactUpdated
-from rapport_schemas.envelope import schema_url
+from rapport_schemas.envelope import data_schema_url
 from tests.support.kafka import read_until
 from tests.support.services import serving
 
@@ -45,7 +45,7 @@ async def test_a_registration_is_published_as_a_valid_cloudevent_keyed_by_the_co
         ContactRegistered.event_type,
         contact_id,
     )
-    assert event.dataschema == schema_url(ContactRegistered.event_type)
+    assert event.dataschema == data_schema_url(ContactRegistered.event_type)
     assert isinstance(event.data, ContactRegistered)
     assert event.data.profile.phone == "+905321234567"
     assert dict(record.headers)["content-type"].startswith(b"application/cloudevents+json")
