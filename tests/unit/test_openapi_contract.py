@@ -38,7 +38,13 @@ STABLE_IDS = {
     "notifications": {"inbox"},
     "metrics": {"listMetrics", "kpiSeries"},
 }
-PUBLIC = {"healthz", "readyz", "surveyPage", "submitSurveyPage", "thanksPage", "answerSurvey"}
+# The operations anyone may call (a signed link or token is their credential): a reviewed list,
+# so a route that drops its API key shows up here instead of passing unnoticed.
+PUBLIC = {
+    *("healthz", "readyz"),
+    *("surveyPage", "submitSurveyPage", "thanksPage", "answerSurvey"),
+    *("preferencePage", "savePreferences", "unsubscribePage", "oneClickUnsubscribe"),
+}
 
 
 def apps() -> dict[str, FastAPI]:
