@@ -40,11 +40,13 @@ async def running_suite(
     *,
     listen: Mapping[str, int] | None = None,
     feedback_clock: Callable[[], datetime] | None = None,
+    notifications: Mapping[str, object] | None = None,
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     """Every service started (lifespans run) and an authenticated client for each.
 
     Services named in ``listen`` serve on that loopback port (uvicorn), for a real browser;
-    the others are called in-process.
+    the others are called in-process. ``notifications`` overrides its settings (e.g. where
+    the links in its messages point).
     """
     clock = {"clock": feedback_clock} if feedback_clock else {}
     namespace = str(service_env["mongo_database"])
@@ -63,6 +65,7 @@ async def running_suite(
                 smtp_port=smtp_port,
                 quiet_hours_start="00:00",
                 quiet_hours_end="00:00",
+                **(notifications or {}),
             ),
             span_processors=spans,
         ),

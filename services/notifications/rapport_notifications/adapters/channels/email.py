@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from email import policy
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import formatdate
 
 import aiosmtplib
@@ -12,9 +12,26 @@ from rapport_notifications.service_layer.ports import DeliveryError, OutgoingMes
 from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas.common import Channel
 
-# Raw header values (set_raw) go out as written: a folding policy would turn a URI longer than a
-# line into RFC 2047 encoded words, which no receiver reads as List-Unsubscribe (RFC 2369 §2).
-_POLICY = policy.default.clone(refold_source="none")
+
+class VerbatimHeader(str):
+    """A header value sent exactly as given, folded only where it says (each line < 998).
+
+    Every policy refolds a line over 78 characters, and a URI longer than that becomes RFC 2047
+    encoded words, which no receiver reads as List-Unsubscribe (RFC 2369 §2); aiosmtplib
+    serialises with its own policy, so the value folds itself (``Policy.fold`` defers to a value
+    with a ``name``).
+    """
+
+    name: str
+    lines: tuple[str, ...]
+
+    def __new__(cls, name: str, lines: tuple[str, ...]) -> VerbatimHeader:
+        header = super().__new__(cls, " ".join(lines))
+        header.name, header.lines = name, lines
+        return header
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: {(policy.linesep + ' ').join(self.lines)}{policy.linesep}"
 
 
 class SmtpChannel:
@@ -50,7 +67,7 @@ class SmtpChannel:
 
 def build_email(message: OutgoingMessage, *, sender: str) -> EmailMessage:
     rendered = message.rendered
-    email = EmailMessage(policy=_POLICY)
+    email = EmailMessage()
     email["From"] = sender
     email["To"] = message.address
     email["Subject"] = rendered.subject
@@ -61,9 +78,10 @@ def build_email(message: OutgoingMessage, *, sender: str) -> EmailMessage:
     email["X-Rapport-Template"] = rendered.template.value
     if message.unsubscribe is not None:
         # RFC 8058 §3.1: an HTTPS URI the receiver may POST to, plus a mailto (RFC 2369).
-        # The URIs are ASCII (urlencoded tokens); folded after the comma, each line < 998.
+        # The URIs are ASCII (urlencoded tokens); folded after the comma.
         links = message.unsubscribe
-        email.set_raw("List-Unsubscribe", f"<{links.one_click}>,\n <{links.mailto}>")
+        lines = (f"<{links.one_click}>,", f"<{links.mailto}>")
+        email.set_raw("List-Unsubscribe", VerbatimHeader("List-Unsubscribe", lines))
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
