@@ -140,7 +140,8 @@ def _event_webhooks(
     event_topics = [topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS]
     runtime.consume(EVENT_WEBHOOKS, EventWebhookConsumer(fan_out), base_topics=event_topics)
     allow_http = settings.event_webhooks_allow_plain_http()
-    return WebhookAdmin(subscriptions, deliveries, clock, allow_http), wake
+    overlap = settings.event_webhook_secret_overlap()
+    return WebhookAdmin(subscriptions, deliveries, clock, allow_http, overlap), wake
 
 
 async def _start_event_webhooks(

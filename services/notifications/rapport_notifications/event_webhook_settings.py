@@ -62,6 +62,15 @@ class EventWebhookSettings(BaseSettings):
         default=3600.0, gt=0, description="Event webhook: how often old deliveries are pruned."
     )
 
+    event_webhooks_secret_overlap_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="Event webhook: after a secret rotation the old secret signs too this long.",
+    )
+
+    def event_webhook_secret_overlap(self) -> timedelta:
+        return timedelta(hours=self.event_webhooks_secret_overlap_hours)
+
     def event_webhook_policy(self) -> RelayPolicy:
         return RelayPolicy(
             backoff=Backoff(

@@ -78,6 +78,8 @@ def _document(subscription: Subscription) -> Document:
         "failures": subscription.failures,
         "failing_since": subscription.failing_since,
         "disabled_reason": subscription.disabled_reason,
+        "previous_secret": subscription.previous_secret,
+        "previous_secret_until": subscription.previous_secret_until,
     }
 
 
@@ -99,4 +101,6 @@ def _subscription(document: Document) -> Subscription:
         failures=int(document.get("failures") or 0),
         failing_since=document.get("failing_since"),
         disabled_reason=document.get("disabled_reason"),
+        previous_secret=document.get("previous_secret"),
+        previous_secret_until=document.get("previous_secret_until"),
     )

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 — the spec's prefix, not a secret
 GENERATED_KEY_BYTES = 32
@@ -48,11 +49,16 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signed_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """Every header of a signed delivery: the three of the spec and the CloudEvents media type."""
+def signed_headers(
+    secrets: Sequence[str], message_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """Every header of a signed delivery: the three of the spec and the CloudEvents media type.
+    Several secrets (a rotation under way) give space-separated signatures, one per secret, so
+    a receiver still holding the old secret verifies too."""
+    signatures = " ".join(signature(secret, message_id, timestamp, body) for secret in secrets)
     return {
         "content-type": "application/cloudevents+json; charset=utf-8",
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, message_id, timestamp, body),
+        "webhook-signature": signatures,
     }

@@ -47,6 +47,16 @@ class Subscription:
     failures: int = 0
     failing_since: datetime | None = None
     disabled_reason: str | None = None
+    # After a rotation the old secret signs too, until ``previous_secret_until``.
+    previous_secret: str | None = None
+    previous_secret_until: datetime | None = None
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The current secret, and the previous one while its overlap lasts."""
+        until = self.previous_secret_until
+        if self.previous_secret and until is not None and now < until:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 @dataclass(frozen=True)

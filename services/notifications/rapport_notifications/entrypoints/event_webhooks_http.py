@@ -20,6 +20,7 @@ from rapport_notifications.domain.webhook_subscription import Subscription, Subs
 from rapport_notifications.entrypoints.event_webhooks_models import (
     DeliveryRecord,
     FiltersBody,
+    NewSecret,
     NewSubscription,
     ReplayRange,
     SubscriptionChange,
@@ -52,6 +53,13 @@ class SubscriptionView(BaseModel):
 
 class CreatedSubscription(SubscriptionView):
     secret: str = Field(description="whsec_…: verifies signatures; shown only this once.")
+
+
+class RotatedSecret(BaseModel):
+    secret: str = Field(description="The new whsec_ secret; shown only this once.")
+    previous_secret_until: datetime | None = Field(
+        description="Until then deliveries carry a signature with the old secret too."
+    )
 
 
 class Replayed(BaseModel):
@@ -122,6 +130,14 @@ async def enable_subscription(subscription_id: PathId, admin: Admin) -> Subscrip
 async def disable_subscription(subscription_id: PathId, admin: Admin) -> SubscriptionView:
     """Pause: deliveries are kept and wait for ``enable``."""
     return _view(await _answering(admin.disable(subscription_id)))
+
+
+@router.post("/{subscription_id}/secret", dependencies=MANAGE, operation_id="rotateWebhookSecret")
+async def rotate_secret(subscription_id: PathId, body: NewSecret, admin: Admin) -> RotatedSecret:
+    """A new secret; during the overlap each delivery is signed with the new and the old one
+    (space-separated signatures, as Standard Webhooks allows), so receivers switch at leisure."""
+    rotated = await _answering(admin.rotate_secret(subscription_id, body.secret))
+    return RotatedSecret(secret=rotated.secret, previous_secret_until=rotated.previous_secret_until)
 
 
 @router.post("/{subscription_id}/replay", dependencies=MANAGE, operation_id="replayWebhookEvents")

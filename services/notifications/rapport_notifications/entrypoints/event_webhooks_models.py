@@ -79,12 +79,7 @@ class NewSubscription(BaseModel):
     @field_validator("secret")
     @classmethod
     def _standard_secret(cls, secret: str | None) -> str | None:
-        if secret is not None:
-            try:
-                signing_key(secret)
-            except InvalidSecret as error:
-                raise ValueError(str(error)) from None
-        return secret
+        return _standard_secret(secret)
 
     def wanted(self) -> Wanted:
         return Wanted(
@@ -95,6 +90,28 @@ class NewSubscription(BaseModel):
             description=self.description,
             secret=self.secret,
         )
+
+
+class NewSecret(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    secret: str | None = Field(
+        default=None, max_length=200, description="whsec_… of your own; omitted: generated."
+    )
+
+    @field_validator("secret")
+    @classmethod
+    def _standard_secret(cls, secret: str | None) -> str | None:
+        return _standard_secret(secret)
+
+
+def _standard_secret(secret: str | None) -> str | None:
+    if secret is not None:
+        try:
+            signing_key(secret)
+        except InvalidSecret as error:
+            raise ValueError(str(error)) from None
+    return secret
 
 
 class SubscriptionChange(BaseModel):

@@ -102,7 +102,8 @@ class WebhookRelay:
             return True
         body = _body(event, personal_data=subscription.personal_data)
         sent_at = self.clock()
-        headers = signed_headers(subscription.secret, claimed.event_id, _unix(sent_at), body)
+        secrets = subscription.signing_secrets(sent_at)
+        headers = signed_headers(secrets, claimed.event_id, _unix(sent_at), body)
         answer = await self.sender.post(subscription.url, body, headers)
         return await self._record(subscription, claimed, answer)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rapport_kit.clock import Clock
@@ -54,6 +54,7 @@ class WebhookAdmin:
     deliveries: WebhookDeliveries
     clock: Clock
     allow_plain_http: bool
+    secret_overlap: timedelta
 
     async def create(self, wanted: Wanted) -> Subscription:
         """The new subscription, its secret included (the only time it is shown)."""
@@ -91,6 +92,16 @@ class WebhookAdmin:
 
     async def disable(self, subscription_id: str) -> Subscription:
         fields = {"state": SubscriptionState.DISABLED.value, "disabled_reason": "by the operator"}
+        return await self._changed(subscription_id, fields)
+
+    async def rotate_secret(self, subscription_id: str, secret: str | None) -> Subscription:
+        """A new secret (``secret``, or generated); the old one keeps signing for a while."""
+        current = await self.get(subscription_id)
+        fields = {
+            "secret": secret or generate_secret(),
+            "previous_secret": current.secret,
+            "previous_secret_until": self.clock() + self.secret_overlap,
+        }
         return await self._changed(subscription_id, fields)
 
     async def remove(self, subscription_id: str) -> None:

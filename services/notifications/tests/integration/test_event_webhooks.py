@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from rapport_notifications.bootstrap import create_app
+from rapport_notifications.domain.webhook_signing import generate_secret
 from services.notifications.tests.integration.event_webhook_stories import (
     FAST_RETRIES,
     deliveries,
@@ -173,6 +174,27 @@ async def test_two_instances_deliver_each_event_once_in_each_contacts_order(
     assert len({r.webhook_id for r in receiver.received}) == 18
 
 
+async def test_after_a_secret_rotation_receivers_verify_with_the_old_or_the_new_secret(
+    settings_for: Any, infra: Any, namespace: str
+) -> None:
+    receiver = Receiver()
+    async with receiving(receiver) as base_url, serving(create_app(settings_for())) as api:
+        sub = await subscribe(api, receiver, base_url, "rotating")
+        url = f"/webhooks/subscriptions/{sub['subscription_id']}"
+        rotated = (await api.post(f"{url}/secret", json={})).json()
+        first, second, third = story("rotating")
+        await publish(infra.kafka_bootstrap, namespace, first)  # receiver: still the old secret
+        await eventually(lambda: _accepted(receiver, "rotating"), expected=1)
+        receiver.secrets["rotating"] = rotated["secret"]
+        await publish(infra.kafka_bootstrap, namespace, second)
+        await eventually(lambda: _accepted(receiver, "rotating"), expected=2)
+        receiver.secrets["rotating"] = generate_secret()  # a receiver with a wrong secret
+        await publish(infra.kafka_bootstrap, namespace, third)
+        await eventually(lambda: _forged(receiver), expected=1)
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != sub["secret"]
+    assert receiver.ids("rotating", "rotating") == [first.id, second.id]
+
+
 async def test_subscriptions_are_validated_and_the_secret_shown_once(
     settings_for: Any, infra: Any, namespace: str
 ) -> None:
@@ -224,3 +246,7 @@ async def _count(receiver: Receiver) -> int:
 
 async def _accepted(receiver: Receiver, endpoint: str) -> int:
     return len(receiver.accepted(endpoint))
+
+
+async def _forged(receiver: Receiver) -> int:
+    return receiver.forged

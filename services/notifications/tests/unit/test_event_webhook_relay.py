@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rapport_notifications.domain.webhook_delivery import Answer
-from rapport_notifications.domain.webhook_signing import generate_secret
+from rapport_notifications.domain.webhook_signing import generate_secret, signature
 from rapport_notifications.domain.webhook_subscription import (
     DisablePolicy,
     Subscription,
@@ -104,7 +104,13 @@ def relay_with(
         metrics,
         WebhookFanOut(subscriptions, events, deliveries, clock, asyncio.Event()),
         WebhookRelay(subscriptions, events, deliveries, sender, metrics, policy, clock),
-        WebhookAdmin(subscriptions, deliveries, clock, allow_plain_http=False),
+        WebhookAdmin(
+            subscriptions,
+            deliveries,
+            clock,
+            allow_plain_http=False,
+            secret_overlap=NotificationsSettings().event_webhook_secret_overlap(),
+        ),
         events,
     )
 
@@ -231,3 +237,22 @@ async def test_finished_deliveries_and_their_events_are_forgotten_after_the_hori
     await retention.prune()
     assert relay.deliveries.states() == {waiting.id: "pending"}  # the open one stays…
     assert set(relay.events.events) == {waiting.id}  # …and keeps its event
+
+
+async def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends() -> None:
+    first, second = registered("c"), registered("d")
+    relay = relay_with()
+    old = (await relay.admin.get("whs_1")).secret
+    rotated = await relay.admin.rotate_secret("whs_1", None)
+    assert rotated.previous_secret_until == T0 + timedelta(hours=24)  # the default overlap
+    await relay.read(first)
+    await relay.round_at(0)
+    await relay.read(second)
+    await relay.round_at(24 * 3600)
+    during, after = (headers for _, _, headers in relay.sender.posts)
+    assert during["webhook-signature"].count("v1,") == 2
+    assert after["webhook-signature"].count("v1,") == 1
+    body = relay.sender.posts[0][1]
+    timestamp = int(during["webhook-timestamp"])
+    expected = {signature(key, first.id, timestamp, body) for key in (old, rotated.secret)}
+    assert set(during["webhook-signature"].split(" ")) == expected

@@ -51,7 +51,7 @@ def test_the_reference_library_verifies_our_signature_and_refuses_a_changed_body
     secret = generate_secret()
     body = b'{"id":"e-1","data":{"x":"\xc3\xa9"}}'
     timestamp = int(datetime.now(UTC).timestamp())
-    headers = signed_headers(secret, "e-1", timestamp, body)
+    headers = signed_headers([secret], "e-1", timestamp, body)
     assert Webhook(secret).verify(body, headers) == {"id": "e-1", "data": {"x": "é"}}
     assert headers["webhook-signature"].startswith("v1,")
     with pytest.raises(WebhookVerificationError):
