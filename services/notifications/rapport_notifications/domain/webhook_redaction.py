@@ -3,11 +3,12 @@ that identify or describe a person.
 
 Personal fields (the schemas mark them "Personal data" or they name, reach or describe a person):
 ``profile.name``, ``profile.email``, ``profile.phone``, ``profile.company`` (a sole trader's
-company names them), ``summary`` (interaction notes) and ``comment`` (survey answers, detractor
-alerts). They are left out, not blanked, so no placeholder passes for a value; the CloudEvents
-extension attribute ``redacted`` lists the dotted paths that were removed, so a receiver can tell
-"absent" from "left out". Ids, consents, segments, country and language stay: they are what
-receivers route and count by, and the contact id lets an authorised system look the person up.
+company names them), ``profile.form_of_address`` (it tells the gender), ``summary`` (interaction
+notes) and ``comment`` (survey answers, detractor alerts). They are left out, not blanked, so
+no placeholder passes for a value; the CloudEvents extension attribute ``redacted`` lists the
+dotted paths that were removed, so a receiver can tell "absent" from "left out". Ids,
+consents, segments, country and language stay: they are what receivers route and count by, and
+the contact id lets an authorised system look the person up.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ PERSONAL_PATHS: tuple[tuple[str, ...], ...] = (
     ("profile", "email"),
     ("profile", "phone"),
     ("profile", "company"),
+    ("profile", "form_of_address"),
     ("summary",),
     ("comment",),
 )

@@ -44,6 +44,7 @@ PROFILE = ContactProfile(
     country="HU",
     currency="HUF",
     company="Anna Bt.",
+    form_of_address="feminine",
 )
 
 
@@ -157,9 +158,11 @@ def test_without_the_scope_names_contact_details_and_free_text_are_left_out() ->
     event["data"]["summary"], event["data"]["comment"] = "notes", None
     lean = without_personal_data(event)
     profile = lean["data"]["profile"]
-    assert not {"name", "email", "phone", "company"} & set(profile)
+    assert not {"name", "email", "phone", "company", "form_of_address"} & set(profile)
     assert "summary" not in lean["data"] and "comment" not in lean["data"]
-    assert lean["redacted"] == "profile.name profile.email profile.phone profile.company summary"
+    assert lean["redacted"] == (
+        "profile.name profile.email profile.phone profile.company profile.form_of_address summary"
+    )
     assert profile["country"] == "HU" and lean["data"]["contact_id"] == "c1"
     assert event["data"]["profile"]["name"] == "Kovács Anna"  # the original is untouched
 
