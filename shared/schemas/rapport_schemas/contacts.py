@@ -25,8 +25,24 @@ from rapport_schemas.common import (
 from rapport_schemas.envelope import EventData
 
 
+class ActorKind(StrEnum):
+    API_KEY = "api_key"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Actor(Frozen):
+    """Who made a change: an API key's identity (a digest, not the key), the agent who logged an
+    interaction, or a part of Rapport (the SLA scheduler). Never personal data."""
+
+    kind: ActorKind
+    id: str = Field(min_length=1, max_length=64, description="e.g. apikey-1f2e…, agent_7")
+
+
 class ContactEvent(EventData):
     topic: ClassVar[str] = topics.CONTACTS
+
+    actor: Actor | None = Field(default=None, description="Who made the change; unset: unknown.")
 
 
 class QuietHours(Frozen):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 
 from rapport_contacts.domain.interactions import LogInteraction
-from rapport_contacts.entrypoints.http import CanRead, CanWrite, KeyedChange, Wired
+from rapport_contacts.entrypoints.http import Caller, CanRead, CanWrite, KeyedChange, Wired
 from rapport_contacts.entrypoints.schemas import (
     ContactViewResponse,
     InteractionResponse,
@@ -26,7 +26,11 @@ router = APIRouter(prefix="/contacts", tags=["activity"])
     "/{contact_id}/interactions", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
 )
 async def log_interaction(
-    contact_id: PathId, body: LogInteractionRequest, wired: Wired, key: KeyedChange
+    contact_id: PathId,
+    body: LogInteractionRequest,
+    wired: Wired,
+    key: KeyedChange,
+    caller: Caller,
 ) -> InteractionResponse:
     """Log an interaction on any channel; an inbound one starts an SLA clock, and an outbound
     one ``in_reply_to`` it stops that clock."""
@@ -34,7 +38,9 @@ async def log_interaction(
     command = LogInteraction(occurred_at=body.occurred_at or wired.clock(), **fields)
     answer = Answer(key, status.HTTP_201_CREATED, InteractionResponse.of)
     return InteractionResponse.of(
-        await handlers.record_interaction(wired, contact_id, command, keep=answer.kept)
+        await handlers.record_interaction(
+            wired, contact_id, command, actor=caller, keep=answer.kept
+        )
     )
 
 
@@ -42,25 +48,33 @@ async def log_interaction(
     "/{contact_id}/purchases", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite]
 )
 async def record_purchase(
-    contact_id: PathId, body: RecordPurchaseRequest, wired: Wired, key: KeyedChange
+    contact_id: PathId,
+    body: RecordPurchaseRequest,
+    wired: Wired,
+    key: KeyedChange,
+    caller: Caller,
 ) -> PurchaseRecorded:
     answer: Answer[PurchaseRecorded] = Answer(key, status.HTTP_201_CREATED, lambda p: p)
-    return await handlers.record_purchase(wired, contact_id, **body.model_dump(), keep=answer.kept)
+    return await handlers.record_purchase(
+        wired, contact_id, **body.model_dump(), actor=caller, keep=answer.kept
+    )
 
 
 @router.post("/{contact_id}/cases/{case_id}/resolve", dependencies=[CanWrite])
 async def resolve_case(
     contact_id: PathId,
     case_id: PathId,
+    *,
     wired: Wired,
     key: KeyedChange,
+    caller: Caller,
     body: ResolveCaseRequest | None = None,
 ) -> CaseResolved:
     """Close a case: tells whether it was resolved on first contact and how long it took."""
     agent_id = body.agent_id if body else None
     answer: Answer[CaseResolved] = Answer(key, status.HTTP_200_OK, lambda r: r)
     return await handlers.close_case(
-        wired, contact_id, case_id, agent_id=agent_id, keep=answer.kept
+        wired, contact_id, case_id, agent_id=agent_id, actor=caller, keep=answer.kept
     )
 
 

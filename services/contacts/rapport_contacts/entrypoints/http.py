@@ -26,11 +26,13 @@ from rapport_contacts.entrypoints.schemas import (
 from rapport_contacts.service_layer import handlers, lifecycle, reading, registration
 from rapport_contacts.service_layer.ports import SegmentFilter
 from rapport_contacts.service_layer.unit import Ports, load
+from rapport_kit.callers import caller_id
 from rapport_kit.http import require_scope
 from rapport_kit.http_guards import PathId
 from rapport_kit.idempotency import Answer, KeyedRequest
 from rapport_kit.idempotency.http import keyed
 from rapport_schemas.common import Channel, Consent
+from rapport_schemas.contacts import Actor, ActorKind
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -43,6 +45,14 @@ def ports(request: Request) -> Ports:
 Wired = Annotated[Ports, Depends(ports)]
 CanWrite = Depends(require_scope("contacts:write"))
 CanRead = Depends(require_scope("contacts:read"))
+
+
+def calling(request: Request) -> Actor:
+    """The actor of a change made over HTTP: the API key's identity (``rapport_kit.callers``)."""
+    return Actor(kind=ActorKind.API_KEY, id=caller_id(request))
+
+
+Caller = Annotated[Actor, Depends(calling)]
 # A keyed registration's contact id is chosen before anything runs, so a retry finds the contact.
 KeyedCreation = Annotated[KeyedRequest | None, Depends(keyed(lambda _: new_contact_id()))]
 KeyedChange = Annotated[
@@ -52,7 +62,7 @@ KeyedChange = Annotated[
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
 async def register_contact(
-    body: RegisterContactRequest, wired: Wired, key: KeyedCreation
+    body: RegisterContactRequest, wired: Wired, key: KeyedCreation, caller: Caller
 ) -> RegisteredResponse:
     """Register a contact; 409 names the contact that already has the e-mail or phone."""
     answer = Answer(key, status.HTTP_201_CREATED, RegisteredResponse.of_registration)
@@ -62,6 +72,7 @@ async def register_contact(
         tuple(body.consents),
         referred_by=body.referred_by,
         contact_id=key.target if key else None,
+        actor=caller,
         keep=answer.kept,
     )
     return RegisteredResponse.of_registration(registered)
@@ -115,10 +126,13 @@ async def read_contact(contact_id: PathId, wired: Wired) -> ContactResponse:
 
 
 @router.patch("/{contact_id}", dependencies=[CanWrite])
-async def update_contact(contact_id: PathId, body: ProfilePatch, wired: Wired) -> ContactResponse:
+async def update_contact(
+    contact_id: PathId, body: ProfilePatch, wired: Wired, caller: Caller
+) -> ContactResponse:
     """Change some profile fields; the resulting profile is validated whole."""
     try:
-        updated = await registration.update(wired, contact_id, body.model_dump(exclude_unset=True))
+        patch = body.model_dump(exclude_unset=True)
+        updated = await registration.update(wired, contact_id, patch, actor=caller)
     except ValidationError as error:
         raise field_errors(error, prefix=("body",)) from None
     return ContactResponse.of(updated)
@@ -126,7 +140,7 @@ async def update_contact(contact_id: PathId, body: ProfilePatch, wired: Wired) -
 
 @router.put("/{contact_id}/consents/{channel}", dependencies=[CanWrite])
 async def change_consent(
-    contact_id: PathId, channel: Channel, body: ConsentRequest, wired: Wired
+    contact_id: PathId, channel: Channel, body: ConsentRequest, wired: Wired, caller: Caller
 ) -> Consent:
     """Grant or withdraw consent for one channel, with where it was given and when."""
     consent = Consent(
@@ -136,12 +150,12 @@ async def change_consent(
         changed_at=body.changed_at or wired.clock(),
         purpose=body.purpose,
     )
-    return await handlers.change_consent(wired, contact_id, consent)
+    return await handlers.change_consent(wired, contact_id, consent, actor=caller)
 
 
 @router.post("/{contact_id}/merge", dependencies=[CanWrite])
 async def merge_contacts(
-    contact_id: PathId, body: MergeRequest, wired: Wired, key: KeyedChange
+    contact_id: PathId, body: MergeRequest, wired: Wired, key: KeyedChange, caller: Caller
 ) -> MergeResponse:
     """Absorb ``duplicate_id`` into this contact; repeating the call completes a partial merge."""
 
@@ -153,11 +167,14 @@ async def merge_contacts(
         )
 
     answer = Answer(key, status.HTTP_200_OK, render)
-    return render(await lifecycle.merge(wired, contact_id, body.duplicate_id, keep=answer.kept))
+    merged = await lifecycle.merge(
+        wired, contact_id, body.duplicate_id, actor=caller, keep=answer.kept
+    )
+    return render(merged)
 
 
 @router.delete("/{contact_id}", dependencies=[CanWrite])
-async def erase_contact(contact_id: PathId, wired: Wired) -> ErasureResponse:
+async def erase_contact(contact_id: PathId, wired: Wired, caller: Caller) -> ErasureResponse:
     """Erase the contact's personal data everywhere (GDPR art. 17); only the proof remains."""
-    erased = await lifecycle.erase(wired, contact_id)
+    erased = await lifecycle.erase(wired, contact_id, actor=caller)
     return ErasureResponse(contact_id=erased.contact_id, erased_at=erased.erased_at)

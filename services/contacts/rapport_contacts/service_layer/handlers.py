@@ -9,16 +9,18 @@ from decimal import Decimal
 from rapport_contacts.domain import model
 from rapport_contacts.domain.interactions import LogInteraction, log_interaction, resolve_case
 from rapport_contacts.domain.model import Contact
-from rapport_contacts.service_layer.unit import Decision, Ports, change, envelope
+from rapport_contacts.service_layer.unit import Decision, Ports, acting, change, envelope
 from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas.common import Consent
-from rapport_schemas.contacts import CaseResolved, InteractionLogged, PurchaseRecorded
+from rapport_schemas.contacts import Actor, CaseResolved, InteractionLogged, PurchaseRecorded
 
 
-async def change_consent(ports: Ports, contact_id: str, consent: Consent) -> Consent:
+async def change_consent(
+    ports: Ports, contact_id: str, consent: Consent, *, actor: Actor | None = None
+) -> Consent:
     def decide(contact: Contact) -> Decision:
         changed, event = model.change_consent(contact, consent)
-        return changed, [envelope(event, ports.clock())]
+        return changed, [envelope(event, ports.clock(), actor=actor)]
 
     await change(ports, contact_id, decide)
     return consent
@@ -29,15 +31,17 @@ async def record_interaction(
     contact_id: str,
     command: LogInteraction,
     *,
+    actor: Actor | None = None,
     keep: Callable[[InteractionLogged], KeptAnswer | None] = lambda _: None,
 ) -> InteractionLogged:
     """``keep`` makes a keyed request's answer from the result, stored with the change."""
     logged: list[InteractionLogged] = []
+    by = acting(actor, command.agent_id)
 
     def decide(contact: Contact) -> Decision:
         changed, event = log_interaction(contact, command, policy=ports.policy)
         logged[:] = [event]
-        return changed, [envelope(event, ports.clock())]
+        return changed, [envelope(event, ports.clock(), actor=by)]
 
     await change(ports, contact_id, decide, kept=lambda: keep(logged[0]))
     return logged[0]
@@ -51,6 +55,7 @@ async def record_purchase(
     currency: str,
     occurred_at: datetime | None,
     order_ref: str | None,
+    actor: Actor | None = None,
     keep: Callable[[PurchaseRecorded], KeptAnswer | None] = lambda _: None,
 ) -> PurchaseRecorded:
     now = ports.clock()
@@ -64,7 +69,7 @@ async def record_purchase(
     )
 
     def decide(contact: Contact) -> Decision:
-        return contact, [envelope(model.record_purchase(contact, purchase), now)]
+        return contact, [envelope(model.record_purchase(contact, purchase), now, actor=actor)]
 
     await change(ports, contact_id, decide, kept=lambda: keep(purchase))
     return purchase
@@ -76,6 +81,7 @@ async def close_case(
     case_id: str,
     *,
     agent_id: str | None,
+    actor: Actor | None = None,
     keep: Callable[[CaseResolved], KeptAnswer | None] = lambda _: None,
 ) -> CaseResolved:
     resolved: list[CaseResolved] = []
@@ -84,7 +90,7 @@ async def close_case(
         now = ports.clock()
         changed, event = resolve_case(contact, case_id, resolved_at=now, agent_id=agent_id)
         resolved[:] = [event]
-        return changed, [envelope(event, now)]
+        return changed, [envelope(event, now, actor=acting(actor, agent_id))]
 
     await change(ports, contact_id, decide, kept=lambda: keep(resolved[0]))
     return resolved[0]

@@ -22,6 +22,7 @@ from rapport_contacts.service_layer.unit import (
     load,
 )
 from rapport_kit.idempotency import KeptAnswer
+from rapport_schemas.contacts import Actor
 
 
 async def merge(
@@ -29,6 +30,7 @@ async def merge(
     survivor_id: str,
     duplicate_id: str,
     *,
+    actor: Actor | None = None,
     keep: Callable[[Contact], KeptAnswer | None] = lambda _: None,
 ) -> Contact:
     """Mark the duplicate merged (emitting ``ContactsMerged``), then the survivor absorbs it (a
@@ -38,7 +40,7 @@ async def merge(
 
     def mark(duplicate: Contact) -> Decision:
         merged, events = merging.mark_merged(duplicate, survivor, now=now)
-        return merged, [envelope(event, now) for event in events]
+        return merged, [envelope(event, now, actor=actor) for event in events]
 
     duplicate = await change(ports, duplicate_id, mark)
     absorbed: list[Contact] = []
@@ -50,7 +52,7 @@ async def merge(
     return await change(ports, survivor_id, absorb, kept=lambda: keep(absorbed[0]))
 
 
-async def erase(ports: Ports, contact_id: str) -> ErasedContact:
+async def erase(ports: Ports, contact_id: str, *, actor: Actor | None = None) -> ErasedContact:
     """Erase the contact and every contact merged into it; keys first, so none outlives them."""
     found = await ports.contacts.get(contact_id)
     if found is None:
@@ -59,11 +61,13 @@ async def erase(ports: Ports, contact_id: str) -> ErasedContact:
     await ports.keys.release_all([contact_id, *absorbed])
     now = ports.clock()
     for absorbed_id in absorbed:
-        await _erase_one(ports, absorbed_id, now)
-    return await _erase_one(ports, contact_id, now)
+        await _erase_one(ports, absorbed_id, now, actor)
+    return await _erase_one(ports, contact_id, now, actor)
 
 
-async def _erase_one(ports: Ports, contact_id: str, now: datetime) -> ErasedContact:
+async def _erase_one(
+    ports: Ports, contact_id: str, now: datetime, actor: Actor | None
+) -> ErasedContact:
     async with ports.locks.turn(contact_id):
         for attempt in range(ATTEMPTS):
             found = await ports.contacts.get(contact_id)
@@ -75,7 +79,7 @@ async def _erase_one(ports: Ports, contact_id: str, now: datetime) -> ErasedCont
             try:
                 # Pending entries are dropped: after erasure nothing personal is published any more.
                 await ports.contacts.save(
-                    erased, [envelope(e, now) for e in events], replace_outbox=True
+                    erased, [envelope(e, now, actor=actor) for e in events], replace_outbox=True
                 )
             except ConcurrentUpdate:
                 await after_conflict(attempt)

@@ -29,7 +29,7 @@ from rapport_contacts.service_layer.unit import (
 from rapport_kit.clock import utc_now
 from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas.common import Consent
-from rapport_schemas.contacts import ContactProfile
+from rapport_schemas.contacts import Actor, ContactProfile
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ async def register(
     *,
     referred_by: str | None,
     contact_id: str | None = None,
+    actor: Actor | None = None,
     keep: Callable[[Registration], KeptAnswer | None] = lambda _: None,
 ) -> Registration:
     """Claim the unique keys first, so a refused duplicate leaves nothing behind.
@@ -68,11 +69,13 @@ async def register(
         await ports.contacts.likely_duplicates(key, excluding=contact.contact_id) if key else []
     )
     registered = Registration(contact, likely)
-    await ports.contacts.add(contact, [envelope(event, now)], kept=keep(registered))
+    await ports.contacts.add(contact, [envelope(event, now, actor=actor)], kept=keep(registered))
     return registered
 
 
-async def update(ports: Ports, contact_id: str, patch: dict[str, Any]) -> Contact:
+async def update(
+    ports: Ports, contact_id: str, patch: dict[str, Any], *, actor: Actor | None = None
+) -> Contact:
     """Apply a partial profile; a new e-mail/phone is claimed before, the old released after."""
     async with ports.locks.turn(contact_id):
         for attempt in range(ATTEMPTS):
@@ -85,7 +88,8 @@ async def update(ports: Ports, contact_id: str, patch: dict[str, Any]) -> Contac
             if not events:
                 return contact
             try:
-                await ports.contacts.save(updated, [envelope(e, ports.clock()) for e in events])
+                envelopes = [envelope(e, ports.clock(), actor=actor) for e in events]
+                await ports.contacts.save(updated, envelopes)
             except ConcurrentUpdate:
                 await ports.keys.release(claimed, contact_id)
                 await after_conflict(attempt)

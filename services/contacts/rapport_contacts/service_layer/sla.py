@@ -13,6 +13,9 @@ from rapport_contacts.domain.interactions import breach_event_id, breach_overdue
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.service_layer.ports import SlaCounters
 from rapport_contacts.service_layer.unit import Ports, envelope
+from rapport_schemas.contacts import Actor, ActorKind
+
+SCHEDULER = Actor(kind=ActorKind.SYSTEM, id="sla-scheduler")
 
 
 class SlaScheduler:
@@ -38,7 +41,10 @@ class SlaScheduler:
         changed, events = breach_overdue(contact, now=now)
         if not events:
             return 0
-        envelopes = [envelope(e, now, event_id=breach_event_id(e.interaction_id)) for e in events]
+        envelopes = [
+            envelope(e, now, event_id=breach_event_id(e.interaction_id), actor=SCHEDULER)
+            for e in events
+        ]
         try:
             await self.ports.contacts.save(changed, envelopes)
         except ConcurrentUpdate:

@@ -15,6 +15,7 @@ from rapport_contacts.service_layer.ports import ContactRepository, KeyStore
 from rapport_kit.clock import Clock, utc_now
 from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas import CloudEvent, EventData, wrap
+from rapport_schemas.contacts import Actor, ActorKind, ContactEvent
 
 SOURCE = "/rapport/contacts"
 # An optimistic write that loses a race (another replica wrote the contact) is decided again on
@@ -37,8 +38,18 @@ class Ports:
     locks: ContactLocks = field(default_factory=ContactLocks)
 
 
-def envelope(data: EventData, now: datetime, *, event_id: str | None = None) -> CloudEvent[Any]:
+def envelope(
+    data: EventData, now: datetime, *, event_id: str | None = None, actor: Actor | None = None
+) -> CloudEvent[Any]:
+    """The event as published, naming ``actor`` (who made the change) when known."""
+    if actor is not None and isinstance(data, ContactEvent):
+        data = data.model_copy(update={"actor": actor})
     return wrap(data, source=SOURCE, time=now, event_id=event_id)
+
+
+def acting(actor: Actor | None, agent_id: str | None) -> Actor | None:
+    """An agent who logged or resolved something is its actor; otherwise the caller."""
+    return Actor(kind=ActorKind.AGENT, id=agent_id) if agent_id else actor
 
 
 async def load(ports: Ports, contact_id: str) -> Contact:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from rapport_contacts.views import folds
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
-from rapport_schemas.contacts import ContactErased, ContactsMerged
+from rapport_schemas.contacts import Actor, ContactErased, ContactsMerged
 
 # Event times, in order of preference; otherwise the envelope's time.
 TIME_FIELDS = (
@@ -30,7 +30,7 @@ TIME_FIELDS = (
     "merged_at",
 )
 # Never copied into the timeline: a secret, and data the view already holds elsewhere.
-NOT_IN_TIMELINE = {"contact_id", "token", "profile", "consents"}
+NOT_IN_TIMELINE = {"contact_id", "token", "profile", "consents", "actor"}
 
 
 class ContactView:
@@ -108,6 +108,7 @@ class ContactView:
             "at": event_time(received),
             "event_id": received.event.id,
             "type": received.event.type,
+            "actor": _actor(received),
             "details": received.data.model_dump(mode="json", exclude=NOT_IN_TIMELINE),
         }
         timeline = folds.newest(
@@ -122,6 +123,12 @@ def event_time(received: ProjectedEvent) -> datetime:
         if isinstance(value, datetime):
             return value
     return received.event.time
+
+
+def _actor(received: ProjectedEvent) -> Document | None:
+    """Who made the change (contacts events name it; other services' events do not)."""
+    actor = getattr(received.data, "actor", None)
+    return actor.model_dump(mode="json") if isinstance(actor, Actor) else None
 
 
 def _union(mine: list[Document], theirs: list[Document], identity: str) -> list[Document]:
