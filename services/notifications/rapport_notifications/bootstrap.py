@@ -19,6 +19,13 @@ from rapport_kit.observability import OutboxGauges
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.runtime import ServiceRuntime
+from rapport_notifications.adapters.campaigns import (
+    CAMPAIGNS,
+    CachedCampaigns,
+    MongoAudiences,
+    MongoCampaignOutcomes,
+    MongoCampaigns,
+)
 from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.adapters.channels.configured import configured_channels
 from rapport_notifications.adapters.channels.in_app import INBOX, MongoInbox
@@ -27,6 +34,7 @@ from rapport_notifications.adapters.directory import MongoDirectory
 from rapport_notifications.adapters.erasures import ERASURES, MongoErasureRequests
 from rapport_notifications.adapters.footer_files import load_footers
 from rapport_notifications.adapters.metrics import NotificationMetrics
+from rapport_notifications.adapters.pressure import PRESSURE, MongoPressureBudgets
 from rapport_notifications.adapters.webhook_deliveries import (
     WEBHOOK_DELIVERIES,
     MongoWebhookDeliveries,
@@ -39,10 +47,11 @@ from rapport_notifications.adapters.webhook_subscriptions import (
     MongoWebhookSubscriptions,
 )
 from rapport_notifications.domain.footer import Unsubscribing
-from rapport_notifications.entrypoints import event_webhooks_http, http
+from rapport_notifications.entrypoints import campaigns, event_webhooks_http, http
 from rapport_notifications.entrypoints.consumer import TriggerConsumer
 from rapport_notifications.entrypoints.event_webhooks_consumer import EventWebhookConsumer
 from rapport_notifications.service_layer.backlog import Backlog
+from rapport_notifications.service_layer.campaigns import CampaignDesk
 from rapport_notifications.service_layer.dispatcher import Dispatcher
 from rapport_notifications.service_layer.erasure import Eraser
 from rapport_notifications.service_layer.intake import Intake
@@ -54,6 +63,7 @@ from rapport_notifications.service_layer.webhook_subscriptions import WebhookAdm
 from rapport_notifications.service_layer.worker import Round, one_after_another
 from rapport_notifications.settings import NotificationsSettings
 from rapport_notifications.views.directory import DIRECTORY, DirectoryProjection
+from rapport_notifications.views.nps import NPS_ANSWERS, NpsProjection
 from rapport_schemas import topics
 
 SERVICE = "notifications"
@@ -79,11 +89,13 @@ def create_app(
         app.state.inbox = MongoInbox(db[INBOX])
         wake = asyncio.Event()
         directory = ProjectionConsumer(
-            SeenEvents(db, CONSUMER), [ProjectionStore(db, DirectoryProjection())]
+            SeenEvents(db, CONSUMER),
+            [ProjectionStore(db, DirectoryProjection()), ProjectionStore(db, NpsProjection())],
         )
         erasures = MongoErasureRequests(db[ERASURES])
         intake = Intake(deliveries, erasures, wake, clock)
         consumer = TriggerConsumer(directory, intake)
+        app.state.campaigns = _campaign_desk(db, deliveries, clock, wake)
         runtime.consume(CONSUMER, consumer, base_topics=[topics.CONTACTS, topics.FEEDBACK])
         app.state.webhook_admin, webhooks_wake = _event_webhooks(runtime, settings, clock)
         async with (
@@ -101,6 +113,8 @@ def create_app(
             )
             await deliveries.ensure_indexes()
             await db[INBOX].create_index("contact_id")
+            await MongoCampaigns(db[CAMPAIGNS]).ensure_indexes()
+            await MongoCampaignOutcomes(db[DELIVERIES]).ensure_indexes()
             stop = runtime.stopping
             tracer = runtime.tracer_provider.get_tracer("rapport.notifications")
             rounds = _worker_rounds(
@@ -113,6 +127,7 @@ def create_app(
                 outbox_gauges=runtime.outbox_gauges,
                 stop=stop,
                 tracer=tracer,
+                launch_campaigns=app.state.campaigns.launch_due,
             )
             # At shutdown the delivery under way may be recorded for up to the grace period
             # (past it, it is cancelled and a cut-short send ends as outcome_unknown).
@@ -125,7 +140,7 @@ def create_app(
             )
             yield
 
-    routers = [http.router, event_webhooks_http.router]
+    routers = [http.router, event_webhooks_http.router, campaigns.router]
     return runtime.app(title="Rapport notifications", lifespan=lifespan, routers=routers)
 
 
@@ -175,6 +190,19 @@ async def _start_event_webhooks(
     runtime.periodic("event webhook retention", prune_every, retention.prune)
 
 
+def _campaign_desk(
+    db: AsyncDatabase[Document], deliveries: MongoDeliveries, clock: Clock, wake: asyncio.Event
+) -> CampaignDesk:
+    return CampaignDesk(
+        campaigns=MongoCampaigns(db[CAMPAIGNS]),
+        audiences=MongoAudiences(db[DIRECTORY], db[NPS_ANSWERS]),
+        deliveries=deliveries,
+        outcomes=MongoCampaignOutcomes(db[DELIVERIES]),
+        clock=clock,
+        wake=wake,
+    )
+
+
 def _worker_rounds(
     settings: NotificationsSettings,
     db: AsyncDatabase[Document],
@@ -186,6 +214,7 @@ def _worker_rounds(
     outbox_gauges: OutboxGauges,
     stop: asyncio.Event,
     tracer: Tracer,
+    launch_campaigns: Round,
 ) -> list[Round]:
     """Erasures first, then the outbox sweep, then deliveries: one writer (see worker.py)."""
     channels = configured_channels(settings, client, db[INBOX], clock)
@@ -204,6 +233,8 @@ def _worker_rounds(
         unsubscribing=Unsubscribing(
             settings.customer_links(), load_footers(), settings.default_locale
         ),
+        pressure=MongoPressureBudgets(db[PRESSURE], settings.pressure_budget()),
+        campaigns=CachedCampaigns(MongoCampaigns(db[CAMPAIGNS])),
         concurrency=settings.dispatch_concurrency,
         page=settings.dispatch_page,
         tracer=tracer,
@@ -214,6 +245,7 @@ def _worker_rounds(
     return [
         eraser.erase_requested,
         sweeper.sweep_once,
+        launch_campaigns,
         functools.partial(dispatcher.dispatch_due, stop),
         Backlog(deliveries, metrics).measure,
     ]

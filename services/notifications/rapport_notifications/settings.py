@@ -24,6 +24,7 @@ from rapport_notifications.domain.compose import CompositionContext
 from rapport_notifications.domain.customer_links import LinkMaker
 from rapport_notifications.domain.decision import DeliveryPolicy
 from rapport_notifications.domain.delivery import Retries
+from rapport_notifications.domain.pressure import PressureBudget
 from rapport_notifications.domain.quiet_hours import DeliveryWindow
 from rapport_notifications.event_webhook_settings import EventWebhookSettings
 from rapport_schemas.common import Channel
@@ -97,6 +98,16 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
             "detractor_follow_up": FrequencyCap(limit=1, hours=7 * 24),
         },
         description="Template → cap per contact, JSON-encoded in the environment.",
+    )
+    contact_pressure_budget: int = Field(
+        default=3,
+        ge=1,
+        description="Non-transactional messages (survey invitations, campaigns) per contact in"
+        " the rolling window; one budget for all (feedback's CONTACT_PRESSURE_PER_WEEK should"
+        " match).",
+    )
+    contact_pressure_window_days: float = Field(
+        default=7, gt=0, description="The rolling window of the contact-pressure budget."
     )
     channel_fallback_order: list[Channel] = Field(
         default_factory=lambda: [Channel.EMAIL, Channel.SMS, Channel.IN_APP],
@@ -179,6 +190,12 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
             agent_emails=self.agent_emails,
             unknown_contact_grace=timedelta(seconds=self.unknown_contact_grace_seconds),
             unknown_contact_retry=timedelta(seconds=self.unknown_contact_retry_seconds),
+        )
+
+    def pressure_budget(self) -> PressureBudget:
+        return PressureBudget(
+            limit=self.contact_pressure_budget,
+            window=timedelta(days=self.contact_pressure_window_days),
         )
 
     def retries(self) -> Retries:

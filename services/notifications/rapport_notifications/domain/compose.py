@@ -151,4 +151,5 @@ _COMPOSERS: dict[Template, Callable[[Facts, ContactCard, CompositionContext], Va
     Template.DETRACTOR_FOLLOW_UP: _detractor_follow_up,
     Template.DETRACTOR_ALERT: _detractor_alert,
     Template.SLA_BREACH_WARNING: _sla_breach_warning,
+    Template.CAMPAIGN: _welcome,  # the card's name and the brand, as in a welcome
 }

@@ -38,6 +38,8 @@ class ContactCard(BaseModel):
     account_owner: str | None = None
     quiet_hours: QuietHours | None = None
     form_of_address: FormOfAddress | None = None
+    industry: str | None = None  # segment attributes campaigns target
+    tags: tuple[str, ...] = ()
     profile_at: datetime | None = None
     consents: dict[str, ConsentRecord] = {}
     erased: bool = False
@@ -76,6 +78,8 @@ def with_profile(card: ContactCard, profile: ContactProfile, at: datetime) -> Co
             "account_owner": profile.account_owner,
             "quiet_hours": profile.quiet_hours,
             "form_of_address": profile.form_of_address,
+            "industry": profile.segment.industry,
+            "tags": profile.segment.tags,
             "profile_at": at,
         }
     )

@@ -22,6 +22,9 @@ class Template(StrEnum):
     DETRACTOR_FOLLOW_UP = "detractor_follow_up"
     DETRACTOR_ALERT = "detractor_alert"
     SLA_BREACH_WARNING = "sla_breach_warning"
+    # A campaign's own wording, supplied per locale with it (``domain/campaigns.py``): in no
+    # catalog file.
+    CAMPAIGN = "campaign"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class TemplateSpec:
     days: frozenset[str] = frozenset()  # placeholders that are a calendar day (``date_forms``)
     transactional: bool = True
     internal: bool = False
+    in_catalog: bool = True
 
 
 def _spec(
@@ -108,4 +112,7 @@ SPECS: dict[Template, TemplateSpec] = {
         plurals=("overdue",),
         internal=True,
     ),
+    Template.CAMPAIGN: _spec("name", "brand", transactional=False, in_catalog=False),
 }
+# The templates every catalog file must provide.
+CATALOG_TEMPLATES = tuple(template for template, spec in SPECS.items() if spec.in_catalog)

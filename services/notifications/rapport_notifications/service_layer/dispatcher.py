@@ -21,9 +21,11 @@ from datetime import datetime, timedelta
 from opentelemetry.trace import SpanKind, Tracer, get_tracer
 
 from rapport_kit.trace_context import resumed
+from rapport_notifications.domain.campaigns import campaign_catalogs
 from rapport_notifications.domain.catalog import Catalog
 from rapport_notifications.domain.compose import CompositionContext, compose
 from rapport_notifications.domain.decision import (
+    Decision,
     DeliveryPolicy,
     Fail,
     Postpone,
@@ -34,9 +36,13 @@ from rapport_notifications.domain.decision import (
 from rapport_notifications.domain.delivery import Claimed, LostClaim, Retries, State
 from rapport_notifications.domain.directory import ContactCard
 from rapport_notifications.domain.footer import Unsubscribing
+from rapport_notifications.domain.pressure import draws_on_budget, over_budget
 from rapport_notifications.domain.rendering import Rendered, render
+from rapport_notifications.domain.templates import Template
+from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
 from rapport_notifications.service_layer.ports import (
+    CampaignLookup,
     Clock,
     Deliveries,
     DeliveryChannel,
@@ -44,6 +50,7 @@ from rapport_notifications.service_layer.ports import (
     Directory,
     Fields,
     OutgoingMessage,
+    PressureBudgets,
 )
 from rapport_notifications.settings import FrequencyCap
 from rapport_schemas.common import Channel
@@ -66,6 +73,8 @@ class Dispatcher:
     default_locale: str
     clock: Clock
     record: OutcomeRecorder
+    pressure: PressureBudgets
+    campaigns: CampaignLookup
     # The unsubscribe links and line of non-transactional messages (bootstrap always sets it).
     unsubscribing: Unsubscribing | None = None
     concurrency: int = 8
@@ -111,6 +120,7 @@ class Dispatcher:
         card = await self.directory.card(plan.contact_id)
         cap_reached = await self._cap_reached(claimed, card, now)
         decision = decide(plan, card, now=now, cap_reached=cap_reached, policy=self.policy)
+        decision = await self._within_budget(claimed, card, decision, now)
         match decision:
             case Send():
                 await self._send(claimed, card, decision, now)
@@ -128,6 +138,25 @@ class Dispatcher:
                     now=now,
                 )
 
+    async def _within_budget(
+        self, claimed: Claimed, card: ContactCard | None, decision: Decision, now: datetime
+    ) -> Decision:
+        """A non-transactional send first takes an entry of the contact's pressure budget; any
+        other outcome gives back an entry an earlier attempt of this delivery may hold."""
+        plan = claimed.plan
+        if card is None or not draws_on_budget(plan):
+            return decision
+        if not isinstance(decision, Send):
+            await self.pressure.release(card.contact_id, plan.key)
+            return decision
+        spent = await self.pressure.reserve(card.contact_id, plan.key, now)
+        return decision if spent is None else over_budget(plan, decision, spent)
+
+    async def _given_back(self, claimed: Claimed, recipient_id: str) -> None:
+        """The message did not reach the customer: its budget entry is free again."""
+        if draws_on_budget(claimed.plan):
+            await self.pressure.release(recipient_id, claimed.plan.key)
+
     async def _send(
         self, claimed: Claimed, card: ContactCard | None, send: Send, now: datetime
     ) -> None:
@@ -135,6 +164,7 @@ class Dispatcher:
         subject = card or ContactCard(contact_id=plan.contact_id)
         rendered = await self._rendered(claimed, subject, send, now)
         if rendered is None:
+            await self._given_back(claimed, subject.contact_id)
             return
         links = None
         if self.unsubscribing is not None:
@@ -152,6 +182,7 @@ class Dispatcher:
             with self.tracer.start_as_current_span(f"{channel.value} send", kind=SpanKind.CLIENT):
                 await self.channels[channel].send(message)
         except DeliveryError as error:
+            await self._given_back(claimed, subject.contact_id)
             await self._after_failure(claimed, error, channel, now)
             return
         await self.record.sent(
@@ -168,11 +199,12 @@ class Dispatcher:
         """The message in the recipient's language, or None once recorded as unrenderable."""
         plan = claimed.plan
         try:
+            catalogs, template, default_locale = await self._wording(plan)
             return render(
-                self.catalogs,
-                plan.template,
+                catalogs,
+                template,
                 requested_locale=send.locale,
-                default_locale=self.default_locale,
+                default_locale=default_locale,
                 time_zone=send.time_zone,
                 values=compose(plan, subject, self.composition(now)),
             )
@@ -189,6 +221,16 @@ class Dispatcher:
                 now=now,
             )
             return None
+
+    async def _wording(self, plan: PlannedDelivery) -> tuple[Mapping[str, Catalog], Template, str]:
+        """The catalogs to negotiate over, the template and the locale of last resort: a
+        campaign brings its own wording (or names a catalog template)."""
+        if plan.template is not Template.CAMPAIGN:
+            return self.catalogs, plan.template, self.default_locale
+        campaign = await self.campaigns.get(str(plan.facts.get("campaign_id")))
+        if campaign is None:
+            raise LookupError("campaign not found")
+        return campaign_catalogs(campaign.request, self.catalogs, self.default_locale)
 
     async def _after_failure(
         self, claimed: Claimed, error: DeliveryError, channel: Channel, now: datetime

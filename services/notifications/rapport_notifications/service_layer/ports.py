@@ -3,15 +3,17 @@ the webhook, ``tests/unit/fakes.py`` in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from rapport_kit.clock import Clock
+from rapport_notifications.domain.campaigns import Audience, Campaign
 from rapport_notifications.domain.customer_links import CustomerLinks
 from rapport_notifications.domain.delivery import Claimed, State
 from rapport_notifications.domain.directory import ContactCard
+from rapport_notifications.domain.pressure import Spent
 from rapport_notifications.domain.rendering import Rendered
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
@@ -27,6 +29,10 @@ from rapport_schemas import CloudEvent
 from rapport_schemas.common import Channel
 
 __all__ = [
+    "Audiences",
+    "CampaignLookup",
+    "CampaignOutcomes",
+    "Campaigns",
     "Clock",
     "Deliveries",
     "DeliveryChannel",
@@ -38,6 +44,7 @@ __all__ = [
     "Inbox",
     "OutcomeOutbox",
     "OutgoingMessage",
+    "PressureBudgets",
     "WebhookCounters",
     "WebhookDeliveries",
     "WebhookEvents",
@@ -104,6 +111,51 @@ class OutcomeOutbox(Protocol):
 class Directory(Protocol):
     async def card(self, contact_id: str) -> ContactCard | None:
         """The contact's card, following merges to the survivor; None if unknown."""
+        ...
+
+
+class PressureBudgets(Protocol):
+    """The one per-contact budget of non-transactional messages (``domain/pressure.py``)."""
+
+    async def reserve(self, contact_id: str, key: str, now: datetime) -> Spent | None:
+        """Take an entry for delivery ``key`` in one conditional write (None: taken, or held
+        already); ``Spent`` when the window is full. Safe against other replicas."""
+        ...
+
+    async def release(self, contact_id: str, key: str) -> None:
+        """Give the entry back: that message did not reach the customer."""
+        ...
+
+
+class Campaigns(Protocol):
+    async def add(self, campaign: Campaign) -> Campaign:
+        """Store a new campaign; the one stored already when its id exists (a replayed POST)."""
+        ...
+
+    async def get(self, campaign_id: str) -> Campaign | None: ...
+
+    async def due(self, now: datetime) -> list[Campaign]:
+        """Scheduled campaigns whose time has come."""
+        ...
+
+    async def launched(self, campaign_id: str, now: datetime) -> None:
+        """Every member's delivery is stored: nothing more to launch."""
+        ...
+
+
+class CampaignLookup(Protocol):
+    async def get(self, campaign_id: str) -> Campaign | None: ...
+
+
+class Audiences(Protocol):
+    def members(self, audience: Audience) -> AsyncIterator[list[str]]:
+        """The ids of the contacts in ``audience``, a page at a time."""
+        ...
+
+
+class CampaignOutcomes(Protocol):
+    async def outcomes(self, campaign_id: str) -> list[tuple[str, str | None]]:
+        """(state, reason) of each of the campaign's deliveries."""
         ...
 
 

@@ -9,7 +9,7 @@ from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.domain.catalog import CatalogError, parse_catalog, placeholders
 from rapport_notifications.domain.compose import compose
 from rapport_notifications.domain.rendering import render
-from rapport_notifications.domain.templates import SPECS, Template
+from rapport_notifications.domain.templates import CATALOG_TEMPLATES, SPECS, Template
 from services.notifications.tests.unit.samples import CONTEXT, card, plan
 
 CATALOGS = load_catalogs()
@@ -23,8 +23,9 @@ def test_the_required_locales_are_shipped() -> None:
 @pytest.mark.parametrize("locale", sorted(CATALOGS))
 def test_catalog_has_every_message_with_exactly_its_placeholders(locale: str) -> None:
     catalog = CATALOGS[locale]
-    assert set(catalog.messages) == {template.value for template in Template}
-    for template, spec in SPECS.items():
+    assert set(catalog.messages) == {template.value for template in CATALOG_TEMPLATES}
+    for template in CATALOG_TEMPLATES:
+        spec = SPECS[template]
         message = catalog.message(template)
         chosen = {
             name
@@ -47,7 +48,7 @@ def test_catalog_has_every_message_with_exactly_its_placeholders(locale: str) ->
 @pytest.mark.parametrize("locale", sorted(CATALOGS))
 def test_plural_variants_cover_every_cldr_category_of_the_locale(locale: str) -> None:
     categories = set(Locale.parse(locale).plural_form.tags) | {"other"}
-    for template in Template:
+    for template in CATALOG_TEMPLATES:
         for name, variants in CATALOGS[locale].message(template).plurals.items():
             assert set(variants) == categories, (locale, template, name)
             for variant in variants.values():
@@ -55,7 +56,7 @@ def test_plural_variants_cover_every_cldr_category_of_the_locale(locale: str) ->
 
 
 @pytest.mark.parametrize("locale", sorted(CATALOGS))
-@pytest.mark.parametrize("template", list(Template))
+@pytest.mark.parametrize("template", CATALOG_TEMPLATES)
 def test_every_message_renders_in_every_locale(locale: str, template: Template) -> None:
     recipient = card(language=locale)
     rendered = render(

@@ -11,6 +11,7 @@ from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.domain.decision import DeliveryPolicy
 from rapport_notifications.domain.delivery import Retries, State
 from rapport_notifications.domain.directory import ConsentRecord, ContactCard
+from rapport_notifications.domain.pressure import PressureBudget
 from rapport_notifications.domain.quiet_hours import DeliveryWindow
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
@@ -32,6 +33,7 @@ from services.notifications.tests.unit.fakes import (
     FakeDeliveries,
     FakeDirectory,
 )
+from services.notifications.tests.unit.fakes_campaigns import FakeCampaigns, FakePressureBudgets
 from services.notifications.tests.unit.samples import CONTEXT, NOW, card, plan
 
 CATALOGS = load_catalogs()
@@ -97,6 +99,8 @@ def world(
         default_locale="en",
         clock=clock,
         record=OutcomeRecorder(deliveries, counters),
+        pressure=FakePressureBudgets(PressureBudget(limit=3, window=timedelta(days=7))),
+        campaigns=FakeCampaigns(),
     )
     return World(dispatcher, deliveries, directory, *channels.values(), counters, clock)  # type: ignore[arg-type]
 

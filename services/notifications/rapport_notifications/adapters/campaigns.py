@@ -1,0 +1,148 @@
+"""Campaigns in MongoDB: the ``campaigns`` collection, audiences read from the contact directory
+(``views/directory.py``) joined with the NPS answers (``views/nps.py``), and progress read from
+the campaign's deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from rapport_kit.mongo import Document
+from rapport_notifications.domain.campaigns import (
+    Audience,
+    Campaign,
+    CampaignState,
+    NpsCategory,
+)
+from rapport_notifications.domain.delivery import State
+from rapport_notifications.domain.directory import ContactCard
+
+CAMPAIGNS = "campaigns"
+AUDIENCE_PAGE = 500
+# Stored campaigns change only their state; their wording is read once per process.
+_WORDING_CACHE = 256
+
+
+class MongoCampaigns:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
+
+    async def add(self, campaign: Campaign) -> Campaign:
+        document = {
+            "_id": campaign.campaign_id,
+            "request": campaign.request.model_dump(mode="json"),
+            "created_at": campaign.created_at,
+            "state": campaign.state.value,
+            "launched_at": campaign.launched_at,
+            "due_at": campaign.due_at,
+        }
+        try:
+            await self.collection.insert_one(document)
+        except DuplicateKeyError:
+            stored = await self.get(campaign.campaign_id)
+            if stored is not None:
+                return stored
+            raise
+        return campaign
+
+    async def get(self, campaign_id: str) -> Campaign | None:
+        document = await self.collection.find_one({"_id": campaign_id})
+        return None if document is None else _campaign(document)
+
+    async def due(self, now: datetime) -> list[Campaign]:
+        query = {"state": CampaignState.SCHEDULED.value, "due_at": {"$lte": now}}
+        cursor = self.collection.find(query).sort("due_at", ASCENDING).limit(20)
+        return [_campaign(document) async for document in cursor]
+
+    async def launched(self, campaign_id: str, now: datetime) -> None:
+        await self.collection.update_one(
+            {"_id": campaign_id, "state": CampaignState.SCHEDULED.value},
+            {"$set": {"state": CampaignState.LAUNCHED.value, "launched_at": now}},
+        )
+
+
+def _campaign(document: Document) -> Campaign:
+    return Campaign.model_validate({**document, "campaign_id": document["_id"]})
+
+
+class CachedCampaigns:
+    """The campaign a delivery belongs to, for rendering: its wording never changes."""
+
+    def __init__(self, campaigns: MongoCampaigns) -> None:
+        self.campaigns = campaigns
+        self._known: dict[str, Campaign] = {}
+
+    async def get(self, campaign_id: str) -> Campaign | None:
+        if campaign_id not in self._known:
+            campaign = await self.campaigns.get(campaign_id)
+            if campaign is None:
+                return None
+            if len(self._known) >= _WORDING_CACHE:
+                self._known.pop(next(iter(self._known)))
+            self._known[campaign_id] = campaign
+        return self._known[campaign_id]
+
+
+class MongoAudiences:
+    def __init__(
+        self, directory: AsyncCollection[Document], nps: AsyncCollection[Document]
+    ) -> None:
+        self.directory = directory
+        self.nps = nps
+
+    async def members(self, audience: Audience) -> AsyncIterator[list[str]]:
+        """Pages of member ids; the database narrows by country, the domain decides."""
+        query: dict[str, Any] = {"erased": {"$ne": True}, "merged_into": None}
+        if audience.countries:
+            query["country"] = {"$in": list(audience.countries)}
+        page: list[ContactCard] = []
+        async for document in self.directory.find(query).sort("_id", ASCENDING):
+            page.append(ContactCard.model_validate(document))
+            if len(page) == AUDIENCE_PAGE:
+                yield await self._members(audience, page)
+                page = []
+        if page:
+            yield await self._members(audience, page)
+
+    async def _members(self, audience: Audience, cards: list[ContactCard]) -> list[str]:
+        categories = (
+            await self._categories([card.contact_id for card in cards]) if audience.nps else {}
+        )
+        return [
+            card.contact_id
+            for card in cards
+            if audience.includes(card, categories.get(card.contact_id))
+        ]
+
+    async def _categories(self, contact_ids: list[str]) -> dict[str, NpsCategory]:
+        cursor = self.nps.find({"_id": {"$in": contact_ids}, "category": {"$exists": True}})
+        return {document["_id"]: NpsCategory(document["category"]) async for document in cursor}
+
+
+class MongoCampaignOutcomes:
+    """A campaign's deliveries are those its id triggered (``domain/campaigns.delivery_for``)."""
+
+    def __init__(self, deliveries: AsyncCollection[Document]) -> None:
+        self.deliveries = deliveries
+
+    async def ensure_indexes(self) -> None:
+        await self.deliveries.create_index([("trigger_event_id", ASCENDING)])
+
+    async def outcomes(self, campaign_id: str) -> list[tuple[str, str | None]]:
+        fields = {"state": 1, "failure": 1, "postponed": 1}
+        cursor = self.deliveries.find({"trigger_event_id": campaign_id}, fields)
+        return [(document["state"], _reason(document)) async for document in cursor]
+
+
+def _reason(document: Document) -> str | None:
+    failed = document["state"] == State.FAILED.value
+    reason = document.get("failure") if failed else document.get("postponed")
+    return None if reason is None else str(reason)
