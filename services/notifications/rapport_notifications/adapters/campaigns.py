@@ -70,7 +70,10 @@ class MongoCampaigns:
 
 
 def _campaign(document: Document) -> Campaign:
-    return Campaign.model_validate({**document, "campaign_id": document["_id"]})
+    fields = ("request", "created_at", "state", "launched_at")
+    return Campaign.model_validate(
+        {"campaign_id": document["_id"]} | {f: document[f] for f in fields}
+    )
 
 
 class CachedCampaigns:
