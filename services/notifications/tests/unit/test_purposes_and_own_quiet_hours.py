@@ -22,7 +22,9 @@ NO_SURVEYS = ConsentRecord(
 def test_each_template_has_its_purpose_and_only_non_transactional_ones_unsubscribe() -> None:
     assert purpose_of(Template.SURVEY_INVITATION) is Purpose.SURVEYS
     assert purpose_of(Template.WELCOME) is Purpose.SERVICE
-    assert [t for t in Template if carries_unsubscribe(t)] == [Template.SURVEY_INVITATION]
+    assert purpose_of(Template.CAMPAIGN) is Purpose.MARKETING
+    unsubscribing = [Template.SURVEY_INVITATION, Template.CAMPAIGN]
+    assert [t for t in Template if carries_unsubscribe(t)] == unsubscribing
 
 
 def test_a_withdrawn_purpose_stops_its_messages_and_no_other() -> None:
