@@ -17,6 +17,7 @@ from typing import Annotated, Self
 from babel import Locale, UnknownLocaleError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from rapport_kit.locales import negotiate
 from rapport_notifications.domain.catalog import (
     Catalog,
     CatalogError,
@@ -26,7 +27,7 @@ from rapport_notifications.domain.catalog import (
 )
 from rapport_notifications.domain.directory import ContactCard
 from rapport_notifications.domain.pressure import DEFER, OVER_BUDGET
-from rapport_notifications.domain.templates import SPECS, Template
+from rapport_notifications.domain.templates import FORMS_OF_ADDRESS, SPECS, Template
 from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_schemas.common import CountryCode
 
@@ -197,12 +198,28 @@ def campaign_catalogs(
         _catalog_name(locale): Catalog(
             locale=_catalog_name(locale),
             direction=_direction(locale),
-            messages={Template.CAMPAIGN.value: MessageText(message.subject, message.body)},
+            messages={
+                Template.CAMPAIGN.value: MessageText(
+                    message.subject,
+                    message.body,
+                    choices={"salutation": _salutations(locale, shipped)},
+                )
+            },
         )
         for locale, message in request.messages.items()
     }
     default = request.default_locale or next(iter(request.messages))
     return catalogs, Template.CAMPAIGN, _catalog_name(default)
+
+
+def _salutations(locale: str, shipped: Mapping[str, Catalog]) -> Mapping[str, str]:
+    """The shipped catalog's salutations in the campaign locale's language (translators chose
+    them per form of address); a language without a catalog is greeted by name alone."""
+    chosen = negotiate(locale, shipped.keys(), default="")
+    if chosen.catalog in shipped:
+        welcome = shipped[chosen.catalog].message(Template.WELCOME)
+        return welcome.choices["salutation"]
+    return dict.fromkeys(FORMS_OF_ADDRESS, "{name},")
 
 
 def _catalog_name(locale: str) -> str:

@@ -112,7 +112,15 @@ SPECS: dict[Template, TemplateSpec] = {
         plurals=("overdue",),
         internal=True,
     ),
-    Template.CAMPAIGN: _spec("name", "brand", transactional=False, in_catalog=False),
+    # Its wording may open with the catalog's {salutation} of its language (domain/campaigns.py).
+    Template.CAMPAIGN: _spec(
+        "salutation",
+        "name",
+        "brand",
+        choices={"salutation": FORMS_OF_ADDRESS},
+        transactional=False,
+        in_catalog=False,
+    ),
 }
 # The templates every catalog file must provide.
 CATALOG_TEMPLATES = tuple(template for template, spec in SPECS.items() if spec.in_catalog)

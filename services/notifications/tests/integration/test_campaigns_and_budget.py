@@ -35,8 +35,8 @@ EARLY = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # 06:00 in Budapest: quiet hou
 OPENING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 08:00 in Budapest
 NON_TRANSACTIONAL = ("campaign", "survey_invitation")
 LOYALTY = {
-    "hu": {"subject": "Köszönjük a hűségét, {name}", "body": "A {brand} csapata"},
-    "en": {"subject": "Thank you for your loyalty, {name}", "body": "The {brand} team"},
+    "hu": {"subject": "Köszönjük a hűségét, {name}", "body": "{salutation}\n\nA {brand} csapata"},
+    "en": {"subject": "Thank you for your loyalty, {name}", "body": "{salutation}\n\nThe team"},
 }
 
 
@@ -119,6 +119,8 @@ async def test_a_survey_invitation_inside_the_window_makes_the_campaign_skip_tha
     [mail] = [m for m in sink.messages if m["X-Rapport-Template"] == "campaign"]
     assert mail["Subject"] == "Köszönjük a hűségét, Kovács Anna"
     assert mail["Content-Language"] == "hu"
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith("Tisztelt Kovács Anna!\n\nA Rapport csapata")
 
 
 async def test_a_campaign_message_inside_the_window_holds_back_the_survey_invitation(

@@ -21,7 +21,7 @@ from rapport_notifications.domain.campaigns import (
 )
 from rapport_notifications.domain.rendering import render
 from rapport_notifications.domain.templates import Template
-from rapport_notifications.domain.values import Text
+from rapport_notifications.domain.values import Choice, Text
 from rapport_notifications.service_layer.campaigns import CampaignConflict, CampaignDesk
 from rapport_notifications.views.nps import NpsProjection
 from rapport_schemas import wrap
@@ -223,3 +223,33 @@ def test_the_latest_nps_answer_decides_the_category_and_erasure_clears_it() -> N
     result = fold(NpsProjection(), {}, projected)
     assert result.changed["c1"]["category"] == "promoter"
     assert "category" not in result.changed["c2"] and result.changed["c2"]["erased"]
+
+
+def test_a_campaign_opens_with_the_catalogs_salutation_of_its_language() -> None:
+    request = CampaignRequest(
+        name="Winter",
+        messages={
+            "de": LocalizedMessage(subject="Winter bei {brand}", body="{salutation}\n\nHallo."),
+            "it": LocalizedMessage(subject="Inverno", body="{salutation}\n\nCiao."),
+        },
+    )
+    catalogs, template, default = campaign_catalogs(request, load_catalogs(), "en")
+
+    def body(locale: str, form: str) -> str:
+        values = {
+            "salutation": Choice(option=form),
+            "name": Text(text="Weber"),
+            "brand": Text(text="Rapport"),
+        }
+        return render(
+            catalogs,
+            template,
+            requested_locale=locale,
+            default_locale=default,
+            time_zone="UTC",
+            values=values,
+        ).text
+
+    assert body("de-AT", "feminine").startswith("Sehr geehrte Frau Weber,")
+    assert body("de", "neutral").startswith("Guten Tag Weber,")
+    assert body("it", "masculine").startswith("Weber,")  # no catalog in Italian: by name

@@ -18,7 +18,7 @@ from babel.numbers import get_currency_symbol
 from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.domain.compose import compose
 from rapport_notifications.domain.rendering import Rendered, render
-from rapport_notifications.domain.templates import SPECS, Template
+from rapport_notifications.domain.templates import CATALOG_TEMPLATES, SPECS, Template
 from services.notifications.tests.unit.samples import CONTEXT, FACTS, card, plan
 
 CATALOGS = load_catalogs()
@@ -106,7 +106,7 @@ def _decimals_shown(text: str, locale: str, currency: str) -> list[str]:
 
 
 @pytest.mark.parametrize("locale", sorted(CATALOGS))
-@pytest.mark.parametrize("template", list(Template))
+@pytest.mark.parametrize("template", CATALOG_TEMPLATES)  # a campaign's wording is its author's
 def test_every_rendering_follows_the_native_rules(locale: str, template: Template) -> None:
     zones = ("UTC",) if SPECS[template].internal else ("Europe/Budapest", "UTC")
     failures = [
