@@ -119,6 +119,7 @@ async def test_a_survey_invitation_inside_the_window_makes_the_campaign_skip_tha
     [mail] = [m for m in sink.messages if m["X-Rapport-Template"] == "campaign"]
     assert mail["Subject"] == "Köszönjük a hűségét, Kovács Anna"
     assert mail["Content-Language"] == "hu"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # marketing: RFC 8058
     text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert text.startswith("Tisztelt Kovács Anna!\n\nA Rapport csapata")
 
