@@ -47,7 +47,7 @@ def _desk(request: Request) -> CampaignDesk:
 @router.post(
     "/campaigns",
     status_code=status.HTTP_201_CREATED,
-    operation_id="create_campaign",
+    operation_id="createCampaign",
     dependencies=[Depends(require_scope("notifications:campaigns"))],
 )
 async def create_campaign(
@@ -70,7 +70,7 @@ async def create_campaign(
 
 @router.get(
     "/campaigns/{campaign_id}",
-    operation_id="get_campaign",
+    operation_id="getCampaign",
     dependencies=[Depends(require_scope("notifications:read"))],
 )
 async def campaign_progress(campaign_id: PathId, request: Request) -> CampaignView:
