@@ -57,6 +57,9 @@ PUBLIC = {
     *("surveyPage", "submitSurveyPage", "thanksPage", "answerSurvey"),
     *("preferencePage", "savePreferences", "unsubscribePage", "oneClickUnsubscribe"),
 }
+# The customer's own client: the contact's inbox token, never an API key.
+INBOX_TOKEN = [{"InboxToken": []}]
+CUSTOMER_INBOX = {"customerInbox", "unreadCount", "markMessage"}
 
 
 def apps() -> dict[str, FastAPI]:
@@ -88,7 +91,8 @@ def test_every_operation_states_its_security(service: str) -> None:
         {"url": "/", "description": "This service, wherever it is reached."}
     ]
     for operation in operations(app):
-        expected = [] if operation["operationId"] in PUBLIC else BEARER
+        op_id = operation["operationId"]
+        expected = [] if op_id in PUBLIC else INBOX_TOKEN if op_id in CUSTOMER_INBOX else BEARER
         assert operation["security"] == expected, operation["operationId"]
 
 

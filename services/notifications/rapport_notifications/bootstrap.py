@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -47,11 +48,17 @@ from rapport_notifications.adapters.webhook_subscriptions import (
     MongoWebhookSubscriptions,
 )
 from rapport_notifications.domain.footer import Unsubscribing
-from rapport_notifications.entrypoints import campaigns, event_webhooks_http, http
+from rapport_notifications.entrypoints import (
+    campaigns,
+    customer_inbox_http,
+    event_webhooks_http,
+    http,
+)
 from rapport_notifications.entrypoints.consumer import TriggerConsumer
 from rapport_notifications.entrypoints.event_webhooks_consumer import EventWebhookConsumer
 from rapport_notifications.service_layer.backlog import Backlog
 from rapport_notifications.service_layer.campaigns import CampaignDesk
+from rapport_notifications.service_layer.customer_inbox import CustomerInbox
 from rapport_notifications.service_layer.dispatcher import Dispatcher
 from rapport_notifications.service_layer.erasure import Eraser
 from rapport_notifications.service_layer.intake import Intake
@@ -87,6 +94,12 @@ def create_app(
         publisher = OutboxPublisher(runtime.broker)
         deliveries = MongoDeliveries(db[DELIVERIES], publisher, settings)
         app.state.inbox = MongoInbox(db[INBOX])
+        app.state.customer_inbox = CustomerInbox(
+            app.state.inbox,
+            settings.link_keys(),
+            timedelta(days=settings.inbox_token_days),
+            clock,
+        )
         wake = asyncio.Event()
         directory = ProjectionConsumer(
             SeenEvents(db, CONSUMER),
@@ -140,7 +153,12 @@ def create_app(
             )
             yield
 
-    routers = [http.router, event_webhooks_http.router, campaigns.router]
+    routers = [
+        http.router,
+        customer_inbox_http.router,
+        event_webhooks_http.router,
+        campaigns.router,
+    ]
     return runtime.app(title="Rapport notifications", lifespan=lifespan, routers=routers)
 
 

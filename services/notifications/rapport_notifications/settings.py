@@ -13,7 +13,6 @@ from pydantic_settings import SettingsConfigDict
 
 from rapport_kit.settings import Environment, LinkSigningSettings, ServiceSettings
 from rapport_kit.signed_links import (
-    INBOX,
     PREFERENCES,
     SURVEY_ANSWER,
     UNSUBSCRIBE,
@@ -228,10 +227,6 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
             sign_preferences=functools.partial(_sign, key, PREFERENCES),
             sign_unsubscribe=functools.partial(_sign, key, UNSUBSCRIBE),
         )
-
-    def sign_inbox_token(self, contact_id: str, now: datetime) -> tuple[str, datetime]:
-        expires_at = now + timedelta(days=self.inbox_token_days)
-        return _sign(self.link_keys()[0], INBOX, contact_id, expires_at), expires_at
 
     @model_validator(mode="after")
     def _refuse_pages_customers_cannot_reach(self) -> Self:

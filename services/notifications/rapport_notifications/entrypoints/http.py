@@ -24,6 +24,7 @@ class InboxMessage(BaseModel):
     body: str
     created_at: datetime
     read: bool
+    archived: bool = False
 
 
 @router.get(

@@ -160,8 +160,21 @@ class CampaignOutcomes(Protocol):
 
 
 class Inbox(Protocol):
-    async def messages(self, contact_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
-        """The contact's in-app messages, newest first."""
+    async def messages(
+        self, contact_id: str, *, limit: int = 50, archived: bool = True
+    ) -> list[dict[str, Any]]:
+        """The contact's in-app messages, newest first; ``archived=False`` leaves those out."""
+        ...
+
+    async def unread_count(self, contact_id: str) -> int:
+        """Messages neither read nor archived."""
+        ...
+
+    async def mark(
+        self, contact_id: str, notification_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Set ``read``/``archived`` (and when) on one of the contact's messages; None if the
+        contact has no such message."""
         ...
 
     async def erase(self, contact_id: str) -> None: ...

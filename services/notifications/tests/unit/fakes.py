@@ -180,8 +180,23 @@ class FakeInbox:
     def __init__(self) -> None:
         self.stored: dict[str, list[dict[str, Any]]] = {}
 
-    async def messages(self, contact_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
-        return list(reversed(self.stored.get(contact_id, [])))[:limit]
+    async def messages(
+        self, contact_id: str, *, limit: int = 50, archived: bool = True
+    ) -> list[dict[str, Any]]:
+        kept = [m for m in self.stored.get(contact_id, []) if archived or not m.get("archived")]
+        return list(reversed(kept))[:limit]
+
+    async def unread_count(self, contact_id: str) -> int:
+        return len([m for m in await self.messages(contact_id, archived=False) if not m["read"]])
+
+    async def mark(
+        self, contact_id: str, notification_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        for message in self.stored.get(contact_id, []):
+            if message["_id"] == notification_id:
+                message.update(changes)
+                return message
+        return None
 
     async def erase(self, contact_id: str) -> None:
         self.stored.pop(contact_id, None)
