@@ -26,7 +26,7 @@ from rapport_metrics.service_layer.ports import ReadModels
 from rapport_metrics.service_layer.publishing import PointPublisher
 from rapport_metrics.views.counters import KeyedContributions
 from rapport_metrics.views.customers import CUSTOMERS, CustomerActivity
-from rapport_metrics.views.directory import DIRECTORY, ContactDirectory, Erasure
+from rapport_metrics.views.directory import DIRECTORY, SEGMENT_FACTS, ContactDirectory, Erasure
 from rapport_metrics.views.responses import AwaitingResponses
 from rapport_metrics.views.surveys import SurveyPairs
 from rapport_metrics.views.tallies import TALLIES, ContactTallies
@@ -122,6 +122,9 @@ class KpiPipeline:
         erased = [r.data.contact_id for r in batch if isinstance(r.data, ContactErased)]
         if not erased:
             return
-        for collection in (DIRECTORY, CUSTOMERS, TALLIES):
+        await self.read_models.apply(
+            Erasure(DIRECTORY, keep=(*SEGMENT_FACTS, "merged_into")), batch
+        )
+        for collection in (CUSTOMERS, TALLIES):
             await self.read_models.apply(Erasure(collection), batch)
         await self.read_models.forget_awaiting(erased)

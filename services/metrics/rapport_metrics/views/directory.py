@@ -58,11 +58,21 @@ class ContactDirectory:
         return {**current, "merged_into": data.survivor_id}
 
 
-class Erasure:
-    """``ContactErased`` leaves a tombstone: nothing tied to the person stays in ``collection``."""
+SEGMENT_FACTS = ("country", "region", "language", "industry", "channel", "agent", "currency")
 
-    def __init__(self, collection: str) -> None:
+
+class Erasure:
+    """``ContactErased`` leaves a tombstone: nothing tied to the person stays in ``collection``.
+
+    The directory's tombstone keeps the segment facts (bounded vocabularies, no name, address or
+    free text; ``SEGMENT_FACTS``) and the merge link: an erased contact's events still read after
+    the erasure (a rebuild folds the three topics interleaved, a late survey answer) count in the
+    segments they counted in before it, so no KPI depends on the order the topics are read in.
+    """
+
+    def __init__(self, collection: str, *, keep: tuple[str, ...] = ()) -> None:
         self.collection = collection
+        self.keep = keep
 
     def keys(self, received: ProjectedEvent) -> Sequence[str]:
         data = received.data
@@ -71,4 +81,5 @@ class Erasure:
     def evolve(
         self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
-        return {"erased": True}
+        kept = {name: value for name, value in (state or {}).items() if name in self.keep}
+        return {**kept, "erased": True}

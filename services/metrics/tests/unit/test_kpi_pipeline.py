@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from rapport_kit.projection import ProjectedEvent
 from rapport_metrics.adapters.metric_stream import event_id
 from rapport_metrics.service_layer.reading import ExchangeRateDesk
-from rapport_schemas.contacts import ContactsMerged, ContactUpdated, InteractionKind
+from rapport_schemas.common import Channel
+from rapport_schemas.contacts import ContactErased, ContactsMerged, ContactUpdated, InteractionKind
+from rapport_schemas.envelope import wrap
+from rapport_schemas.feedback import SurveyKind, SurveyRequested
 from services.metrics.tests.unit.in_memory import (
     T0,
     InMemoryKpis,
@@ -113,3 +117,32 @@ def test_a_late_registration_and_a_segment_change_move_every_event_count():
     stored = kpis.read_models.snapshot()
     kpis.apply([complaint])  # redelivered: counted once, where the contact is now
     assert kpis.read_models.snapshot() == stored
+
+
+def test_an_event_read_after_its_contacts_erasure_counts_where_it_did_before():
+    """A rebuild reads the topics interleaved: a survey request on the feedback topic can be folded
+    after the contact's erasure on the contacts topic, where live folded it before."""
+    request = SurveyRequested(
+        survey_id="s1",
+        contact_id="c1",
+        kind=SurveyKind.CSAT,
+        expires_at=T0 + timedelta(days=7),
+        language="tr",
+        channel=Channel.EMAIL,
+        requested_at=T0,
+        country="TR",
+    )
+    asked = ProjectedEvent(wrap(request, source="/test"), "feedback", 0, 0)
+    counted = []
+    for erased_first in (False, True):
+        kpis = InMemoryKpis()
+        registration = received(registered("c1", country="TR"))
+        erasure = received(ContactErased(contact_id="c1", erased_at=T0 + timedelta(hours=2)))
+        kpis.apply([registration])
+        for batch in ([erasure], [asked]) if erased_first else ([asked], [erasure]):
+            kpis.apply(batch)
+        counted.append(kpis.counters(f"surveys|day|{DAY}|language=tr"))
+        tombstone = kpis.read_models.collections["directory"]["c1"]
+        assert tombstone.get("erased") is True, tombstone
+        assert {"registered_at", "referred"}.isdisjoint(tombstone)
+    assert counted[0] == counted[1] != {}
