@@ -118,9 +118,9 @@ async def rebuild_read_model(
             caught_up = await _fold_with_progress(
                 live, later, await live.snapshot(names), console, "catching up"
             )
-            console.print(
-                f"switched; retired {', '.join(retired) or 'nothing'}; caught up {caught_up} events"
-            )
+            kept = _listed(retired, prefixes) or ["nothing"]
+            console.print(f"switched; kept the old ones as <name>__old_{tag}: {', '.join(kept)}")
+            console.print(f"caught up {caught_up} events")
     finally:
         await client.close()
     return tag
@@ -128,12 +128,19 @@ async def rebuild_read_model(
 
 def _rebuilt_summary(collections: list[str], prefixes: tuple[str, ...], tag: str) -> str:
     """One line: a KPI pipeline rebuilds ~150 collections, so those of a prefix are counted."""
-    listed = [c for c in collections if not c.startswith(prefixes)]
-    for prefix in prefixes:
-        if counted := sum(c.startswith(prefix) for c in collections):
-            listed.append(f"{counted} {prefix}*")
     suffix = rebuilt_name("", tag)
-    return f"rebuilt {len(collections)} collections (as <name>{suffix}): {', '.join(listed)}"
+    listed = ", ".join(_listed(collections, prefixes))
+    return f"rebuilt {len(collections)} collections (as <name>{suffix}): {listed}"
+
+
+def _listed(collections: list[str], prefixes: tuple[str, ...]) -> list[str]:
+    """Names, those of a prefix counted (a KPI pipeline has ~250), any ``__`` tag cut off."""
+    names = [c.split("__")[0] for c in collections]
+    listed = [n for n in names if not n.startswith(prefixes)]
+    for prefix in prefixes:
+        if counted := sum(n.startswith(prefix) for n in names):
+            listed.append(f"{counted} {prefix}*")
+    return listed
 
 
 async def _fold_with_progress(

@@ -112,7 +112,7 @@ def read_models(settings: MetricsSettings) -> dict[str, PipelineReadModel]:
         async with metric_sink() as sink:
             points = point_publisher(db, settings, sink, KpiGauges(CollectorRegistry()))
             for family in FAMILIES:
-                await points.republish_family(family)
+                await points.republish_family(family, with_counts_only=True)
 
     kpis = PipelineReadModel(
         KPIS_CONSUMER,

@@ -16,6 +16,17 @@ from rapport_schemas.metrics import WindowSize
 Counters = Mapping[str, object]
 
 
+def with_data(windows: Mapping[date, Counters]) -> dict[date, Counters]:
+    """The windows holding some count. A window whose counts all moved elsewhere (a late
+    registration or a changed segment re-segments them) keeps a document of zeros; whether it
+    exists depends on the order the facts arrived in, so it reads as a window without counters."""
+    return {start: counters for start, counters in windows.items() if _holds_data(counters)}
+
+
+def _holds_data(counters: Counters) -> bool:
+    return any(Decimal(str(value)) != 0 for value in counters.values() if value is not None)
+
+
 @dataclass(frozen=True)
 class WindowCounters:
     """A window's counters, the previous window's, and the running totals through this window."""

@@ -24,6 +24,7 @@ from rapport_metrics.domain.kpis import (
     affected_starts,
     metrics_of,
     window_values,
+    with_data,
 )
 from rapport_metrics.domain.rates import RateTable
 from rapport_metrics.domain.segments import SegmentKind
@@ -82,16 +83,19 @@ class PointPublisher:
         await self.sink.send(computed)
         return len(computed)
 
-    async def republish_family(self, family: str) -> int:
+    async def republish_family(self, family: str, *, with_counts_only: bool = False) -> int:
         """Every point of every series of ``family`` again (after an exchange rate changed: the
-        lifetime values re-valued; an unchanged point repeats its event id)."""
+        lifetime values re-valued; an unchanged point repeats its event id). After a rebuild,
+        ``with_counts_only``: a window of zeros exists or not by the order the facts were read
+        in (``with_data``), so the stream keeps what the live run last said of it."""
         rates = await self.rates.table()
         shelves = [(family, size.value, kind) for size in SIZES for kind in KINDS]
         computed = [
             value
             for stored in await asyncio.gather(*(self.counters.shelf(s) for s in shelves))
             for series, windows in stored.items()
-            for value in self._values(series, set(windows), windows, rates)
+            for kept in (with_data(windows) if with_counts_only else windows,)
+            for value in self._values(series, set(kept), kept, rates)
         ]
         await self.sink.send(computed)
         return len(computed)

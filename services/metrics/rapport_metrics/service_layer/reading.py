@@ -10,7 +10,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from rapport_metrics.domain.formulas import KpiValue
-from rapport_metrics.domain.kpis import METRICS, window_values
+from rapport_metrics.domain.kpis import METRICS, window_values, with_data
 from rapport_metrics.domain.rates import RateTable
 from rapport_metrics.domain.windows import start_of, starts_between, window_count
 from rapport_metrics.service_layer.ports import CounterSeries, ExchangeRateBook
@@ -54,11 +54,14 @@ class KpiQueries:
     async def points(
         self, query: SeriesQuery, *, fill_gaps: bool = False, max_windows: int | None = None
     ) -> list[KpiPoint]:
-        """Windows with counters; with ``fill_gaps`` every window of the range (a window without
-        counters gets the metric's value there: carried lifetime value, retention 0 %, or null)."""
+        """Windows with counts (``with_data``); with ``fill_gaps`` every window of the range (a
+        window without counts gets the metric's value there: carried lifetime value, retention
+        0 %, or null)."""
         metric = METRICS[query.metric]
-        series = await self.counters.series(
-            (metric.family, query.window.value, query.segment_kind, query.segment_value)
+        series = with_data(
+            await self.counters.series(
+                (metric.family, query.window.value, query.segment_kind, query.segment_value)
+            )
         )
         first = start_of(query.first, query.window) if query.first else None
         last = start_of(query.last, query.window) if query.last else None
