@@ -3,7 +3,7 @@
 # ~/.cache/rapport/npm/<hash of the lock> (npm ci: exactly the locked tree, no install scripts).
 #   tools.sh install                      install if missing; print the directory
 #   tools.sh asyncapi FILE...             @asyncapi/parser: every diagnostic, fails on an error
-#   tools.sh models FILE OUTDIR           @asyncapi/modelina: Python models of FILE into OUTDIR
+#   tools.sh models FILE OUTDIR...        @asyncapi/modelina: Python models of each FILE into its OUTDIR
 #   tools.sh redocly FILE...              @redocly/cli lint with the repository's redocly.yaml
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
