@@ -199,6 +199,7 @@ async def _start_event_webhooks(
         counters=metrics,
         policy=settings.event_webhook_policy(),
         clock=clock,
+        tracer=runtime.tracer_provider.get_tracer("rapport.notifications"),
     )
     interval = settings.event_webhooks_interval_seconds
     grace = settings.shutdown_grace_seconds

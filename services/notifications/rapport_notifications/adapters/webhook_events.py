@@ -13,6 +13,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from rapport_kit.mongo import DUPLICATE_KEY, Document
+from rapport_kit.trace_context import trace_carrier
+from rapport_notifications.domain.webhook_delivery import StoredEvent
 from rapport_notifications.domain.webhook_redaction import without_personal_data
 from rapport_schemas import CloudEvent
 
@@ -39,9 +41,11 @@ class MongoWebhookEvents:
             if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
                 raise
 
-    async def body(self, event_id: str) -> dict[str, Any] | None:
+    async def body(self, event_id: str) -> StoredEvent | None:
         document = await self.events.find_one({"_id": event_id})
-        return None if document is None else dict(document["event"])
+        if document is None:
+            return None
+        return StoredEvent(dict(document["event"]), dict(document.get("trace") or {}))
 
     async def forget_personal_data(self, contact_id: str) -> None:
         async for document in self.events.find({"contact_id": contact_id, "erased": False}):
@@ -79,4 +83,5 @@ def _document(event: CloudEvent[Any], now: datetime) -> Document:
         "contact_id": event.subject,
         "event": event.model_dump(mode="json"),
         "erased": False,
+        "trace": trace_carrier(event.id),  # the sends continue the trace the event was read in
     }

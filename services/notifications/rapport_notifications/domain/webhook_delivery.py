@@ -8,10 +8,11 @@ again is the at-least-once contract, and the same ``webhook-id`` lets the receiv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from typing import Any
 
 # Honoured, but a receiver cannot park a delivery for longer than this.
 LONGEST_RETRY_AFTER = timedelta(days=1)
@@ -155,3 +156,11 @@ class ClaimedDelivery:
 
 def delivery_key(subscription_id: str, event_id: str) -> str:
     return f"{subscription_id}:{event_id}"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as deliveries send it, with the trace it was read in (W3C headers)."""
+
+    event: dict[str, Any]
+    trace: dict[str, str] = field(default_factory=dict)

@@ -23,6 +23,7 @@ from rapport_notifications.domain.webhook_delivery import (
     DeliveryState,
     DueDelivery,
     NewDelivery,
+    StoredEvent,
 )
 from rapport_notifications.domain.webhook_subscription import Subscription
 from rapport_schemas import CloudEvent
@@ -260,8 +261,8 @@ class WebhookEvents(Protocol):
         """Store events not stored yet (a redelivered event changes nothing)."""
         ...
 
-    async def body(self, event_id: str) -> dict[str, Any] | None:
-        """The stored structured-mode CloudEvent."""
+    async def body(self, event_id: str) -> StoredEvent | None:
+        """The stored structured-mode CloudEvent and the trace it was read in."""
         ...
 
     async def forget_personal_data(self, contact_id: str) -> None:

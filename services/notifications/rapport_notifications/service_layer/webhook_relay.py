@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
+from opentelemetry import propagate
+from opentelemetry.trace import Span, SpanKind, Tracer, get_tracer
+
 from rapport_kit.clock import Clock
+from rapport_kit.trace_context import resumed
 from rapport_notifications.domain.webhook_delivery import (
     Answer,
     Attempt,
@@ -58,6 +63,7 @@ class WebhookRelay:
     counters: WebhookCounters
     policy: RelayPolicy
     clock: Clock
+    tracer: Tracer = field(default_factory=lambda: get_tracer(__name__))
 
     async def deliver_due(self) -> None:
         """One round: each (subscription, contact) queue in turn, queues side by side."""
@@ -96,16 +102,30 @@ class WebhookRelay:
         claimed = await self.deliveries.claim(due.key, self.clock(), self.policy.lease)
         if claimed is None:
             return False  # another worker has it
-        event = await self.events.body(claimed.event_id)
-        if event is None:
+        stored = await self.events.body(claimed.event_id)
+        if stored is None:
             await self._settle(claimed, _failed("event_missing", self.clock()))
             return True
-        body = _body(event, personal_data=subscription.personal_data)
+        body = _body(stored.event, personal_data=subscription.personal_data)
         sent_at = self.clock()
         secrets = subscription.signing_secrets(sent_at)
         headers = signed_headers(secrets, claimed.event_id, _unix(sent_at), body)
-        answer = await self.sender.post(subscription.url, body, headers)
+        with resumed(stored.trace), self._span(claimed) as span:
+            propagate.inject(headers)  # the receiver can continue the event's trace
+            answer = await self.sender.post(subscription.url, body, headers)
+            span.set_attribute("rapport.webhook.outcome", answer.reason)
         return await self._record(subscription, claimed, answer)
+
+    def _span(self, claimed: ClaimedDelivery) -> AbstractContextManager[Span]:
+        """A client span per POST; its attributes name the event type and outcome, never the
+        URL (it may carry a token) or anything from the event's data."""
+        attributes = {
+            "rapport.event_type": claimed.event_type,
+            "messaging.message.id": claimed.event_id,
+        }
+        return self.tracer.start_as_current_span(
+            "webhook send", kind=SpanKind.CLIENT, attributes=attributes
+        )
 
     async def _record(
         self, subscription: Subscription, claimed: ClaimedDelivery, answer: Answer

@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from rapport_notifications.bootstrap import create_app
 from rapport_notifications.domain.webhook_signing import generate_secret
@@ -193,6 +195,35 @@ async def test_after_a_secret_rotation_receivers_verify_with_the_old_or_the_new_
         await eventually(lambda: _forged(receiver), expected=1)
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != sub["secret"]
     assert receiver.ids("rotating", "rotating") == [first.id, second.id]
+
+
+async def test_each_send_continues_the_trace_the_event_was_read_in(
+    settings_for: Any, infra: Any, namespace: str
+) -> None:
+    exporter, receiver = InMemorySpanExporter(), Receiver()
+    app = create_app(settings_for(), span_processors=(SimpleSpanProcessor(exporter),))
+    async with receiving(receiver) as base_url, serving(app) as api:
+        await subscribe(api, receiver, base_url, "traced")
+        event = story("traced")[0]
+        await publish(infra.kafka_bootstrap, namespace, event)
+        await eventually(lambda: _accepted(receiver, "traced"), expected=1)
+    spans = exporter.get_finished_spans()
+    (send,) = [s for s in spans if s.name == "webhook send"]
+    receives = {
+        s.context.span_id
+        for s in spans
+        if s.name.endswith(" receive")
+        and (s.attributes or {}).get("messaging.message.id") == event.id
+    }
+    assert send.parent is not None and send.parent.span_id in receives
+    (got,) = receiver.received
+    assert got.traceparent is not None
+    assert got.traceparent.split("-")[1] == f"{send.context.trace_id:032x}"
+    assert dict(send.attributes or {}) == {
+        "rapport.event_type": event.type,
+        "messaging.message.id": event.id,
+        "rapport.webhook.outcome": "http_200",
+    }  # no URL, nothing from the event's data
 
 
 async def test_subscriptions_are_validated_and_the_secret_shown_once(

@@ -22,6 +22,7 @@ class Received:
     event: dict[str, Any]
     status: int
     at: float  # time.monotonic() when it arrived
+    traceparent: str | None = None
 
 
 @dataclass
@@ -49,7 +50,9 @@ class Receiver:
                 return Response(status_code=401)
             status, retry_after = self._answer(endpoint, event["subject"])
             webhook_id = request.headers["webhook-id"]
-            self.received.append(Received(endpoint, webhook_id, event, status, time.monotonic()))
+            traceparent = request.headers.get("traceparent")
+            arrived = Received(endpoint, webhook_id, event, status, time.monotonic(), traceparent)
+            self.received.append(arrived)
             headers = {"retry-after": retry_after} if retry_after else {}
             return Response(status_code=status, headers=headers)
 

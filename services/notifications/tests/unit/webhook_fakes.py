@@ -17,6 +17,7 @@ from rapport_notifications.domain.webhook_delivery import (
     DeliveryState,
     DueDelivery,
     NewDelivery,
+    StoredEvent,
     Verdict,
 )
 from rapport_notifications.domain.webhook_redaction import without_personal_data
@@ -88,8 +89,9 @@ class FakeWebhookEvents:
         for event_id in event_ids:
             self.events.pop(event_id, None)
 
-    async def body(self, event_id: str) -> dict[str, Any] | None:
-        return self.events.get(event_id)
+    async def body(self, event_id: str) -> StoredEvent | None:
+        event = self.events.get(event_id)
+        return None if event is None else StoredEvent(event)
 
     async def forget_personal_data(self, contact_id: str) -> None:
         for event_id, event in self.events.items():
