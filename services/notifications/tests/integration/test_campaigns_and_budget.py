@@ -173,6 +173,8 @@ async def test_two_instances_never_send_a_contact_past_the_budget(
     try:
         async with serving(first) as client, serving(second):
             await register(bootstrap, namespace, contacts)
+            # A welcome is held only once its card is in the directory: the audience is known.
+            await notifications(bootstrap, namespace, lambda es: _held(es) == len(contacts))
             for contact in contacts:
                 for n in range(2):
                     data = invitation(contact, f"s-{contact}-{n}")
