@@ -48,6 +48,7 @@ class MongoWebhookEvents:
         return StoredEvent(dict(document["event"]), dict(document.get("trace") or {}))
 
     async def forget_personal_data(self, contact_id: str) -> None:
+        await self.contacts.delete_one({"_id": contact_id})
         async for document in self.events.find({"contact_id": contact_id, "erased": False}):
             erased = without_personal_data(document["event"])
             await self.events.update_one(

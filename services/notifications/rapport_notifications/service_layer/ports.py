@@ -266,7 +266,8 @@ class WebhookEvents(Protocol):
         ...
 
     async def forget_personal_data(self, contact_id: str) -> None:
-        """Remove the personal fields of every stored event about the contact (erasure)."""
+        """Remove the personal fields of every stored event about the contact, and what is
+        remembered of it (erasure)."""
         ...
 
     async def stored_before(self, cutoff: datetime, *, limit: int) -> list[str]:

@@ -94,6 +94,7 @@ class FakeWebhookEvents:
         return None if event is None else StoredEvent(event)
 
     async def forget_personal_data(self, contact_id: str) -> None:
+        self.known_countries.pop(contact_id, None)
         for event_id, event in self.events.items():
             if event["subject"] == contact_id:
                 self.events[event_id] = without_personal_data(event)
