@@ -3,16 +3,18 @@ real browser with JavaScript switched off, with the keyboard only, in Arabic.
 
 The invitation comes through a real SMTP server; the page opens in Debian's chromium
 (Playwright) with every request off loopback aborted; the change reaches contacts' record and its
-topic with source preference-center.
+topic with source preference-center, and notifications holds the next message in the quiet hours
+the customer chose.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from playwright.async_api import Page
 from rapport_schemas import decode, topics
 from rapport_schemas.common import Channel, Purpose
 from rapport_schemas.contacts import ContactConsentChanged, ContactUpdated
+from rapport_schemas.notifications import NotificationScheduled
 from tests.support.browser import offline_browser
 from tests.support.kafka import eventually, read_until
 from tests.support.suite import Inbox, free_port, running_suite
@@ -60,7 +63,8 @@ async def test_an_arabic_customer_changes_preferences_with_the_keyboard_and_no_s
                 first, last = await _boxes(page, "fieldset.choices >> nth=0 >> label")
                 assert first["x"] > last["x"], "the choices run right to left in Arabic"
 
-                await _keyboard_changes(page)
+                quiet = _quiet_hours_around_now("Asia/Riyadh")
+                await _keyboard_changes(page, quiet)
                 async with page.expect_navigation():
                     await page.keyboard.press("Enter")
                 saved = await page.inner_text("main")
@@ -68,14 +72,24 @@ async def test_an_arabic_customer_changes_preferences_with_the_keyboard_and_no_s
                 assert "تم حفظ تفضيلاتكم." in saved
                 assert await page.locator("#consent-email-marketing").is_checked() is False
                 assert await page.locator("#preferred-in_app").is_checked()
-                assert await page.locator("#quiet-start").input_value() == "22:30"
+                assert await page.locator("#quiet-start").input_value() == quiet[0]
             assert browser.blocked == []
 
             stored = (await contacts.get(f"/contacts/{contact_id}")).json()
+            # The customer's own quiet hours hold the next message (the suite has none itself).
+            purchase = {"amount": "120", "currency": "SAR", "order_ref": "ORD-77"}
+            bought = await contacts.post(f"/contacts/{contact_id}/purchases", json=purchase)
+            assert bought.status_code == 201, bought.text
+            held = await _scheduled(service_env, namespace, contact_id)
+            print(
+                f"[next message] NotificationScheduled {held.template} reason={held.reason}"
+                f" deliver_at={held.deliver_at.isoformat()}"
+            )
+            assert (held.template, held.reason) == ("purchase_thank_you", "quiet_hours")
         profile = stored["profile"]
         assert (profile["preferred_channel"], profile["quiet_hours"]) == (
             "in_app",
-            {"start": "22:30:00", "end": "07:00:00"},
+            {"start": f"{quiet[0]}:00", "end": f"{quiet[1]}:00"},
         )
         events = await _events(service_env, namespace, contact_id)
         changed = [e for e in events if isinstance(e, ContactConsentChanged)]
@@ -92,8 +106,15 @@ async def test_an_arabic_customer_changes_preferences_with_the_keyboard_and_no_s
         smtp.stop()
 
 
-async def _keyboard_changes(page: Page) -> None:
-    """Marketing by e-mail off, in-app preferred, quiet 22:30–07:00, then onto the button."""
+def _quiet_hours_around_now(zone: str) -> tuple[str, str]:
+    """From an hour ago until in an hour, the contact's local time (may span midnight)."""
+    local = datetime.now(ZoneInfo(zone))
+    hour = timedelta(hours=1)
+    return (local - hour).strftime("%H:%M"), (local + hour).strftime("%H:%M")
+
+
+async def _keyboard_changes(page: Page, quiet: tuple[str, str]) -> None:
+    """Marketing by e-mail off, in-app preferred, the quiet hours typed, then onto the button."""
     for _ in range(7):  # service ×3, surveys ×3, then marketing by e-mail
         await page.keyboard.press("Tab")
     await _focused(page, "consent-email-marketing")
@@ -107,10 +128,10 @@ async def _keyboard_changes(page: Page) -> None:
     await _focused(page, "language")
     await page.keyboard.press("Tab")
     await _focused(page, "quiet-start")
-    await page.keyboard.type("22:30")
+    await page.keyboard.type(quiet[0])
     await page.keyboard.press("Tab")
     await _focused(page, "quiet-end")
-    await page.keyboard.type("07:00")
+    await page.keyboard.type(quiet[1])
     await page.keyboard.press("Tab")
     assert await page.locator("button[type=submit]:focus").count() == 1
 
@@ -189,3 +210,21 @@ async def _events(service_env: dict[str, Any], namespace: str, contact_id: str) 
         lambda rs: len(changes(rs)) >= 2,
     )
     return changes(records)
+
+
+async def _scheduled(
+    service_env: dict[str, Any], namespace: str, contact_id: str
+) -> NotificationScheduled:
+    def held(records: list[Any]) -> list[NotificationScheduled]:
+        events = [decode(record.value).data for record in records]
+        return [
+            e for e in events if isinstance(e, NotificationScheduled) and e.contact_id == contact_id
+        ]
+
+    records = await read_until(
+        str(service_env["kafka_bootstrap"]),
+        f"{namespace}.{topics.NOTIFICATIONS}",
+        lambda rs: bool(held(rs)),
+        timeout=60,
+    )
+    return held(records)[0]

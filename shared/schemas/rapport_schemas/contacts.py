@@ -29,11 +29,13 @@ class ActorKind(StrEnum):
     API_KEY = "api_key"
     AGENT = "agent"
     SYSTEM = "system"
+    CONTACT = "contact"  # the customer, from a signed link (preference center, unsubscribe)
 
 
 class Actor(Frozen):
     """Who made a change: an API key's identity (a digest, not the key), the agent who logged an
-    interaction, or a part of Rapport (the SLA scheduler). Never personal data."""
+    interaction, a part of Rapport (the SLA scheduler) or the contact itself (its id). Never
+    personal data."""
 
     kind: ActorKind
     id: str = Field(min_length=1, max_length=64, description="e.g. apikey-1f2e…, agent_7")

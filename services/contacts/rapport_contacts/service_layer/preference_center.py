@@ -22,6 +22,7 @@ from rapport_kit.signed_links import (
     verify_link,
 )
 from rapport_schemas.common import Channel, Purpose
+from rapport_schemas.contacts import Actor, ActorKind
 
 __all__ = ["ExpiredLink", "InvalidLink", "PreferenceCenter"]
 # A page opened from an unsubscribe link links to the preference center for this long.
@@ -43,7 +44,7 @@ class PreferenceCenter:
         def decide(current: Contact) -> Decision:
             now = self.ports.clock()
             changed, events = preferences.choose(current, chosen, now=now)
-            return changed, [envelope(event, now) for event in events]
+            return changed, [envelope(event, now, actor=_customer(current)) for event in events]
 
         return await change(self.ports, contact.contact_id, decide)
 
@@ -59,7 +60,7 @@ class PreferenceCenter:
         def decide(current: Contact) -> Decision:
             now = self.ports.clock()
             changed, events = preferences.unsubscribe(current, Channel.EMAIL, purpose, now=now)
-            return changed, [envelope(event, now) for event in events]
+            return changed, [envelope(event, now, actor=_customer(current)) for event in events]
 
         return await change(self.ports, contact.contact_id, decide), purpose
 
@@ -76,6 +77,11 @@ class PreferenceCenter:
         if contact.merged_into is not None:
             return await load(self.ports, contact.merged_into)
         return contact
+
+
+def _customer(contact: Contact) -> Actor:
+    """The customer made the change themselves, from a link only they received."""
+    return Actor(kind=ActorKind.CONTACT, id=contact.contact_id)
 
 
 def _unsubscribe_subject(subject: str) -> tuple[str, Purpose]:

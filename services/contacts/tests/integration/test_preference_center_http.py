@@ -82,6 +82,7 @@ async def test_the_page_shows_and_saves_consents_channel_language_and_quiet_hour
         (Channel.IN_APP, Purpose.SURVEYS, True),
     ]
     assert {e.consent.source for e in changed} == {"preference-center"}
+    assert {(e.actor.kind, e.actor.id) for e in events[1:]} == {("contact", contact_id)}
     updated = [e for e in events if isinstance(e, ContactUpdated)]
     assert [(u.changed_fields, u.source) for u in updated] == [
         (("quiet_hours",), "preference-center")
