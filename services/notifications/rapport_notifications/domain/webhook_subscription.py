@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from rapport_schemas import CloudEvent, EventData
@@ -74,8 +75,10 @@ class DisablePolicy:
 
 
 def check_target_url(url: str, *, allow_plain_http: bool) -> str:
-    """The URL itself when the relay may call it; https is required unless ``allow_plain_http``
-    (development and tests), so signed events never cross a network in clear."""
+    """The URL itself when the relay may call it. Unless ``allow_plain_http`` (development and
+    tests): https only, so signed events never cross a network in clear, and no loopback,
+    private or link-local address literal, so a subscription cannot aim Rapport at its own
+    network (a host name resolving there is the network policy's to stop)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -88,7 +91,19 @@ def check_target_url(url: str, *, allow_plain_http: bool) -> str:
         raise InvalidTarget("a host is required")
     if parts.username or parts.password:
         raise InvalidTarget("credentials in the URL are not allowed; the signature authenticates")
+    if not allow_plain_http and _internal(host):
+        raise InvalidTarget("a loopback, private or link-local address is not allowed")
     return url
+
+
+def _internal(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False  # a name
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def matches(subscription: Subscription, event: CloudEvent[EventData], country: str | None) -> bool:

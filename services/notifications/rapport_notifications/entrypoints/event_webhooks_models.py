@@ -15,7 +15,11 @@ from rapport_schemas.catalog import BY_TYPE
 from rapport_schemas.contacts import ContactProfile
 
 PROFILE_FIELDS = frozenset(ContactProfile.model_fields)
-URL = Field(min_length=1, max_length=2000, description="https (http only outside production).")
+URL = Field(
+    min_length=1,
+    max_length=2000,
+    description="https, not a private address (http and local hosts only outside production).",
+)
 EVENT_TYPES = Field(min_length=1, max_length=50, description="CloudEvent types to deliver.")
 
 

@@ -177,6 +177,12 @@ def test_without_the_scope_names_contact_details_and_free_text_are_left_out() ->
         ("https://user:pw@example.com/x", False, False),
         ("https:///no-host", False, False),
         ("http://[::1", True, False),
+        ("https://127.0.0.1/hook", False, False),
+        ("https://10.1.2.3/hook", False, False),
+        ("https://169.254.169.254/latest/meta-data", False, False),
+        ("https://[::1]/hook", False, False),
+        ("https://localhost/hook", False, False),
+        ("https://93.184.216.34/hook", False, True),
     ],
 )
 def test_target_urls(url: str, allow_plain_http: bool, allowed: bool) -> None:
