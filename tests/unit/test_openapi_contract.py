@@ -47,6 +47,8 @@ STABLE_IDS = {
         "rotateWebhookSecret",
         "replayWebhookEvents",
         "listWebhookDeliveries",
+        "createCampaign",
+        "getCampaign",
     },
     "metrics": {"listMetrics", "kpiSeries"},
 }

@@ -9,9 +9,18 @@ from rapport_notifications.domain.decision import (
     NO_CONSENT,
     UNKNOWN_CONTACT,
 )
+from rapport_notifications.domain.pressure import PRESSURE_BUDGET
 
 KNOWN_REASONS = frozenset(
-    {NO_CONSENT, CONTACT_ERASED, FREQUENCY_CAP, UNKNOWN_CONTACT, "outcome_unknown", "render_error"}
+    {
+        NO_CONSENT,
+        CONTACT_ERASED,
+        FREQUENCY_CAP,
+        PRESSURE_BUDGET,
+        UNKNOWN_CONTACT,
+        "outcome_unknown",
+        "render_error",
+    }
 )
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from prometheus_client import CollectorRegistry
+
+from rapport_notifications.adapters.metrics import NotificationMetrics
 from rapport_notifications.domain.campaigns import (
     Campaign,
     CampaignRequest,
@@ -174,3 +177,14 @@ async def test_a_failed_send_gives_its_entry_back() -> None:
     await w.add(plan(Template.SURVEY_INVITATION))
     await w.dispatcher.dispatch_due()
     assert isinstance(w.events()[-1], NotificationSent)
+
+
+def test_an_over_budget_skip_is_counted_under_its_own_reason() -> None:
+    registry = CollectorRegistry()
+    metrics = NotificationMetrics.register(registry)
+    metrics.count_failure("campaign", "pressure_budget", True)
+    metrics.count_failure("campaign", "smtp 550", True)
+    labels = {"template": "campaign", "permanent": "true"}
+    sample = "rapport_notifications_failed_total"
+    assert registry.get_sample_value(sample, {**labels, "reason": "pressure_budget"}) == 1
+    assert registry.get_sample_value(sample, {**labels, "reason": "provider_error"}) == 1
