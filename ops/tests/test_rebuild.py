@@ -54,7 +54,8 @@ async def test_rebuild_reproduces_the_live_view(
     )
     live = await documents(mongo_db["contact_views"])
     rebuilt = await documents(mongo_db[rebuilt_name])
-    assert len(live) == EVENTS // 10
+    views = [key for key, document in live.items() if "month" not in document]  # not month pages
+    assert len(views) == EVENTS // 10
     assert rebuilt == live
 
 

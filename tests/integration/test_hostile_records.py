@@ -269,7 +269,8 @@ async def _samples(client: httpx.AsyncClient, name: str) -> list[Any]:
 async def contact_views(mongo_url: str, namespace: str) -> int:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
     try:
-        return await client[f"{namespace}_contacts"]["contact_views"].count_documents({})
+        views = client[f"{namespace}_contacts"]["contact_views"]
+        return await views.count_documents({"month": {"$exists": False}})  # not timeline pages
     finally:
         await client.close()
 

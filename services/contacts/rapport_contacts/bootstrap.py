@@ -52,7 +52,8 @@ def create_app(
         keys = MongoKeyStore(db["contact_keys"])
         ports = Ports(contacts, keys, _sla_policy(settings), clock)
         runtime.consume_read_model(read_models(settings)[VIEW_CONSUMER])
-        app.state.ports, app.state.views, app.state.outbox = ports, ContactViews(db), publisher
+        views = ContactViews(db)
+        app.state.ports, app.state.views, app.state.outbox = ports, views, publisher
         app.state.preference_center = PreferenceCenter(ports, settings.link_keys())
         await contacts.create_indexes()
         await keys.create_indexes()
@@ -69,6 +70,11 @@ def create_app(
         async with runtime.run(produced_topics=[topics.CONTACTS]):
             runtime.periodic("outbox sweep", sweeper.interval, sweeper.sweep)
             runtime.periodic("SLA check", scheduler.interval, scheduler.check_once)
+            runtime.periodic(
+                "erased timeline pages",
+                settings.view_erasure_sweep_interval_seconds,
+                views.delete_erased_pages,
+            )
             runtime.periodic(
                 "idempotency keys",
                 settings.idempotency_sweep_interval_seconds,

@@ -12,7 +12,7 @@ VIEW_CONSUMER = "view"
 
 def read_models(settings: ContactsSettings) -> dict[str, ReadModel]:
     view = ContactView(
-        timeline_limit=settings.view_timeline_limit, list_limit=settings.view_list_limit
+        timeline_month_limit=settings.view_timeline_month_limit, list_limit=settings.view_list_limit
     )
     return {
         VIEW_CONSUMER: ReadModel(

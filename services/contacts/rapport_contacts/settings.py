@@ -49,8 +49,15 @@ class ContactsSettings(ServiceSettings, LinkSigningSettings):
     idempotency_sweep_interval_seconds: float = Field(
         default=600, gt=0, description="How often expired Idempotency-Keys are forgotten."
     )
-    view_timeline_limit: int = Field(
-        default=200, ge=1, le=1000, description="Most recent timeline entries a 360° view keeps."
+    view_timeline_month_limit: int = Field(
+        default=2000,
+        ge=1,
+        le=10_000,
+        description="Timeline entries kept per contact and UTC month (the newest); the timeline "
+        "itself has no cap: it is read page by page.",
+    )
+    view_erasure_sweep_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often an erased contact's timeline pages are deleted."
     )
     brand_name: str = Field(
         default="Rapport", description="Named on the preference center and unsubscribe pages."

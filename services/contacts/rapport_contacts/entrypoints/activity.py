@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from rapport_contacts.domain.interactions import LogInteraction
 from rapport_contacts.entrypoints.http import Caller, CanRead, CanWrite, KeyedChange, Wired
@@ -12,6 +14,7 @@ from rapport_contacts.entrypoints.schemas import (
     LogInteractionRequest,
     RecordPurchaseRequest,
     ResolveCaseRequest,
+    TimelineQuery,
 )
 from rapport_contacts.service_layer import handlers, reading
 from rapport_contacts.service_layer.ports import ContactViewReader
@@ -79,10 +82,19 @@ async def resolve_case(
 
 
 @router.get("/{contact_id}/view", dependencies=[CanRead])
-async def read_view(contact_id: PathId, request: Request) -> ContactViewResponse:
-    """The 360° view, built from every service's events (eventually consistent)."""
+async def read_view(
+    contact_id: PathId, request: Request, query: Annotated[TimelineQuery, Query()]
+) -> ContactViewResponse:
+    """The 360° view, built from every service's events (eventually consistent), with the
+    newest ``limit`` timeline items; pass ``timeline_next_cursor`` as ``cursor`` for older ones."""
     views: ContactViewReader = request.app.state.views
-    document = await reading.read_view(views, contact_id)
-    if document is None:
+    try:
+        page = await reading.read_view(views, contact_id, limit=query.limit, cursor=query.cursor)
+    except ValueError as error:
+        detail = [{"loc": ["query", "cursor"], "msg": str(error), "type": "value_error"}]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+    if page is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no view of contact {contact_id} yet")
-    return ContactViewResponse.model_validate(document)
+    return ContactViewResponse.model_validate(
+        {**page.view, "timeline": page.timeline, "timeline_next_cursor": page.next_cursor}
+    )

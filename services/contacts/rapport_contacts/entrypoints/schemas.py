@@ -200,6 +200,15 @@ class ErasureResponse(BaseModel):
     erased_at: datetime
 
 
+class TimelineQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=200, description="Timeline items in this page.")
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`timeline_next_cursor` of the last page."
+    )
+
+
 class ContactViewResponse(BaseModel):
     """The 360° view; lists are bounded (newest kept), counts and lifetime value are totals."""
 
@@ -208,7 +217,12 @@ class ContactViewResponse(BaseModel):
     profile: dict[str, Any] | None = None
     consents: dict[str, Any] = Field(default_factory=dict)
     registered_at: datetime | None = None
-    timeline: list[dict[str, Any]] = Field(default_factory=list)
+    timeline: list[dict[str, Any]] = Field(
+        default_factory=list, description="One page of the timeline, newest first."
+    )
+    timeline_next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the older items; null: no more."
+    )
     purchases: list[dict[str, Any]] = Field(default_factory=list)
     purchase_count: int = 0
     lifetime_value: dict[str, str] = Field(default_factory=dict, description="Per currency.")

@@ -81,6 +81,10 @@ class ContactViewReader(Protocol):
 
     async def get(self, contact_id: str) -> dict[str, Any] | None: ...
 
+    async def pages(self, page_ids: list[str]) -> list[dict[str, Any]]:
+        """Timeline month pages by id (those that exist)."""
+        ...
+
 
 class SlaCounters(Protocol):
     """What the SLA scheduler counts: its rounds and the breaches it wrote, by channel."""

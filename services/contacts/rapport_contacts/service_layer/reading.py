@@ -9,6 +9,9 @@ from rapport_contacts.domain.duplicates import UniqueKey, unique_keys
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.service_layer.ports import ContactViewReader, SegmentFilter
 from rapport_contacts.service_layer.unit import Ports, survivor_of
+from rapport_contacts.views.timeline import Position, month_of, newest_first, page_month
+
+MONTHS_PER_READ = 3
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,44 @@ async def find_by(ports: Ports, unique: UniqueKey) -> Contact | None:
     return await survivor_of(ports, holder)
 
 
-async def read_view(views: ContactViewReader, contact_id: str) -> dict[str, Any] | None:
-    """The 360° view, or ``None`` while no event about the contact has been folded."""
-    return await views.get(contact_id)
+@dataclass(frozen=True)
+class ViewPage:
+    """The 360° view with one page of its timeline, newest first."""
+
+    view: dict[str, Any]
+    timeline: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+async def read_view(
+    views: ContactViewReader, contact_id: str, *, limit: int = 50, cursor: str | None = None
+) -> ViewPage | None:
+    """``None`` while no event about the contact has been folded; ``cursor`` (a
+    ``next_cursor``) continues after the last item shown; a bad cursor raises ``ValueError``."""
+    before = Position.from_cursor(cursor) if cursor is not None else None
+    view = await views.get(contact_id)
+    if view is None:
+        return None
+    items = await _timeline(views, list(view.get("timeline_pages", [])), before, limit + 1)
+    shown = items[:limit]
+    more = len(items) > limit
+    return ViewPage(view, shown, Position.of(shown[-1]).cursor() if more else None)
+
+
+async def _timeline(
+    views: ContactViewReader, pages: list[str], before: Position | None, wanted: int
+) -> list[dict[str, Any]]:
+    """Month pages newest first, a few months per read, until ``wanted`` items are found."""
+    months = sorted({page_month(page) for page in pages}, reverse=True)
+    if before is not None:
+        months = [month for month in months if month <= month_of(before.at)]
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(months), MONTHS_PER_READ):
+        chunk = months[start : start + MONTHS_PER_READ]
+        documents = await views.pages([page for page in pages if page_month(page) in chunk])
+        for month in chunk:
+            same_month = [document for document in documents if document.get("month") == month]
+            found.extend(newest_first(same_month, before=before))
+        if len(found) >= wanted:
+            break
+    return found[:wanted]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from rapport_contacts.views import folds
+from rapport_contacts.views import folds, timeline
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.contacts import Actor, ContactErased, ContactsMerged
 
@@ -36,26 +36,39 @@ NOT_IN_TIMELINE = {"contact_id", "token", "profile", "consents", "actor"}
 class ContactView:
     collection = "contact_views"
 
-    def __init__(self, *, timeline_limit: int = 200, list_limit: int = 50) -> None:
-        self.timeline_limit = timeline_limit
+    def __init__(self, *, timeline_month_limit: int = 2000, list_limit: int = 50) -> None:
+        self.timeline_month_limit = timeline_month_limit
         self.list_limit = list_limit
 
     def keys(self, received: ProjectedEvent) -> Sequence[str]:
+        """The views the event is about, then their month pages (a page looks its view up)."""
         data = received.data
         if isinstance(data, ContactsMerged):
-            return (data.contact_id, data.survivor_id)  # the absorbed one first: it is looked up
-        contact_id = getattr(data, "contact_id", None)
-        return (contact_id,) if isinstance(contact_id, str) else ()
+            views: tuple[str, ...] = (data.contact_id, data.survivor_id)  # absorbed first
+        else:
+            contact_id = getattr(data, "contact_id", None)
+            views = (contact_id,) if isinstance(contact_id, str) else ()
+        if isinstance(data, ContactErased):
+            return views
+        at = event_time(received)
+        return (*views, *(timeline.page_key(view, at) for view in views))
 
     def evolve(
         self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
+        if timeline.is_page(key):
+            return self._page(state, received, key, lookup)
         view = state or folds.empty_view(key)
         data = received.data
         if view["status"] == "erased":
             return view
         if isinstance(data, ContactErased):
-            return {"contact_id": key, "status": "erased", "erased_at": data.erased_at}
+            return {
+                "contact_id": key,
+                "status": "erased",
+                "erased_at": data.erased_at,
+                "erased_pages": view["timeline_pages"],  # deleted by the sweep
+            }
         if isinstance(data, ContactsMerged):
             view = self._merged(view, data, key, lookup)
         elif (fold := folds.FOLDS.get(type(data))) is not None:
@@ -74,12 +87,7 @@ class ContactView:
         limit = self.list_limit
         return {
             **view,
-            "timeline": folds.newest(
-                [*view["timeline"], *absorbed["timeline"]],
-                at="at",
-                identity="event_id",
-                limit=self.timeline_limit,
-            ),
+            "timeline_pages": sorted({*view["timeline_pages"], *absorbed["timeline_pages"]}),
             "purchases": folds.newest(
                 [*view["purchases"], *absorbed["purchases"]],
                 at="occurred_at",
@@ -104,17 +112,28 @@ class ContactView:
         }
 
     def _with_timeline_item(self, view: Document, received: ProjectedEvent) -> Document:
-        item = {
-            "at": event_time(received),
-            "event_id": received.event.id,
-            "type": received.event.type,
-            "actor": _actor(received),
-            "details": received.data.model_dump(mode="json", exclude=NOT_IN_TIMELINE),
-        }
-        timeline = folds.newest(
-            [*view["timeline"], item], at="at", identity="event_id", limit=self.timeline_limit
-        )
-        return {**view, "timeline": timeline}
+        """The item itself goes to its month page (``_page``); the view lists the page."""
+        page = timeline.page_key(view["contact_id"], event_time(received))
+        return {**view, "timeline_pages": sorted({*view["timeline_pages"], page})}
+
+    def _page(
+        self, state: Document | None, received: ProjectedEvent, key: str, lookup: Lookup
+    ) -> Document:
+        view = lookup(timeline.page_contact(key))  # already evolved by this event
+        if view is None or view["status"] == "erased":
+            return timeline.empty_page(key)
+        return timeline.with_item(state, key, item(received), limit=self.timeline_month_limit)
+
+
+def item(received: ProjectedEvent) -> Document:
+    """One timeline entry: when, what, who, and the event's non-personal-duplicate details."""
+    return {
+        "at": event_time(received),
+        "event_id": received.event.id,
+        "type": received.event.type,
+        "actor": _actor(received),
+        "details": received.data.model_dump(mode="json", exclude=NOT_IN_TIMELINE),
+    }
 
 
 def event_time(received: ProjectedEvent) -> datetime:

@@ -32,7 +32,7 @@ def empty_view(contact_id: str) -> Document:
         "status": "unknown",
         "profile": None,
         "consents": {},
-        "timeline": [],
+        "timeline_pages": [],
         "purchases": [],
         "purchase_count": 0,
         "lifetime_value": {},

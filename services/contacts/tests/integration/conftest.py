@@ -30,6 +30,7 @@ def settings(service_env: dict[str, Any]) -> ContactsSettings:
         outbox_sweep_interval_seconds=0.2,
         outbox_sweep_grace_seconds=0.3,
         sla_check_interval_seconds=0.2,
+        view_erasure_sweep_interval_seconds=0.2,
     )
 
 

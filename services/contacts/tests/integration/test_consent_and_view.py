@@ -131,4 +131,4 @@ async def test_the_360_view_reflects_events_from_the_other_services(
     types = [item["type"].split(".")[1] for item in view["timeline"]]
     assert {"contacts", "feedback", "notifications"} <= set(types)
     times = [item["at"] for item in view["timeline"]]
-    assert times == sorted(times)
+    assert times == sorted(times, reverse=True)  # newest first

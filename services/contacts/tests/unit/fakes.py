@@ -11,6 +11,7 @@ from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.domain.duplicates import likely_duplicate_key
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ContactStatus, ErasedContact
+from rapport_contacts.service_layer import reading
 from rapport_contacts.service_layer.ports import Events, KeyClaim, SegmentFilter
 from rapport_contacts.service_layer.unit import Ports
 from rapport_kit.idempotency import KeptAnswer
@@ -174,6 +175,16 @@ class FakeContactViews:
 
     async def get(self, contact_id: str) -> dict[str, Any] | None:
         return self.views.get(contact_id)
+
+    async def pages(self, page_ids: list[str]) -> list[dict[str, Any]]:
+        return [self.views[page] for page in page_ids if page in self.views]
+
+
+async def timeline_of(views: dict[str, dict[str, Any]], contact_id: str) -> list[dict[str, Any]]:
+    """The whole timeline of a folded view, newest first, read as the HTTP API reads it."""
+    read = await reading.read_view(FakeContactViews(views), contact_id, limit=200)
+    assert read is not None and read.next_cursor is None
+    return read.timeline
 
 
 def fake_ports(clock: SettableClock, *, policy: SlaPolicy | None = None) -> Ports:

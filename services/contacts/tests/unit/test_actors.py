@@ -18,7 +18,7 @@ from rapport_contacts.views.contact_view import ContactView
 from rapport_kit.callers import key_identity
 from rapport_kit.projection import ProjectedEvent, fold
 from rapport_schemas.contacts import Actor, ActorKind, ContactProfile
-from services.contacts.tests.unit.fakes import fake_ports, repository
+from services.contacts.tests.unit.fakes import fake_ports, repository, timeline_of
 from tests.support.in_memory import SettableClock
 
 NOW = datetime(2026, 5, 18, 9, 0, tzinfo=UTC)
@@ -82,7 +82,7 @@ async def test_changes_over_http_name_the_api_key_and_agents_their_own_interacti
     assert KEY not in caller.id and caller.id.startswith("apikey-")
 
 
-def test_the_timeline_shows_each_items_actor() -> None:
+async def test_the_timeline_shows_each_items_actor() -> None:
     actor = Actor(kind=ActorKind.API_KEY, id="apikey-0123456789abcdef")
     profile = ContactProfile.model_validate(AYSE)
     contact, registered = model.register_contact(profile, (), referred_by=None, now=NOW)
@@ -90,6 +90,6 @@ def test_the_timeline_shows_each_items_actor() -> None:
 
     view = fold(ContactView(), {}, [ProjectedEvent(published, "contacts", 0, 0)]).changed
 
-    [item] = view[contact.contact_id]["timeline"]
+    [item] = await timeline_of(view, contact.contact_id)
     assert item["actor"] == {"kind": "api_key", "id": "apikey-0123456789abcdef"}
     assert "actor" not in item["details"]

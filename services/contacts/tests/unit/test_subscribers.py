@@ -18,6 +18,7 @@ from rapport_schemas.common import Channel
 from rapport_schemas.contacts import ContactProfile, ContactRegistered
 from rapport_schemas.feedback import SurveyAnswered, SurveyKind
 from rapport_schemas.notifications import NotificationSent
+from services.contacts.tests.unit.fakes import timeline_of
 from tests.support.in_memory import InMemoryReadModel, publish_event
 
 SETTINGS = ContactsSettings(environment="test", topic_prefix="unit.")
@@ -71,7 +72,8 @@ async def test_events_of_every_service_reach_the_360_view(
     assert (document["status"], document["profile"]["name"]) == ("active", "Ayşe Yılmaz")
     assert document["latest_scores"]["nps"]["score"] == 9
     assert document["notifications_sent"] == 1
-    assert [item["event_id"] for item in document["timeline"]] == ["e1", "e2", "e3"]
+    timeline = await timeline_of(view.documents[ContactView.collection], "c1")
+    assert [item["event_id"] for item in timeline] == ["e3", "e2", "e1"]
 
 
 async def test_a_redelivered_event_changes_nothing(
