@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_kit.clock import Clock, utc_now
+from rapport_kit.idempotency import http as idempotency_http
+from rapport_kit.idempotency.store import IdempotencyGuard, MongoClaims, forget_expired, kept_in
 from rapport_kit.runtime import ServiceRuntime
 from rapport_metrics.adapters.exchange_rates import ExchangeRates
 from rapport_metrics.adapters.gauges import KpiGauges
@@ -25,6 +28,7 @@ from rapport_schemas import topics
 
 SERVICE = "metrics"
 GAUGE_REFRESH_SECONDS = 60.0  # current windows roll over at midnight in the reporting zone
+KEY_SWEEP_SECONDS = 600.0  # expired Idempotency-Keys of POST /exchange-rates are forgotten
 
 
 def create_app(
@@ -53,6 +57,10 @@ def create_app(
             min_sample_size=settings.min_sample_size,
         )
         app.state.exchange_rates = ExchangeRateDesk(rates, points)
+        claims = MongoClaims(runtime.db["exchange_rate_idempotency_keys"])
+        posted = runtime.db[ExchangeRates.collection]
+        app.state.idempotency = IdempotencyGuard(claims, kept_in(posted))
+        app.state.idempotency_retention = timedelta(hours=settings.idempotency_key_retention_hours)
         app.state.kpi_queries = KpiQueries(
             counters, rates, min_sample_size=settings.min_sample_size
         )
@@ -62,6 +70,11 @@ def create_app(
             await points.refresh_gauges()
             refresh = points.refresh_gauges
             runtime.periodic("gauge refresh", GAUGE_REFRESH_SECONDS, refresh, wait_first=True)
+            runtime.periodic(
+                "idempotency keys",
+                KEY_SWEEP_SECONDS,
+                lambda: forget_expired(claims, posted, utc_now()),
+            )
             yield
 
     app = runtime.app(
@@ -70,4 +83,5 @@ def create_app(
     app.state.clock, app.state.zone = clock, zone
     app.state.vocabularies = settings.segment_vocabularies
     app.state.chart_max_windows = settings.chart_max_windows
+    idempotency_http.install(app)
     return app

@@ -19,6 +19,12 @@ class MetricsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RAPPORT_METRICS_", extra="ignore")
 
     http_port: int = 8004
+    idempotency_key_retention_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long an Idempotency-Key on POST /exchange-rates is remembered: a retry "
+        "within it answers the first response; after it the key is new again.",
+    )
     mongo_database: str = "rapport_metrics"
     reporting_time_zone: str = Field(
         default="UTC", description="IANA zone whose midnights bound day, week and month windows."

@@ -54,9 +54,9 @@ def calling(request: Request) -> Actor:
 
 Caller = Annotated[Actor, Depends(calling)]
 # A keyed registration's contact id is chosen before anything runs, so a retry finds the contact.
-KeyedCreation = Annotated[KeyedRequest | None, Depends(keyed(lambda _: new_contact_id()))]
+KeyedCreation = Annotated[KeyedRequest | None, Depends(keyed(lambda _, __: new_contact_id()))]
 KeyedChange = Annotated[
-    KeyedRequest | None, Depends(keyed(lambda request: request.path_params["contact_id"]))
+    KeyedRequest | None, Depends(keyed(lambda request, _: request.path_params["contact_id"]))
 ]
 
 

@@ -217,3 +217,16 @@ async def test_a_merge_and_a_case_resolution_are_replayed_too(
     assert [r.status_code for r in merged + resolved] == [200, 200, 200, 200]
     assert (merged[1].content, resolved[1].content) == (merged[0].content, resolved[0].content)
     assert resolved[1].headers["Idempotent-Replayed"] == "true"
+
+
+async def test_a_body_refused_by_validation_keeps_no_key(
+    client: httpx.AsyncClient, ports: Ports, claims: FakeClaims
+) -> None:
+    """FastAPI validates the body after the key was admitted: the 422 must release it."""
+    invalid = await client.post(
+        "/contacts", json={"profile": {**AYSE, "country": "QQ"}}, headers=keyed("fix-me")
+    )
+    fixed = await client.post("/contacts", json={"profile": AYSE}, headers=keyed("fix-me"))
+
+    assert (invalid.status_code, fixed.status_code) == (422, 201), fixed.text
+    assert len(repository(ports).contacts) == 1

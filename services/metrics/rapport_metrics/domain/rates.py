@@ -69,3 +69,9 @@ class RateTable:
 
     def currencies(self) -> list[str]:
         return sorted({self.base_currency, *self.rates})
+
+
+def rate_id(currency: str, valid_from: date | str) -> str:
+    """The stored document of one currency's rate from one day."""
+    day = valid_from if isinstance(valid_from, str) else valid_from.isoformat()
+    return f"{currency}|{day}"

@@ -3,14 +3,18 @@ segment vocabularies that KPI series may be keyed by."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
 from rapport_kit.http import require_scope
+from rapport_kit.idempotency import Answer, KeyedRequest
+from rapport_kit.idempotency.http import keyed
+from rapport_metrics.domain.rates import rate_id
 from rapport_metrics.domain.segments import PATTERNS
 from rapport_metrics.domain.windows import window_start
 from rapport_metrics.service_layer.reading import ExchangeRateDesk
@@ -63,10 +67,24 @@ async def exchange_rates(request: Request, rates: Rates) -> RatesInForce:
     )
 
 
+def posted_rate(request: Request, body: bytes) -> str:
+    """The rate document a keyed post writes; an unreadable body is refused by validation."""
+    try:
+        fields = json.loads(body)
+        return rate_id(str(fields["currency"]), str(fields["valid_from"]))
+    except (ValueError, KeyError, TypeError):
+        return "unreadable"
+
+
+KeyedRate = Annotated[KeyedRequest | None, Depends(keyed(posted_rate))]
+
+
 @router.post("/exchange-rates", dependencies=[Depends(require_scope("metrics:write"))])
-async def post_exchange_rate(rates: Rates, posted: DatedRate) -> DatedRate:
-    """Add (or correct) a dated rate; lifetime values are re-valued and re-published at once."""
-    await rates.record(posted.currency, posted.valid_from, posted.rate)
+async def post_exchange_rate(rates: Rates, posted: DatedRate, key: KeyedRate) -> DatedRate:
+    """Add (or correct) a dated rate; lifetime values are re-valued and re-published at once.
+    With an ``Idempotency-Key``, a retry answers the first response and re-values nothing."""
+    answer: Answer[DatedRate] = Answer(key, status.HTTP_200_OK, lambda rate: rate)
+    await rates.record(posted.currency, posted.valid_from, posted.rate, kept=answer.kept(posted))
     return posted
 
 

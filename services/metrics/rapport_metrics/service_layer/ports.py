@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from rapport_kit.clock import Clock
+from rapport_kit.idempotency import KeptAnswer
 from rapport_kit.projection import Document, ProjectedEvent, Projection
 from rapport_metrics.domain.documents import (
     AwaitingInbound,
@@ -82,7 +83,11 @@ class ExchangeRateBook(Protocol):
         """The configured rates with every posted one."""
         ...
 
-    async def record(self, currency: str, valid_from: date, rate: Decimal) -> None: ...
+    async def record(
+        self, currency: str, valid_from: date, rate: Decimal, *, kept: KeptAnswer | None = None
+    ) -> None:
+        """``kept``: a keyed request's answer, stored by the same write as the rate."""
+        ...
 
 
 class MetricSink(Protocol):

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from rapport_kit.idempotency import KeptAnswer
 from rapport_metrics.domain.formulas import KpiValue
 from rapport_metrics.domain.kpis import METRICS, window_values, with_data
 from rapport_metrics.domain.rates import RateTable
@@ -110,6 +111,8 @@ class ExchangeRateDesk:
     async def table(self) -> RateTable:
         return await self.rates.table()
 
-    async def record(self, currency: str, valid_from: date, rate: Decimal) -> None:
-        await self.rates.record(currency, valid_from, rate)
+    async def record(
+        self, currency: str, valid_from: date, rate: Decimal, *, kept: KeptAnswer | None = None
+    ) -> None:
+        await self.rates.record(currency, valid_from, rate, kept=kept)
         await self.points.republish_family("purchases")

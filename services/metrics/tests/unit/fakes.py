@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from rapport_kit.consuming import ReceivedEvent
+from rapport_kit.idempotency import KeptAnswer
 from rapport_kit.projection import Document, ProjectedEvent, Projection, fold
 from rapport_metrics.domain.documents import (
     AwaitingInbound,
@@ -143,7 +144,9 @@ class FakeExchangeRates:
     async def table(self) -> RateTable:
         return self.current
 
-    async def record(self, currency: str, valid_from: date, rate: Decimal) -> None:
+    async def record(
+        self, currency: str, valid_from: date, rate: Decimal, *, kept: KeptAnswer | None = None
+    ) -> None:
         self.current = self.current.with_rate(currency, valid_from, rate)
 
 

@@ -45,10 +45,12 @@ class Replayed(Exception):
 
 
 def keyed(
-    target: Callable[[Request], str],
+    target: Callable[[Request, bytes], str],
 ) -> Callable[[Request, str | None], AsyncIterator[KeyedRequest | None]]:
     """A dependency: ``None`` without the header, else the admitted request; ``target`` names the
-    document the route's change writes (a new id for a creation)."""
+    document the route's change writes from the request and its body (a new id for a creation).
+    It runs before FastAPI validates the body: a body it cannot read is refused by that
+    validation, which releases the key again."""
 
     async def admit(request: Request, key: KeyHeader = None) -> AsyncIterator[KeyedRequest | None]:
         if key is None:
@@ -56,10 +58,11 @@ def keyed(
             return
         guard: IdempotencyGuard = request.app.state.idempotency
         retention: timedelta = request.app.state.idempotency_retention
+        body = await request.body()
         proposed = KeyedRequest(
             key_id(caller_id(request), parse_key(key)),
-            fingerprint(request.method, request.url.path, await request.body()),
-            target(request),
+            fingerprint(request.method, request.url.path, body),
+            target(request, body),
             utc_now() + retention,
         )
         admitted = await guard.begin(proposed)
