@@ -244,7 +244,6 @@ def _worker_rounds(
         catalogs=load_catalogs(),
         policy=settings.delivery_policy(frozenset(channels)),
         composition=settings.composition,
-        caps=settings.frequency_caps,
         retries=settings.retries(),
         default_locale=settings.default_locale,
         clock=clock,

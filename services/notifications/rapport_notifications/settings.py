@@ -23,7 +23,7 @@ from rapport_notifications.domain.compose import CompositionContext
 from rapport_notifications.domain.customer_links import LinkMaker
 from rapport_notifications.domain.decision import DeliveryPolicy
 from rapport_notifications.domain.delivery import Retries
-from rapport_notifications.domain.pressure import PressureBudget
+from rapport_notifications.domain.pressure import PressureBudget, TemplateCap
 from rapport_notifications.domain.quiet_hours import DeliveryWindow
 from rapport_notifications.event_webhook_settings import EventWebhookSettings
 from rapport_schemas.common import Channel
@@ -195,6 +195,10 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
         return PressureBudget(
             limit=self.contact_pressure_budget,
             window=timedelta(days=self.contact_pressure_window_days),
+            caps={
+                template: TemplateCap(cap.limit, timedelta(hours=cap.hours))
+                for template, cap in self.frequency_caps.items()
+            },
         )
 
     def retries(self) -> Retries:

@@ -105,15 +105,6 @@ class MongoDeliveries(OutboxDocuments):
     async def forget_personal_data(self, contact_id: str) -> None:
         await self.collection.update_many({"contact_id": contact_id}, {"$set": {"facts": {}}})
 
-    async def count_sent(self, recipient_id: str, template: Template, since: datetime) -> int:
-        query = {
-            "recipient_id": recipient_id,
-            "template": template.value,
-            "state": State.SENT.value,
-            "sent_at": {"$gte": since},
-        }
-        return await self.collection.count_documents(query)
-
     async def _update(self, claimed: Claimed, update: Document) -> None:
         result = await self.collection.update_one(
             {"_id": claimed.plan.key, "claim": claimed.token}, update

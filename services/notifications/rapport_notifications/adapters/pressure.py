@@ -1,15 +1,14 @@
-"""The ``pressure`` collection: one document per contact holding its budget's entries.
+"""The ``pressure`` collection: one document per contact holding the entries of its budget and
+of its templates' frequency caps.
 
 Reserving reads the document, lets the domain decide (``domain/pressure.py``), and writes the
 result back with one conditional write guarded by the version it read (compare-and-set). When
 another replica wrote in between, the guard matches nothing and the reservation starts over from
-what that replica wrote, so the count can never pass the limit. FerretDB applies the guard
-atomically with Rapport's patch 0005 (deploy/local/ferretdb/patches); MongoDB always does.
+what that replica wrote, so neither the budget nor a cap can ever be passed. FerretDB applies the
+guard atomically with Rapport's patch 0005 (deploy/local/ferretdb/patches); MongoDB always does.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -18,7 +17,7 @@ from rapport_kit.mongo import Document
 from rapport_notifications.domain.pressure import (
     Entry,
     PressureBudget,
-    Spent,
+    Refusal,
     released,
     reserved,
 )
@@ -38,14 +37,14 @@ class MongoPressureBudgets:
         self.collection = collection
         self.budget = budget
 
-    async def reserve(self, contact_id: str, key: str, now: datetime) -> Spent | None:
+    async def reserve(self, contact_id: str, wanted: Entry) -> Refusal | None:
         for _ in range(MAX_RACES):
             document = await self.collection.find_one({"_id": contact_id})
             entries = _entries(document)
-            outcome = reserved(entries, key, now, self.budget)
-            if isinstance(outcome, Spent):
+            outcome = reserved(entries, wanted, self.budget)
+            if not isinstance(outcome, tuple):
                 return outcome
-            if any(entry.key == key for entry in entries):
+            if any(entry.key == wanted.key for entry in entries):
                 return None  # held already (a retried send): nothing to write
             if await self._swapped(contact_id, document, outcome):
                 return None
@@ -65,7 +64,9 @@ class MongoPressureBudgets:
         self, contact_id: str, document: Document | None, entries: tuple[Entry, ...]
     ) -> bool:
         """Write ``entries`` if the document is still the one read; False if another won."""
-        stored = [{"key": entry.key, "at": entry.at} for entry in entries]
+        stored = [
+            {"key": e.key, "at": e.at, "template": e.template, "budget": e.budget} for e in entries
+        ]
         if document is None:
             try:
                 await self.collection.insert_one(
@@ -85,4 +86,8 @@ class MongoPressureBudgets:
 def _entries(document: Document | None) -> tuple[Entry, ...]:
     if document is None:
         return ()
-    return tuple(Entry(str(item["key"]), item["at"]) for item in document["entries"])
+    # Entries stored before caps joined carry neither field: they all drew on the budget.
+    return tuple(
+        Entry(str(item["key"]), item["at"], str(item.get("template", "")), item.get("budget", True))
+        for item in document["entries"]
+    )

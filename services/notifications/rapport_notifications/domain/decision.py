@@ -73,7 +73,6 @@ def decide(
     card: ContactCard | None,
     *,
     now: datetime,
-    cap_reached: bool,
     policy: DeliveryPolicy,
 ) -> Decision:
     if card is not None and card.erased:
@@ -86,7 +85,7 @@ def decide(
             return Wait(now + policy.unknown_contact_retry)
         return Fail(UNKNOWN_CONTACT)
     purpose = purpose_of(delivery.template)
-    return _to_customer(card, purpose, now=now, cap_reached=cap_reached, policy=policy)
+    return _to_customer(card, purpose, now=now, policy=policy)
 
 
 def _to_customer(
@@ -94,15 +93,13 @@ def _to_customer(
     purpose: Purpose,
     *,
     now: datetime,
-    cap_reached: bool,
     policy: DeliveryPolicy,
 ) -> Decision:
-    """Customer messages: consent first, then caps, then the recipient's local calendar."""
+    """Customer messages: consent first, then the recipient's local calendar (frequency caps
+    are checked with the budget when the send reserves its entry: ``pressure.py``)."""
     route = choose_route(card, policy, purpose)
     if route is None:
         return Fail(NO_CONSENT)
-    if cap_reached:
-        return Fail(FREQUENCY_CAP, route.channel)
     window = contact_window(card, policy.window)
     held = postponement(now, time_zone=card.time_zone, country=card.country, window=window)
     if held is not None:

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from opentelemetry.trace import SpanKind, Tracer, get_tracer
 
@@ -36,7 +36,7 @@ from rapport_notifications.domain.decision import (
 from rapport_notifications.domain.delivery import Claimed, LostClaim, Retries, State
 from rapport_notifications.domain.directory import ContactCard
 from rapport_notifications.domain.footer import Unsubscribing
-from rapport_notifications.domain.pressure import draws_on_budget, over_budget
+from rapport_notifications.domain.pressure import entry_for, refused, reserves
 from rapport_notifications.domain.rendering import Rendered, render
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
@@ -52,7 +52,6 @@ from rapport_notifications.service_layer.ports import (
     OutgoingMessage,
     PressureBudgets,
 )
-from rapport_notifications.settings import FrequencyCap
 from rapport_schemas.common import Channel
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,6 @@ class Dispatcher:
     catalogs: Mapping[str, Catalog]
     policy: DeliveryPolicy
     composition: Callable[[datetime], CompositionContext]
-    caps: Mapping[str, FrequencyCap]
     retries: Retries
     default_locale: str
     clock: Clock
@@ -85,7 +83,7 @@ class Dispatcher:
 
     async def dispatch_due(self, stop: asyncio.Event | None = None) -> int:
         """The due deliveries, ``concurrency`` contacts at a time: one contact's deliveries go
-        one after another, so a frequency cap sees the previous send of its template."""
+        one after another (across replicas, the reservation keeps the caps and the budget)."""
         now = self.clock()
         await self._expire_leases(now)
         due = await self.deliveries.due(now, limit=self.page)
@@ -118,9 +116,8 @@ class Dispatcher:
     async def _handle(self, claimed: Claimed, now: datetime) -> None:
         plan = claimed.plan
         card = await self.directory.card(plan.contact_id)
-        cap_reached = await self._cap_reached(claimed, card, now)
-        decision = decide(plan, card, now=now, cap_reached=cap_reached, policy=self.policy)
-        decision = await self._within_budget(claimed, card, decision, now)
+        decision = decide(plan, card, now=now, policy=self.policy)
+        decision = await self._reserved(claimed, card, decision, now)
         match decision:
             case Send():
                 await self._send(claimed, card, decision, now)
@@ -138,23 +135,25 @@ class Dispatcher:
                     now=now,
                 )
 
-    async def _within_budget(
+    async def _reserved(
         self, claimed: Claimed, card: ContactCard | None, decision: Decision, now: datetime
     ) -> Decision:
-        """A non-transactional send first takes an entry of the contact's pressure budget; any
-        other outcome gives back an entry an earlier attempt of this delivery may hold."""
+        """A non-transactional or capped send first takes an entry of the contact's reservation
+        (budget and cap checked in one conditional write); any other outcome gives back an entry
+        an earlier attempt of this delivery may hold."""
         plan = claimed.plan
-        if card is None or not draws_on_budget(plan):
+        wanted = entry_for(plan, now, self.pressure.budget)
+        if card is None or wanted is None:
             return decision
         if not isinstance(decision, Send):
             await self.pressure.release(card.contact_id, plan.key)
             return decision
-        spent = await self.pressure.reserve(card.contact_id, plan.key, now)
-        return decision if spent is None else over_budget(plan, decision, spent)
+        refusal = await self.pressure.reserve(card.contact_id, wanted)
+        return decision if refusal is None else refused(plan, decision, refusal)
 
     async def _given_back(self, claimed: Claimed, recipient_id: str) -> None:
-        """The message did not reach the customer: its budget entry is free again."""
-        if draws_on_budget(claimed.plan):
+        """The message did not reach the customer: its entry is free again."""
+        if reserves(claimed.plan, self.pressure.budget):
             await self.pressure.release(recipient_id, claimed.plan.key)
 
     async def _send(
@@ -249,14 +248,6 @@ class Dispatcher:
         due_at = now + self.retries.backoff(attempts)
         fields: Fields = {"attempts": attempts, "due_at": due_at, "last_error": error.reason}
         await self.deliveries.release(claimed, fields)
-
-    async def _cap_reached(self, claimed: Claimed, card: ContactCard | None, now: datetime) -> bool:
-        cap = self.caps.get(claimed.plan.template.value)
-        if cap is None or card is None:
-            return False
-        since = now - timedelta(hours=cap.hours)
-        sent = await self.deliveries.count_sent(card.contact_id, claimed.plan.template, since)
-        return sent >= cap.limit
 
     async def _expire_leases(self, now: datetime) -> None:
         for claimed in await self.deliveries.expired(now, State.CLAIMED):

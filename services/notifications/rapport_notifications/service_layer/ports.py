@@ -13,9 +13,8 @@ from rapport_notifications.domain.campaigns import Audience, Campaign
 from rapport_notifications.domain.customer_links import CustomerLinks
 from rapport_notifications.domain.delivery import Claimed, State
 from rapport_notifications.domain.directory import ContactCard
-from rapport_notifications.domain.pressure import Spent
+from rapport_notifications.domain.pressure import Entry, PressureBudget, Refusal
 from rapport_notifications.domain.rendering import Rendered
-from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_notifications.domain.webhook_delivery import (
     Answer,
@@ -89,8 +88,6 @@ class Deliveries(Protocol):
 
     async def forget_personal_data(self, contact_id: str) -> None: ...
 
-    async def count_sent(self, recipient_id: str, template: Template, since: datetime) -> int: ...
-
     async def scheduled_count(self) -> int: ...
 
 
@@ -116,11 +113,15 @@ class Directory(Protocol):
 
 
 class PressureBudgets(Protocol):
-    """The one per-contact budget of non-transactional messages (``domain/pressure.py``)."""
+    """The per-contact reservation: the one budget of non-transactional messages and the
+    per-template frequency caps (``domain/pressure.py``)."""
 
-    async def reserve(self, contact_id: str, key: str, now: datetime) -> Spent | None:
-        """Take an entry for delivery ``key`` in one conditional write (None: taken, or held
-        already); ``Spent`` when the window is full. Safe against other replicas."""
+    budget: PressureBudget
+
+    async def reserve(self, contact_id: str, wanted: Entry) -> Refusal | None:
+        """Take the entry in one conditional write checking the budget and the template's cap
+        together (None: taken, or held already); ``Spent`` when the budget is full, ``Capped``
+        when the cap is reached. Safe against other replicas."""
         ...
 
     async def release(self, contact_id: str, key: str) -> None:

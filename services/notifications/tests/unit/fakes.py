@@ -15,7 +15,6 @@ from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.projection import Document, fold
 from rapport_notifications.domain.delivery import DUE_STATES, Claimed, LostClaim, State
 from rapport_notifications.domain.directory import ContactCard
-from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_notifications.service_layer.ports import DeliveryError, Fields, OutgoingMessage
 from rapport_notifications.views.directory import DirectoryProjection
@@ -101,16 +100,6 @@ class FakeDeliveries:
         for document in self.documents.values():
             if document["contact_id"] == contact_id:
                 document["facts"] = {}
-
-    async def count_sent(self, recipient_id: str, template: Template, since: datetime) -> int:
-        return sum(
-            1
-            for d in self.documents.values()
-            if d["state"] == State.SENT
-            and d.get("recipient_id") == recipient_id
-            and d["template"] == template
-            and d["sent_at"] >= since
-        )
 
     async def scheduled_count(self) -> int:
         return sum(1 for d in self.documents.values() if d["state"] == State.SCHEDULED)

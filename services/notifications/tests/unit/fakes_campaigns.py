@@ -9,7 +9,7 @@ from rapport_notifications.domain.campaigns import Audience, Campaign, CampaignS
 from rapport_notifications.domain.pressure import (
     Entry,
     PressureBudget,
-    Spent,
+    Refusal,
     released,
     reserved,
 )
@@ -23,9 +23,9 @@ class FakePressureBudgets:
         self.budget = budget
         self.entries: dict[str, tuple[Entry, ...]] = {}
 
-    async def reserve(self, contact_id: str, key: str, now: datetime) -> Spent | None:
-        outcome = reserved(self.entries.get(contact_id, ()), key, now, self.budget)
-        if isinstance(outcome, Spent):
+    async def reserve(self, contact_id: str, wanted: Entry) -> Refusal | None:
+        outcome = reserved(self.entries.get(contact_id, ()), wanted, self.budget)
+        if not isinstance(outcome, tuple):
             return outcome
         self.entries[contact_id] = outcome
         return None

@@ -15,6 +15,7 @@ from rapport_notifications.domain.decision import (
     decide,
 )
 from rapport_notifications.domain.directory import ConsentRecord
+from rapport_notifications.domain.pressure import Capped, refused
 from rapport_notifications.domain.quiet_hours import DeliveryWindow
 from rapport_notifications.domain.templates import Template
 from rapport_schemas.common import Channel
@@ -36,7 +37,7 @@ REVOKED = ConsentRecord(granted=False, source="unsubscribe-link", changed_at=NOW
 
 def test_preferred_consented_channel_is_used_with_its_consent_as_proof() -> None:
     recipient = card(preferred_channel="sms", consents={"email": GRANTED, "sms": GRANTED})
-    decision = decide(plan(Template.WELCOME), recipient, now=NOW, cap_reached=False, policy=POLICY)
+    decision = decide(plan(Template.WELCOME), recipient, now=NOW, policy=POLICY)
     assert isinstance(decision, Send)
     assert decision.route.channel is Channel.SMS and decision.route.address == "+905321234567"
     assert decision.route.consent is not None and decision.route.consent.source == "app-settings"
@@ -45,57 +46,56 @@ def test_preferred_consented_channel_is_used_with_its_consent_as_proof() -> None
 
 def test_without_consent_for_the_preferred_channel_the_next_consented_one_is_used() -> None:
     recipient = card(preferred_channel="sms", consents={"sms": REVOKED, "in_app": GRANTED})
-    decision = decide(plan(Template.WELCOME), recipient, now=NOW, cap_reached=False, policy=POLICY)
+    decision = decide(plan(Template.WELCOME), recipient, now=NOW, policy=POLICY)
     assert isinstance(decision, Send) and decision.route.channel is Channel.IN_APP
 
 
 def test_no_consented_channel_fails_permanently_with_the_reason() -> None:
     recipient = card(consents={"email": REVOKED})
-    decision = decide(plan(Template.WELCOME), recipient, now=NOW, cap_reached=False, policy=POLICY)
+    decision = decide(plan(Template.WELCOME), recipient, now=NOW, policy=POLICY)
     assert decision == Fail(NO_CONSENT)
 
 
 def test_consent_without_an_address_does_not_count() -> None:
     recipient = card(email=None, consents={"email": GRANTED})
-    decision = decide(plan(Template.WELCOME), recipient, now=NOW, cap_reached=False, policy=POLICY)
+    decision = decide(plan(Template.WELCOME), recipient, now=NOW, policy=POLICY)
     assert decision == Fail(NO_CONSENT)
 
 
 def test_quiet_hours_postpone_customer_messages_but_not_internal_alerts() -> None:
     night = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)  # 23:00 in Istanbul
-    customer = decide(plan(Template.WELCOME), card(), now=night, cap_reached=False, policy=POLICY)
+    customer = decide(plan(Template.WELCOME), card(), now=night, policy=POLICY)
     assert isinstance(customer, Postpone) and customer.channel is Channel.EMAIL
-    alert = decide(
-        plan(Template.DETRACTOR_ALERT), card(), now=night, cap_reached=False, policy=POLICY
-    )
+    alert = decide(plan(Template.DETRACTOR_ALERT), card(), now=night, policy=POLICY)
     assert isinstance(alert, Send) and alert.route.consent is None
     assert alert.route.address == "agent7@example.org"  # the account owner
 
 
 def test_alerts_for_an_unknown_agent_go_to_the_team() -> None:
     alert = plan(Template.SLA_BREACH_WARNING, agent_id="agent-unknown")
-    decision = decide(alert, card(), now=NOW, cap_reached=False, policy=POLICY)
+    decision = decide(alert, card(), now=NOW, policy=POLICY)
     assert isinstance(decision, Send) and decision.route.address == "team@example.org"
 
 
 def test_erased_contacts_get_nothing() -> None:
     erased = card(erased=True)
     for template in (Template.WELCOME, Template.DETRACTOR_ALERT):
-        decision = decide(plan(template), erased, now=NOW, cap_reached=False, policy=POLICY)
+        decision = decide(plan(template), erased, now=NOW, policy=POLICY)
         assert decision == Fail(CONTACT_ERASED)
 
 
 def test_frequency_cap_stops_a_customer_message() -> None:
-    decision = decide(
-        plan(Template.PURCHASE_THANK_YOU), card(), now=NOW, cap_reached=True, policy=POLICY
-    )
-    assert decision == Fail(FREQUENCY_CAP, Channel.EMAIL)
+    """The cap is checked when the send reserves its entry (``pressure.py``); a refusal fails it
+    on the channel it would have used."""
+    thank_you = plan(Template.PURCHASE_THANK_YOU)
+    send = decide(thank_you, card(), now=NOW, policy=POLICY)
+    assert isinstance(send, Send)
+    refusal = Capped("purchase_thank_you")
+    assert refused(thank_you, send, refusal) == Fail(FREQUENCY_CAP, Channel.EMAIL)
 
 
 def test_an_unknown_contact_is_waited_for_then_given_up() -> None:
-    early = decide(plan(Template.WELCOME), None, now=NOW, cap_reached=False, policy=POLICY)
+    early = decide(plan(Template.WELCOME), None, now=NOW, policy=POLICY)
     assert isinstance(early, Wait) and early.until > NOW
     late = NOW + timedelta(hours=1)
-    assert decide(plan(Template.WELCOME), None, now=late, cap_reached=False, policy=POLICY) == (
-        Fail(UNKNOWN_CONTACT)
-    )
+    assert decide(plan(Template.WELCOME), None, now=late, policy=POLICY) == (Fail(UNKNOWN_CONTACT))

@@ -11,14 +11,13 @@ from rapport_notifications.adapters.catalog_files import load_catalogs
 from rapport_notifications.domain.decision import DeliveryPolicy
 from rapport_notifications.domain.delivery import Retries, State
 from rapport_notifications.domain.directory import ConsentRecord, ContactCard
-from rapport_notifications.domain.pressure import PressureBudget
+from rapport_notifications.domain.pressure import PressureBudget, TemplateCap
 from rapport_notifications.domain.quiet_hours import DeliveryWindow
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
 from rapport_notifications.service_layer.dispatcher import Dispatcher
 from rapport_notifications.service_layer.outcomes import OutcomeRecorder
 from rapport_notifications.service_layer.ports import DeliveryError
-from rapport_notifications.settings import FrequencyCap
 from rapport_schemas import CloudEvent
 from rapport_schemas.common import Channel
 from rapport_schemas.notifications import (
@@ -45,6 +44,7 @@ RETRIES = Retries(
 )
 EVENING = datetime(2026, 11, 24, 19, 30, tzinfo=UTC)  # 22:30 in Istanbul: quiet hours
 NEXT_MORNING = datetime(2026, 11, 25, 5, tzinfo=UTC)  # 08:00 in Istanbul
+CAPS = {"purchase_thank_you": TemplateCap(limit=1, window=timedelta(hours=24))}
 
 
 @dataclasses.dataclass
@@ -94,12 +94,13 @@ def world(
         catalogs=CATALOGS,
         policy=policy,
         composition=lambda at: dataclasses.replace(CONTEXT, now=at),
-        caps={"purchase_thank_you": FrequencyCap(limit=1, hours=24)},
         retries=RETRIES,
         default_locale="en",
         clock=clock,
         record=OutcomeRecorder(deliveries, counters),
-        pressure=FakePressureBudgets(PressureBudget(limit=3, window=timedelta(days=7))),
+        pressure=FakePressureBudgets(
+            PressureBudget(limit=3, window=timedelta(days=7), caps=CAPS),
+        ),
         campaigns=FakeCampaigns(),
     )
     return World(dispatcher, deliveries, directory, *channels.values(), counters, clock)  # type: ignore[arg-type]

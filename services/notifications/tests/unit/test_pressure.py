@@ -18,9 +18,12 @@ from rapport_notifications.domain.campaigns import (
 )
 from rapport_notifications.domain.decision import Fail, Postpone, Route, Send
 from rapport_notifications.domain.pressure import (
+    Capped,
     Entry,
     PressureBudget,
     Spent,
+    TemplateCap,
+    entry_for,
     over_budget,
     released,
     reserved,
@@ -43,22 +46,70 @@ ONE_A_WEEK = PressureBudget(limit=1, window=timedelta(days=7))
 
 
 def test_entries_are_reserved_up_to_the_limit_then_the_budget_is_spent() -> None:
-    first = reserved((), "a", NOW, WEEK)
+    first = reserved((), Entry("a", NOW), WEEK)
     assert isinstance(first, tuple)
-    second = reserved(first, "b", NOW + timedelta(hours=1), WEEK)
+    second = reserved(first, Entry("b", NOW + timedelta(hours=1)), WEEK)
     assert isinstance(second, tuple)
     assert [entry.key for entry in second] == ["a", "b"]
-    assert reserved(second, "c", NOW + timedelta(hours=2), WEEK) == Spent(
+    assert reserved(second, Entry("c", NOW + timedelta(hours=2)), WEEK) == Spent(
         free_at=NOW + timedelta(days=7)
     )
 
 
 def test_entries_leave_the_rolling_window_and_a_held_key_is_not_counted_twice() -> None:
     old = (Entry("a", NOW - timedelta(days=7)), Entry("b", NOW - timedelta(days=1)))
-    assert reserved(old, "c", NOW, WEEK) == (Entry("b", NOW - timedelta(days=1)), Entry("c", NOW))
+    assert reserved(old, Entry("c", NOW), WEEK) == (
+        Entry("b", NOW - timedelta(days=1)),
+        Entry("c", NOW),
+    )
     full = (Entry("b", NOW), Entry("c", NOW))
-    assert reserved(full, "c", NOW, WEEK) == full  # a retried send keeps its entry
+    assert reserved(full, Entry("c", NOW), WEEK) == full  # a retried send keeps its entry
     assert released(full, "c") == (Entry("b", NOW),)
+
+
+CAPPED_WEEK = PressureBudget(
+    limit=2,
+    window=timedelta(days=7),
+    caps={"purchase_thank_you": TemplateCap(limit=1, window=timedelta(days=30))},
+)
+
+
+def test_a_cap_and_the_budget_are_checked_together_in_one_reservation() -> None:
+    thank_you = entry_for(plan(Template.PURCHASE_THANK_YOU), NOW, CAPPED_WEEK)
+    invitation = entry_for(plan(Template.SURVEY_INVITATION), NOW, CAPPED_WEEK)
+    assert thank_you == Entry(
+        plan(Template.PURCHASE_THANK_YOU).key, NOW, "purchase_thank_you", False
+    )
+    assert invitation is not None and invitation.budget and invitation.template == ""
+    assert entry_for(plan(Template.WELCOME), NOW, CAPPED_WEEK) is None  # neither counts it
+    held = reserved((), thank_you, CAPPED_WEEK)
+    assert isinstance(held, tuple)
+    # The transactional thank-you leaves the budget whole: two invitations still fit.
+    for n in range(2):
+        held = reserved(held, Entry(f"inv-{n}", NOW + timedelta(hours=n)), CAPPED_WEEK)
+        assert isinstance(held, tuple)
+    assert reserved(held, Entry("inv-2", NOW), CAPPED_WEEK) == Spent(
+        free_at=NOW + timedelta(days=7)
+    )
+    second = Entry("thanks-2", NOW + timedelta(days=20), "purchase_thank_you", False)
+    assert reserved(held, second, CAPPED_WEEK) == Capped("purchase_thank_you")
+
+
+def test_entries_are_kept_as_long_as_the_longest_window_counts_them() -> None:
+    thanks = Entry("thanks-1", NOW, "purchase_thank_you", False)
+    invitation = Entry("inv-1", NOW)
+    held = (thanks, invitation)
+    later = NOW + timedelta(days=8)  # the invitation is out of the budget, the thank-you is not
+    outcome = reserved(held, Entry("inv-2", later), CAPPED_WEEK)
+    assert outcome == (thanks, invitation, Entry("inv-2", later))
+    again = Entry("thanks-2", later, "purchase_thank_you", False)
+    assert reserved(held, again, CAPPED_WEEK) == Capped("purchase_thank_you")
+    after_cap = NOW + timedelta(days=30, seconds=1)
+    assert reserved(
+        held, Entry("thanks-2", after_cap, "purchase_thank_you", False), CAPPED_WEEK
+    ) == (Entry("thanks-2", after_cap, "purchase_thank_you", False),)
+    # A released thank-you frees the cap at once: its message never reached the customer.
+    assert isinstance(reserved(released(held, "thanks-1"), again, CAPPED_WEEK), tuple)
 
 
 def test_an_over_budget_recipient_is_skipped_or_deferred_as_the_campaign_says() -> None:

@@ -29,10 +29,8 @@ def test_each_template_has_its_purpose_and_only_non_transactional_ones_unsubscri
 
 def test_a_withdrawn_purpose_stops_its_messages_and_no_other() -> None:
     recipient = card(consents={"email": EMAIL, "email:surveys": NO_SURVEYS})
-    survey = decide(
-        plan(Template.SURVEY_INVITATION), recipient, now=NOW, cap_reached=False, policy=POLICY
-    )
-    welcome = decide(plan(Template.WELCOME), recipient, now=NOW, cap_reached=False, policy=POLICY)
+    survey = decide(plan(Template.SURVEY_INVITATION), recipient, now=NOW, policy=POLICY)
+    welcome = decide(plan(Template.WELCOME), recipient, now=NOW, policy=POLICY)
     assert survey == Fail(NO_CONSENT)
     assert isinstance(welcome, Send) and welcome.route.consent is not None
     assert welcome.route.consent.source == "signup-form"
@@ -42,15 +40,13 @@ def test_a_purpose_granted_after_a_channel_withdrawal_sends_with_that_consent() 
     withdrawn = ConsentRecord(granted=False, source="support-call", changed_at=NOW - timedelta(1))
     surveys = NO_SURVEYS.model_copy(update={"granted": True, "source": "preference-center"})
     recipient = card(consents={"email": withdrawn, "email:surveys": surveys})
-    survey = decide(
-        plan(Template.SURVEY_INVITATION), recipient, now=NOW, cap_reached=False, policy=POLICY
-    )
+    survey = decide(plan(Template.SURVEY_INVITATION), recipient, now=NOW, policy=POLICY)
     assert isinstance(survey, Send) and survey.route.consent is not None
     assert (survey.route.consent.source, survey.route.consent.purpose) == (
         "preference-center",
         Purpose.SURVEYS,
     )
-    welcome = decide(plan(Template.WELCOME), recipient, now=NOW, cap_reached=False, policy=POLICY)
+    welcome = decide(plan(Template.WELCOME), recipient, now=NOW, policy=POLICY)
     assert welcome == Fail(NO_CONSENT)
 
 
@@ -58,7 +54,7 @@ def test_the_contacts_own_quiet_hours_replace_the_default() -> None:
     # NOW is 12:00 in Istanbul: outside the default 21:00–08:00, inside the contact's 11–13.
     own = QuietHours(start=time(11), end=time(13))
     recipient = card(consents={"email": EMAIL}).model_copy(update={"quiet_hours": own})
-    held = decide(plan(Template.WELCOME), recipient, now=NOW, cap_reached=False, policy=POLICY)
+    held = decide(plan(Template.WELCOME), recipient, now=NOW, policy=POLICY)
     assert isinstance(held, Postpone) and held.reason == "quiet_hours"
     assert held.until == NOW + timedelta(hours=1)  # 13:00 in Istanbul
 
@@ -66,9 +62,9 @@ def test_the_contacts_own_quiet_hours_replace_the_default() -> None:
 def test_without_own_quiet_hours_the_default_applies() -> None:
     recipient = card(consents={"email": EMAIL})
     late = NOW + timedelta(hours=10)  # 22:00 in Istanbul
-    held = decide(plan(Template.WELCOME), recipient, now=late, cap_reached=False, policy=POLICY)
+    held = decide(plan(Template.WELCOME), recipient, now=late, policy=POLICY)
     assert isinstance(held, Postpone) and held.reason == "quiet_hours"
     none = QuietHours(start=time(0), end=time(0))  # the contact wants no quiet hours
     awake = recipient.model_copy(update={"quiet_hours": none})
-    sent = decide(plan(Template.WELCOME), awake, now=late, cap_reached=False, policy=POLICY)
+    sent = decide(plan(Template.WELCOME), awake, now=late, policy=POLICY)
     assert isinstance(sent, Send)
