@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiosmtpd.controller import Controller
 
 from rapport_schemas import decode, topics, wrap
@@ -96,6 +97,125 @@ async def test_a_one_click_post_withdraws_surveys_and_the_next_invitation_is_not
             print(f"[SMTP] survey invitations received: {len(invitations)} (both before the POST)")
     finally:
         smtp.stop()
+
+
+async def test_a_one_click_post_on_a_campaign_mail_keeps_the_next_campaign_from_that_contact(
+    service_env, namespace
+) -> None:
+    """The issue's journey: a campaign (marketing) mail, the provider's one-click POST, and the
+    next campaign to the segment skips that contact for want of consent; nothing reaches it."""
+    inbox, smtp_port, contacts_port = Inbox(), free_port(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    links = {"preferences_base_url": f"http://127.0.0.1:{contacts_port}"}
+    try:
+        async with running_suite(
+            service_env, (), smtp_port, listen={"contacts": contacts_port}, notifications=links
+        ) as apps:
+            contacts, notifications = apps["contacts"], apps["notifications"]
+            contact_id = await _customer(contacts, country="AT")
+            # The audience is whoever notifications' directory knows at launch: the welcome
+            # mail says it has folded the registration.
+            await _mails(inbox, "welcome", count=1)
+            first = await _campaign(notifications, "autumn", country="AT")
+            assert await _settled(notifications, first) == {"sent": 1, "skipped": {}}
+            [(raw, _)] = await _mails(inbox, "campaign", count=1)
+            https = _one_click_link(raw)
+            async with httpx.AsyncClient() as provider:
+                posted = await provider.post(
+                    https,
+                    content=ONE_CLICK,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+            assert posted.status_code == 200, posted.text
+            assert ("email", "marketing", False) in await _consents(contacts, contact_id)
+            withdrawn = await _consent_event(service_env, namespace, contact_id)
+            assert withdrawn.consent.purpose is Purpose.MARKETING
+            await _folded_by_notifications(service_env, namespace)
+            second = await _campaign(notifications, "winter", country="AT")
+            progress = await _settled(notifications, second)
+            print(f"\n[campaign after the one-click POST] {progress}")
+            assert progress == {"sent": 0, "skipped": {"no_consent": 1}}
+            assert len(await _mails(inbox, "campaign", count=1)) == 1  # still only the first
+    finally:
+        smtp.stop()
+
+
+async def _customer(contacts: httpx.AsyncClient, *, country: str) -> str:
+    now = datetime.now(UTC).isoformat()
+    registered = await contacts.post(
+        "/contacts",
+        json={
+            "profile": {
+                "name": "Jonas Huber",
+                "email": "jonas@example.at",
+                "language": "de",
+                "time_zone": "Europe/Vienna",
+                "country": country,
+                "currency": "EUR",
+            },
+            "consents": [
+                {"channel": "email", "granted": True, "source": "web-form", "changed_at": now}
+            ],
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    return str(registered.json()["contact_id"])
+
+
+async def _folded_by_notifications(service_env: dict[str, Any], namespace: str) -> None:
+    """Notifications' consumer group has committed everything on the contacts topic (so its
+    directory holds the withdrawal: a campaign launched earlier would still have sent)."""
+    bootstrap, topic = str(service_env["kafka_bootstrap"]), f"{namespace}.{topics.CONTACTS}"
+    group = f"{namespace}.rapport-notifications-triggers"
+
+    async def behind() -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in range(3)]
+            ends = await consumer.end_offsets(partitions)
+            committed = {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
+            return sum(ends[tp] - committed[tp] for tp in partitions)
+        finally:
+            await consumer.stop()
+
+    await eventually(behind, expected=0, timeout=60, interval=0.5)
+
+
+async def _campaign(notifications: httpx.AsyncClient, name: str, *, country: str) -> str:
+    body = {
+        "name": name,
+        "audience": {"countries": [country]},
+        "messages": {"de": {"subject": f"{name}: Angebote", "body": "{salutation}\nNeu bei uns."}},
+    }
+    created = await notifications.post("/campaigns", json=body)
+    assert created.status_code == 201, created.text
+    return str(created.json()["campaign_id"])
+
+
+async def _settled(notifications: httpx.AsyncClient, campaign_id: str) -> dict[str, Any]:
+    """The campaign's outcome once nothing is waiting: sent and skipped by reason."""
+
+    async def view() -> dict[str, Any]:
+        answer = await notifications.get(f"/campaigns/{campaign_id}")
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    def settled(answer: dict[str, Any]) -> bool:
+        p = answer["progress"]
+        decided = p["sent"] + sum(p["skipped"].values()) + sum(p["deferred"].values())
+        return answer["state"] == "launched" and p["waiting"] == 0 and decided == p["targeted"]
+
+    done = (await eventually(view, until=settled, timeout=90))["progress"]
+    return {"sent": done["sent"], "skipped": done["skipped"]}
+
+
+def _one_click_link(raw: bytes) -> str:
+    headers = raw[: raw.index(b"\r\n\r\n")].decode("ascii")
+    wire = re.search(r"^List-Unsubscribe:.*?(?=^\S)", headers, re.M | re.S)
+    assert wire is not None
+    return re.findall(r"<([^>]+)>", wire.group(0))[0]
 
 
 async def _customer_with_a_resolved_case(contacts: httpx.AsyncClient) -> str:
