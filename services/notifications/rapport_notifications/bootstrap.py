@@ -262,7 +262,7 @@ def _worker_rounds(
     sweeper = OutboxSweeper([deliveries], gauges=outbox_gauges)
     return [
         eraser.erase_requested,
-        sweeper.sweep_once,
+        sweeper.sweep,
         launch_campaigns,
         functools.partial(dispatcher.dispatch_due, stop),
         Backlog(deliveries, metrics).measure,

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,10 @@ LEASE_UNTIL = "outbox_lease_until"
 # expires only under a publisher that died.
 LEASE = timedelta(seconds=60)
 SWEEP_PAGE = 500
+# How often the whole collection is scanned for outboxes nobody retries (a process that crashed
+# after its write, a publisher that died holding a lease): the bound on their delay, and on the
+# store's idle cost, which grows with the collection.
+FULL_SWEEP_INTERVAL = timedelta(minutes=1)
 
 
 def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings) -> list[Document]:
@@ -218,8 +223,14 @@ def _with_sequence(value: str, sequence: str, stream: str) -> str:
 
 
 class OutboxSweeper:
-    """Background task: publishes outboxes a crashed writer left pending, and shows how many
-    entries it found and how old the oldest is (``OutboxGauges``) from the same scan."""
+    """Background task: publishes outboxes a failed or crashed publish left pending, and shows how
+    many entries it found and how old the oldest is (``OutboxGauges``) from the same reads.
+
+    Idle, it costs the store nothing: each round retries only the documents whose publish failed
+    in this process (``OutboxDocuments.unpublished``, read by ``_id``), and a scan of the whole
+    collection for pending outboxes (which FerretDB answers by reading every document) runs once
+    at start, to publish what a crashed process left behind, then every ``full_interval``, for
+    a publisher that died holding a lease or a peer process that crashed."""
 
     def __init__(
         self,
@@ -228,13 +239,19 @@ class OutboxSweeper:
         gauges: OutboxGauges,
         interval: float = 1.0,
         grace: timedelta = timedelta(seconds=2),
+        full_interval: timedelta = FULL_SWEEP_INTERVAL,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stores = stores
         self.gauges = gauges
         self.interval = interval
         self.grace = grace
+        self.full_interval = full_interval
+        self.monotonic = monotonic
+        self.next_full: float | None = None  # None: the first round scans
 
     async def sweep_once(self) -> int:
+        """The full scan: every overdue pending outbox of every store."""
         published = 0
         for store in self.stores:
             # On the store's own clock, the one its writes stamp ``outbox_touched_at`` with: on
@@ -245,15 +262,59 @@ class OutboxSweeper:
             documents = await collection.find(overdue).limit(SWEEP_PAGE).to_list()
             whole = len(documents) < SWEEP_PAGE
             entries, oldest = _backlog(documents) if whole else await _measured(collection, overdue)
-            self.gauges.show(collection.name, entries=entries, oldest=oldest)
-            published += await store.publisher.publish_many(collection, documents)
-            if whole:  # all of them published; a larger backlog is measured again next round
-                self.gauges.show(collection.name, entries=0, oldest=None)
+            try:
+                published += await self._publish(store, documents, entries, oldest, settled=whole)
+            except BaseException:  # retried every round from now on, not after the next scan
+                store.unpublished.update(d["_id"] for d in documents)
+                raise
+        return published
+
+    async def retry_once(self) -> int:
+        """The idle round: only the documents whose publish failed here, read by ``_id``."""
+        published = 0
+        for store in self.stores:
+            if not store.unpublished:
+                continue
+            ids = sorted(store.unpublished)[:SWEEP_PAGE]
+            documents = await store.collection.find({"_id": {"$in": ids}, PENDING: True}).to_list()
+            entries, oldest = _backlog(documents)
+            store.unpublished.difference_update(ids)
+            try:
+                published += await self._publish(store, documents, entries, oldest, settled=True)
+            except BaseException:
+                store.unpublished.update(ids)
+                raise
+        return published
+
+    async def _publish(
+        self,
+        store: OutboxDocuments,
+        documents: Sequence[Document],
+        entries: int,
+        oldest: datetime | None,
+        *,
+        settled: bool,
+    ) -> int:
+        name = store.collection.name
+        self.gauges.show(name, entries=entries, oldest=oldest)
+        published = await store.publisher.publish_many(store.collection, documents)
+        if settled:  # all of them published; a larger backlog is measured again next round
+            self.gauges.show(name, entries=0, oldest=None)
         return published
 
     async def sweep(self) -> None:
-        """``sweep_once``, logged: the step ``ServiceRuntime.periodic`` runs every ``interval``."""
-        published = await self.sweep_once()
+        """The step ``ServiceRuntime.periodic`` runs every ``interval``: the full scan when it is
+        due, else the retries; logged."""
+        now = self.monotonic()
+        if self.next_full is None or now >= self.next_full:
+            # The first scan is repeated once the grace period is over: a process restarted
+            # right after a crash would otherwise find the crashed writes not yet overdue.
+            started = self.next_full is None and self.grace.total_seconds() > 0
+            wait = self.grace if started else self.full_interval
+            self.next_full = now + wait.total_seconds() + (self.interval if started else 0)
+            published = await self.sweep_once()
+        else:
+            published = await self.retry_once()
         if published:
             log.info("outbox swept", extra={"fields": {"published": published}})
 
@@ -286,6 +347,9 @@ class OutboxDocuments:
     publisher: OutboxPublisher
     settings: ServiceSettings
     clock: Clock = utc_now
+    # Documents whose immediate publish failed in this process: the sweeper retries them every
+    # round by ``_id`` (a crash forgets them; the full scan finds them then).
+    unpublished: set[Any] = field(default_factory=set)
 
     async def write(
         self,
@@ -341,4 +405,5 @@ class OutboxDocuments:
         try:
             await self.publisher.publish_many(self.collection, documents)
         except Exception:
+            self.unpublished.update(d["_id"] for d in documents)
             log.warning("immediate publish failed; outbox sweeper will retry", exc_info=True)
