@@ -3,7 +3,8 @@
 1. baseline: raw aiokafka getmany + PyMongo bulk_write over the same dataset;
 2. each service's real consumer path, one service at a time, as a real process;
 3. end-to-end latency from an HTTP call on contacts to the metrics read model;
-4. resident memory of each service after its load.
+4. resident memory of each service after its load;
+5. the store's CPU while the four services run idle, at two data sizes (``bench/idle.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiosmtpd.controller import Controller
 from bench import addresses, latency, processes
 from bench.baseline import run_baseline
 from bench.dataset import contact_events
+from bench.idle import idle_rows, print_idle
 from bench.lag import wait_caught_up
 from bench.produce import produce_all
 from rapport_schemas import topics
@@ -56,7 +58,9 @@ async def main() -> None:
         latencies = await end_to_end(stamp, logs, rows)
     finally:
         smtp.stop()
+    idle = await idle_rows(stamp, logs)
     print_table(rows, latencies)
+    print_idle(idle)
 
 
 async def baseline_row(stamp: str, dataset: list[tuple[bytes, bytes]]) -> dict[str, object]:
