@@ -23,7 +23,11 @@ def consumed(app: object) -> int:
     total = 0.0
     for metric in registry.collect():
         if metric.name == "rapport_events_consumed":
-            total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
+            total += sum(
+                s.value
+                for s in metric.samples
+                if s.name.endswith("_total") and s.labels["consumer"] == "view"
+            )
     return int(total)
 
 

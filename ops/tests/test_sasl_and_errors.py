@@ -137,4 +137,7 @@ def test_rapport_ops_over_sasl_and_its_error_lines(sasl_bootstrap: str) -> None:
 
     not_rebuildable = ops(sasl_bootstrap, "rebuild", "notifications", "deliveries")
     assert not_rebuildable.returncode == 1 and not_rebuildable.stderr.count("\n") == 1
-    assert "rebuildable here: contacts view, feedback views, metrics kpis" in not_rebuildable.stderr
+    assert (
+        "rebuildable here: contacts view, contacts records, feedback views, metrics kpis"
+        in not_rebuildable.stderr
+    )

@@ -16,13 +16,14 @@ from rapport_contacts.adapters.repository import MongoContactRepository
 from rapport_contacts.adapters.views import ContactViews
 from rapport_contacts.domain import vocabularies
 from rapport_contacts.domain.calendar import SlaPolicy
-from rapport_contacts.entrypoints import activity, errors, http, preference_center
+from rapport_contacts.entrypoints import activity, errors, export, http, preference_center
 from rapport_contacts.entrypoints.pages import Pages
-from rapport_contacts.read_models import VIEW_CONSUMER, read_models
+from rapport_contacts.read_models import RECORDS_CONSUMER, VIEW_CONSUMER, read_models
 from rapport_contacts.service_layer.preference_center import PreferenceCenter
 from rapport_contacts.service_layer.sla import SlaScheduler
 from rapport_contacts.service_layer.unit import Ports
 from rapport_contacts.settings import ContactsSettings
+from rapport_contacts.views.personal_record import ContactRecord
 from rapport_kit.clock import Clock, utc_now
 from rapport_kit.idempotency import http as idempotency_http
 from rapport_kit.idempotency.store import IdempotencyGuard, MongoClaims, forget_expired, kept_in
@@ -51,9 +52,12 @@ def create_app(
         contacts = MongoContactRepository(db["contacts"], publisher, settings)
         keys = MongoKeyStore(db["contact_keys"])
         ports = Ports(contacts, keys, _sla_policy(settings), clock)
-        runtime.consume_read_model(read_models(settings)[VIEW_CONSUMER])
+        models = read_models(settings)
+        runtime.consume_read_model(models[VIEW_CONSUMER])
+        runtime.consume_read_model(models[RECORDS_CONSUMER])
         views = ContactViews(db)
         app.state.ports, app.state.views, app.state.outbox = ports, views, publisher
+        app.state.records = ContactViews(db, ContactRecord.collection)
         app.state.preference_center = PreferenceCenter(ports, settings.link_keys())
         await contacts.create_indexes()
         await keys.create_indexes()
@@ -82,7 +86,7 @@ def create_app(
             )
             yield
 
-    routers = [http.router, activity.router, preference_center.router]
+    routers = [http.router, activity.router, export.router, preference_center.router]
     app = runtime.app(title="Rapport contacts", lifespan=lifespan, routers=routers)
     app.state.preference_pages = Pages.build(
         load_page_texts(),

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from rapport_contacts.settings import ContactsSettings
 from rapport_contacts.views.contact_view import ContactView
+from rapport_contacts.views.personal_record import ContactRecord
 from rapport_kit.rebuild import ReadModel
 from rapport_schemas import topics
 
 VIEW_CONSUMER = "view"
+# The export's complete record folds in its own group: its lag and its rebuild are its own, and
+# a deployment upgraded to it folds the whole history (a new group starts at the earliest offset).
+RECORDS_CONSUMER = "records"
+SOURCES = (topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS)
 
 
 def read_models(settings: ContactsSettings) -> dict[str, ReadModel]:
@@ -15,9 +20,8 @@ def read_models(settings: ContactsSettings) -> dict[str, ReadModel]:
         timeline_month_limit=settings.view_timeline_month_limit, list_limit=settings.view_list_limit
     )
     return {
-        VIEW_CONSUMER: ReadModel(
-            VIEW_CONSUMER, (topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS), (view,)
-        )
+        VIEW_CONSUMER: ReadModel(VIEW_CONSUMER, SOURCES, (view,)),
+        RECORDS_CONSUMER: ReadModel(RECORDS_CONSUMER, SOURCES, (ContactRecord(),)),
     }
 
 

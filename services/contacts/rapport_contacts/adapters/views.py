@@ -13,10 +13,11 @@ HIDDEN = {"_id": 0, WATERMARKS: 0, VERSION: 0}
 
 
 class ContactViews:
-    """The ``ContactViewReader`` port on MongoDB."""
+    """The ``ContactViewReader`` port on MongoDB (the 360° view, or another per-contact read
+    model of the same consumer such as the export's ``contact_records``)."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.collection = db[ContactView.collection]
+    def __init__(self, db: AsyncDatabase[Document], collection: str = ContactView.collection):
+        self.collection = db[collection]
 
     async def get(self, contact_id: str) -> Document | None:
         return await self.collection.find_one({"_id": contact_id}, HIDDEN)
