@@ -15,8 +15,11 @@ from rapport_ops.connection import Target, settings_for
 from rapport_ops.dead_letters import ReplayFilter, replay
 from rapport_ops.failures import one_line
 from rapport_ops.inspect_topics import show_topics
+from rapport_ops.personal_data import audit_personal_data, read_values
 from rapport_ops.rebuild import SERVICES, rebuild_read_model
 from rapport_ops.tail import tail_topic
+
+FOUND = 3  # exit status of an audit that found personal data
 
 
 class Parser(argparse.ArgumentParser):
@@ -29,7 +32,8 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="rapport-ops",
-        description="Inspect topics, tail events, replay dead letters, rebuild read models. "
+        description="Inspect topics, tail events, replay dead letters, rebuild read models, audit "
+        "where personal data remains. "
         "Connects with the services' variables (RAPPORT_<SERVICE>_KAFKA_BOOTSTRAP, "
         "…_KAFKA_SECURITY_PROTOCOL, …_KAFKA_SASL_*, …_MONGO_URL; the service of the command, else "
         "$SERVICE, else unprefixed RAPPORT_…).",
@@ -45,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("topics", help="list topics with their size and every consumer group's lag")
     _add_tail(commands)
     _add_dlq(commands)
+    _add_audit(commands)
     rebuild = commands.add_parser("rebuild", help="rebuild a read model from the event log")
     rebuild.add_argument("service", choices=SERVICES)
     rebuild.add_argument(
@@ -75,6 +80,30 @@ def _add_dlq(commands: Any) -> None:
     dlq.add_argument("--reason", help="only dead letters with this reason")
     dlq.add_argument("--original-topic", help="only dead letters that came from this topic")
     dlq.add_argument("--execute", action="store_true", help="really replay (default: dry run)")
+
+
+def _add_audit(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="audits of what topics and databases hold")
+    kinds = audit.add_subparsers(dest="audit", required=True, metavar="AUDIT")
+    personal = kinds.add_parser(
+        "personal-data",
+        help="count records and documents holding any of the values (never printed); exit "
+        "status 3 when any is found",
+    )
+    personal.add_argument(
+        "--value", action="append", default=[], help="a value to look for (repeatable)"
+    )
+    personal.add_argument(
+        "--values-file",
+        action="append",
+        default=[],
+        help="a file of values, one a line (keeps them out of the shell history)",
+    )
+    personal.add_argument(
+        "--database-prefix",
+        default="rapport_",
+        help="audit every MongoDB database whose name starts so (default rapport_)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +146,12 @@ async def run(argv: list[str] | None = None) -> int:
             bootstrap=args.bootstrap,
             topic_prefix=args.topic_prefix,
         )
+    elif args.command == "audit":
+        needles = read_values(args.value, args.values_file)
+        audit = await audit_personal_data(
+            target, needles, console, database_prefix=args.database_prefix
+        )
+        return FOUND if audit.hits else 0
     else:
         selection = ReplayFilter(args.reason, args.original_topic)
         work = replay(target, args.service, selection, console, execute=args.execute)

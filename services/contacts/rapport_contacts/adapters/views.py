@@ -13,8 +13,8 @@ HIDDEN = {"_id": 0, WATERMARKS: 0, VERSION: 0}
 
 
 class ContactViews:
-    """The ``ContactViewReader`` port on MongoDB (the 360° view, or another per-contact read
-    model of the same consumer such as the export's ``contact_records``)."""
+    """The ``ContactViewReader`` port on MongoDB (the 360° view; ``get`` also reads another
+    per-contact read model, such as the export's ``contact_records``)."""
 
     def __init__(self, db: AsyncDatabase[Document], collection: str = ContactView.collection):
         self.collection = db[collection]

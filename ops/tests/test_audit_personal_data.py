@@ -1,0 +1,131 @@
+"""``rapport-ops audit personal-data`` on a running suite: it finds the person before erasure,
+finds no document afterwards, finds a value planted on a topic, and never prints a value.
+
+What it still finds on the topics after erasure is the baseline the immutable event log keeps
+(the registration with e-mail and phone, interaction summaries): printed for the record."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiosmtpd.controller import Controller
+from pymongo import AsyncMongoClient
+
+from rapport_ops.__main__ import FOUND, run
+from rapport_schemas import topics
+from tests.support.kafka import eventually, produce
+from tests.support.suite import Inbox, free_port, running_suite
+
+pytestmark = pytest.mark.suite
+
+NAME, EMAIL, PHONE = "Kovács Eszter", "eszter.kovacs@example.hu", "+36209876543"
+PHRASE = "a nagymamám kék bögréje"
+VALUES = (NAME, EMAIL, PHONE, PHRASE)
+
+
+def counts(output: str) -> dict[str, int]:
+    """The summary table's figures (rich draws ``│`` between columns)."""
+    found = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+        if len(cells) == 2 and cells[1].replace(",", "").isdigit():
+            found[cells[0]] = int(cells[1].replace(",", ""))
+    return found
+
+
+async def audit(infra, namespace, values_file, capsys) -> tuple[int, dict[str, int], str]:  # type: ignore[no-untyped-def]
+    arguments = ["--bootstrap", infra.kafka_bootstrap, "--topic-prefix", f"{namespace}."]
+    arguments += ["audit", "personal-data", "--values-file", str(values_file)]
+    arguments += ["--database-prefix", f"{namespace}_"]
+    status = await run(arguments)
+    output = capsys.readouterr().out
+    for value in VALUES:
+        assert value.lower() not in output.lower(), "a value was printed"
+    return status, counts(output), output
+
+
+async def test_audit_finds_the_person_then_only_the_event_log(
+    service_env, namespace, infra, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("RAPPORT_MONGO_URL", infra.mongo_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    values_file = tmp_path / "values.txt"
+    values_file.write_text("\n".join(VALUES) + "\n", encoding="utf-8")
+    smtp_port = free_port()
+    smtp = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    try:
+        async with running_suite(service_env, (), smtp_port) as clients:
+            contacts = clients["contacts"]
+            now = datetime.now(UTC).isoformat()
+            consent = {"channel": "email", "granted": True, "source": "web", "changed_at": now}
+            profile = {"name": NAME, "email": EMAIL, "phone": PHONE, "language": "hu-HU"}
+            profile |= {"time_zone": "Europe/Budapest", "country": "HU", "currency": "HUF"}
+            registered = await contacts.post(
+                "/contacts", json={"profile": profile, "consents": [consent]}
+            )
+            assert registered.status_code == 201, registered.text
+            contact_id = registered.json()["contact_id"]
+            logged = await contacts.post(
+                f"/contacts/{contact_id}/interactions",
+                json={
+                    "channel": "phone",
+                    "direction": "inbound",
+                    "kind": "support",
+                    "summary": f"Mesélt {PHRASE} történetéről",
+                },
+            )
+            assert logged.status_code == 201, logged.text
+
+            async def documents_with_hits() -> int:
+                return (await audit(infra, namespace, values_file, capsys))[1][
+                    "documents with a hit"
+                ]
+
+            await eventually(documents_with_hits, until=lambda n: n >= 2, timeout=60)
+            before, figures_before, _ = await audit(infra, namespace, values_file, capsys)
+            with capsys.disabled():
+                print("before erasure:", figures_before)
+            assert before == FOUND and figures_before["records with a hit"] >= 2
+
+            assert (await contacts.delete(f"/contacts/{contact_id}")).status_code == 200
+            await eventually(documents_with_hits, expected=0, timeout=60)
+
+        status, after, output = await audit(infra, namespace, values_file, capsys)
+        with capsys.disabled():
+            print("after erasure:", after)
+            print(output)
+        assert after["documents with a hit"] == 0
+        assert after["collections"] > 0 and after["documents read"] > 0
+        assert after["topics"] > 0 and after["records read"] > 0
+        # The baseline: the immutable log still holds the registration and the summary.
+        assert status == FOUND and after["records with a hit"] >= 2
+        assert f"{namespace}.{topics.CONTACTS}/" in output
+
+        planted = f"{namespace}.{topics.CONTACTS}.audit-probe"
+        await create_topic(infra.kafka_bootstrap, planted)
+        await produce(infra.kafka_bootstrap, planted, f"note: {PHRASE}".encode(), key=b"probe")
+        status, probed, output = await audit(infra, namespace, values_file, capsys)
+        assert probed["records with a hit"] == after["records with a hit"] + 1
+        assert re.search(rf"{re.escape(planted)}/\d+/0\s.*#4", output), output
+        with capsys.disabled():
+            print("with a planted value:", probed)
+    finally:
+        smtp.stop()
+        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(infra.mongo_url)
+        for name in await mongo.list_database_names():
+            if name.startswith(f"{namespace}_"):
+                await mongo.drop_database(name)
+        await mongo.close()
+
+
+async def create_topic(bootstrap: str, name: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
