@@ -11,13 +11,11 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_contacts.adapters.keys import MongoKeyStore
 from rapport_contacts.adapters.metrics import SlaMetrics
-from rapport_contacts.adapters.page_texts import load_page_texts, load_stylesheet
 from rapport_contacts.adapters.repository import MongoContactRepository
 from rapport_contacts.adapters.views import ContactViews
 from rapport_contacts.domain import vocabularies
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.entrypoints import activity, errors, export, http, preference_center
-from rapport_contacts.entrypoints.pages import Pages
 from rapport_contacts.read_models import RECORDS_CONSUMER, VIEW_CONSUMER, read_models
 from rapport_contacts.service_layer.preference_center import PreferenceCenter
 from rapport_contacts.service_layer.sla import SlaScheduler
@@ -28,10 +26,12 @@ from rapport_kit.clock import Clock, utc_now
 from rapport_kit.idempotency import http as idempotency_http
 from rapport_kit.idempotency.store import IdempotencyGuard, MongoClaims, forget_expired, kept_in
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
+from rapport_kit.pages import PageRenderer, load_page_texts, load_stylesheet
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
 
 SERVICE = "contacts"
+PACKAGE = "rapport_contacts"  # its pages: templates, wording and style as package data
 
 
 def create_app(
@@ -88,11 +88,13 @@ def create_app(
 
     routers = [http.router, activity.router, export.router, preference_center.router]
     app = runtime.app(title="Rapport contacts", lifespan=lifespan, routers=routers)
-    app.state.preference_pages = Pages.build(
-        load_page_texts(),
+    app.state.preference_pages = PageRenderer.build(
+        PACKAGE,
+        load_page_texts(PACKAGE),
         default_locale="en",
         brand=settings.brand_name,
-        stylesheet=load_stylesheet(),
+        stylesheet=load_stylesheet(PACKAGE, "preferences.css"),
+        stylesheet_path="/preferences/static/preferences.css",
     )
     errors.install(app)
     idempotency_http.install(app)

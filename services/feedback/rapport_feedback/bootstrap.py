@@ -12,10 +12,9 @@ from opentelemetry.sdk.trace import SpanProcessor
 from rapport_feedback.adapters.contact_store import MongoContactFeedbackStore
 from rapport_feedback.adapters.feedback_views import MongoFeedbackViews
 from rapport_feedback.adapters.metrics import FeedbackMetrics
-from rapport_feedback.adapters.page_texts import load_page_texts, stylesheet
+from rapport_feedback.adapters.page_texts import stylesheet
 from rapport_feedback.adapters.survey_store import MongoSurveyStore
 from rapport_feedback.entrypoints import answers, consumer, reads, survey_page
-from rapport_feedback.entrypoints.page_rendering import PageRenderer
 from rapport_feedback.read_models import VIEWS_CONSUMER, read_models
 from rapport_feedback.service_layer.answering import AnswerIntake
 from rapport_feedback.service_layer.reading import FeedbackReads
@@ -23,6 +22,7 @@ from rapport_feedback.service_layer.surveying import SurveyDesk
 from rapport_feedback.settings import FeedbackSettings
 from rapport_kit.clock import Clock, utc_now
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
+from rapport_kit.pages import PageRenderer, load_page_texts
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import topics
 
@@ -66,10 +66,12 @@ def create_app(
         routers=[survey_page.router, answers.router, reads.router],
     )
     app.state.survey_pages = PageRenderer.build(
-        load_page_texts(),
+        "rapport_feedback",
+        load_page_texts("rapport_feedback"),
         default_locale=settings.default_locale,
         brand=settings.brand_name,
         stylesheet=stylesheet(),
+        stylesheet_path="/answers/static/survey.css",
     )
     return app
 

@@ -20,13 +20,13 @@ from rapport_contacts.domain.errors import ContactErasedError, ContactNotFound
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.domain.preferences import MESSAGE_CHANNELS, PURPOSES, current
 from rapport_contacts.entrypoints import preference_form
-from rapport_contacts.entrypoints.pages import Pages
 from rapport_contacts.entrypoints.preference_form import PAIRS, Problem, Submitted
 from rapport_contacts.service_layer.preference_center import (
     ExpiredLink,
     InvalidLink,
     PreferenceCenter,
 )
+from rapport_kit.pages import PageRenderer as Pages
 from rapport_kit.pages import reader_language, root, same_origin
 
 router = APIRouter(tags=["preference center"])

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from starlette.datastructures import FormData
 
-from rapport_contacts.adapters.page_texts import load_page_texts
 from rapport_contacts.domain import model, preferences
 from rapport_contacts.domain.preferences import Preferences
 from rapport_contacts.entrypoints.preference_form import Problem, Submitted, choices, kept_language
+from rapport_kit.pages import load_page_texts
 from rapport_schemas.common import Channel, Consent, Purpose
 from rapport_schemas.contacts import (
     ContactConsentChanged,
@@ -25,7 +25,7 @@ NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 PROFILE = ContactProfile(
     name="Zeynep Kaya", language="tr-TR", time_zone="Europe/Istanbul", country="TR", currency="TRY"
 )
-TEXTS = load_page_texts()
+TEXTS = load_page_texts("rapport_contacts")
 
 
 def contact() -> model.Contact:

@@ -22,10 +22,9 @@ from rapport_feedback.domain.answers import (
     SurveyWithdrawn,
 )
 from rapport_feedback.domain.scores import SCORE_RANGES
-from rapport_feedback.domain.wording import PageTexts
 from rapport_feedback.entrypoints import survey_form
-from rapport_feedback.entrypoints.page_rendering import PageRenderer
 from rapport_feedback.service_layer.answering import AnswerIntake
+from rapport_kit.pages import PageRenderer, PageTexts
 
 router = APIRouter(prefix="/answers", tags=["survey page"])
 HTML: dict[str, object] = {"content": {"text/html": {}}}

@@ -6,10 +6,9 @@ import string
 
 import pytest
 
-from rapport_feedback.adapters.page_texts import load_page_texts
-from rapport_feedback.entrypoints.page_rendering import PageRenderer
+from rapport_kit.pages import PageRenderer, load_page_texts
 
-TEXTS = load_page_texts()
+TEXTS = load_page_texts("rapport_feedback")
 REQUIRED = {"en", "tr", "hu", "de", "es", "fr", "ja", "ar", "pt"}
 PLACEHOLDERS = {"brand", "max"}
 
@@ -39,5 +38,12 @@ def test_texts_use_only_known_placeholders_and_arabic_alone_is_rtl(locale: str) 
 def test_the_page_language_falls_back_like_the_notifications(
     requested: str | None, chosen: str
 ) -> None:
-    renderer = PageRenderer.build(TEXTS, default_locale="en", brand="Rapport", stylesheet=b"")
+    renderer = PageRenderer.build(
+        "rapport_feedback",
+        TEXTS,
+        default_locale="en",
+        brand="Rapport",
+        stylesheet=b"",
+        stylesheet_path="/answers/static/survey.css",
+    )
     assert renderer.texts(requested).locale == chosen
