@@ -15,6 +15,8 @@ from opentelemetry.trace import Tracer
 from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_kit.clock import Clock, utc_now
+from rapport_kit.idempotency import http as idempotency_http
+from rapport_kit.idempotency.store import IdempotencyGuard, MongoClaims, forget_expired, kept_in
 from rapport_kit.mongo import Document
 from rapport_kit.observability import OutboxGauges
 from rapport_kit.outbox import OutboxPublisher, OutboxSweeper
@@ -76,6 +78,10 @@ from rapport_schemas import topics
 SERVICE = "notifications"
 CONSUMER = "triggers"
 EVENT_WEBHOOKS = "event-webhooks"
+# The claims of Idempotency-Keys on POST /webhooks/subscriptions; expired ones are forgotten
+# this often (their answers, kept in the subscription documents, first).
+SUBSCRIPTION_KEYS = "webhook_subscription_idempotency_keys"
+KEY_SWEEP_SECONDS = 600.0
 
 
 def create_app(
@@ -111,6 +117,9 @@ def create_app(
         app.state.campaigns = _campaign_desk(db, deliveries, clock, wake)
         runtime.consume(CONSUMER, consumer, base_topics=[topics.CONTACTS, topics.FEEDBACK])
         app.state.webhook_admin, webhooks_wake = _event_webhooks(runtime, settings, clock)
+        claims, subscriptions = MongoClaims(db[SUBSCRIPTION_KEYS]), db[WEBHOOK_SUBSCRIPTIONS]
+        app.state.idempotency = IdempotencyGuard(claims, kept_in(subscriptions))
+        app.state.idempotency_retention = timedelta(hours=settings.idempotency_key_retention_hours)
         async with (
             httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client,
             httpx.AsyncClient(timeout=settings.event_webhooks_timeout_seconds) as webhook_client,
@@ -151,6 +160,11 @@ def create_app(
                 wake=wake,
                 grace=settings.shutdown_grace_seconds,
             )
+            runtime.periodic(
+                "idempotency keys",
+                KEY_SWEEP_SECONDS,
+                lambda: forget_expired(claims, subscriptions, utc_now()),
+            )
             yield
 
     routers = [
@@ -159,7 +173,9 @@ def create_app(
         event_webhooks_http.router,
         campaigns.router,
     ]
-    return runtime.app(title="Rapport notifications", lifespan=lifespan, routers=routers)
+    app = runtime.app(title="Rapport notifications", lifespan=lifespan, routers=routers)
+    idempotency_http.install(app)
+    return app
 
 
 def _event_webhooks(

@@ -52,6 +52,12 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
     )
     internal_locale: str = Field(default="en", description="Locale of alerts to agents.")
     internal_time_zone: str = Field(default="UTC", description="Time zone of alerts to agents.")
+    idempotency_key_retention_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long an Idempotency-Key on POST /webhooks/subscriptions is remembered: "
+        "a retry within it answers the first response; after it the key is new again.",
+    )
     answer_base_url: str = Field(
         default="http://127.0.0.1:8002/answers",
         description="The survey page as customers reach it (https in production).",

@@ -1,5 +1,6 @@
 """The ``webhook_subscriptions`` collection: one document per subscription, secret included
-(it signs every delivery; it is never logged and never shown again after creation)."""
+(it signs every delivery; it is never logged and never shown again after creation, except to a
+retry of the creating request with its Idempotency-Key, from the answer kept in the document)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
+from rapport_kit.idempotency import RECORDS, KeptAnswer
 from rapport_kit.mongo import Document
 from rapport_notifications.domain.webhook_subscription import (
     Filters,
@@ -23,8 +25,11 @@ class MongoWebhookSubscriptions:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 
-    async def add(self, subscription: Subscription) -> None:
-        await self.collection.insert_one(_document(subscription))
+    async def add(self, subscription: Subscription, *, kept: KeptAnswer | None = None) -> None:
+        """One insert: the subscription and a keyed request's answer (``rapport_kit.idempotency``),
+        so a crash can store neither or both."""
+        answers = {RECORDS: {kept.key_id: kept.document()}} if kept is not None else {}
+        await self.collection.insert_one({**_document(subscription), **answers})
 
     async def get(self, subscription_id: str) -> Subscription | None:
         document = await self.collection.find_one({"_id": subscription_id})

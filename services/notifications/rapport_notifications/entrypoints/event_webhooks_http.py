@@ -1,7 +1,7 @@
 """HTTP API of the outbound event webhooks: subscriptions, their delivery log, re-enable, replay.
 
 Scopes: ``webhooks:read`` to read, ``webhooks:manage`` to change. The secret is answered once,
-by the create call.
+by the create call (and to a retry of it with the same ``Idempotency-Key``: the same answer).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field
 
 from rapport_kit.http import require_scope
 from rapport_kit.http_guards import PathId
+from rapport_kit.idempotency import Answer, KeyedRequest
+from rapport_kit.idempotency.http import keyed
 from rapport_notifications.domain.webhook_delivery import DeliveryState
 from rapport_notifications.domain.webhook_subscription import Subscription, SubscriptionState
 from rapport_notifications.entrypoints.event_webhooks_models import (
@@ -29,6 +31,7 @@ from rapport_notifications.service_layer.webhook_subscriptions import (
     InvalidField,
     SubscriptionNotFound,
     WebhookAdmin,
+    new_subscription_id,
 )
 
 T = TypeVar("T")
@@ -72,6 +75,9 @@ def _admin(request: Request) -> WebhookAdmin:
 
 
 Admin = Annotated[WebhookAdmin, Depends(_admin)]
+# A keyed creation's subscription id is chosen before anything runs, so the claim names it and a
+# retry finds the subscription (and the answer kept in its document).
+KeyedCreation = Annotated[KeyedRequest | None, Depends(keyed(lambda _, __: new_subscription_id()))]
 
 
 @router.post(
@@ -80,10 +86,24 @@ Admin = Annotated[WebhookAdmin, Depends(_admin)]
     dependencies=MANAGE,
     operation_id="createWebhookSubscription",
 )
-async def create_subscription(body: NewSubscription, admin: Admin) -> CreatedSubscription:
-    """Subscribe an endpoint; the answer carries its secret, the only time it is shown."""
-    created = await _answering(admin.create(body.wanted()))
-    return CreatedSubscription(**_view(created).model_dump(), secret=created.secret)
+async def create_subscription(
+    body: NewSubscription, admin: Admin, key: KeyedCreation
+) -> CreatedSubscription:
+    """Subscribe an endpoint; the answer carries its secret, the only time it is shown. With an
+    ``Idempotency-Key`` a retry answers the first response (secret included) and subscribes once.
+    """
+    # The replay carries the secret again, on purpose: the draft's duplicate request gets the
+    # first response, and that response is exactly what a client whose connection dropped lost;
+    # without its secret the subscription would exist but could not be verified (only rotated).
+    # It is no wider exposure: the key belongs to the same caller (the API key's identity, under
+    # webhooks:manage, which may rotate the secret anyway), the secret already lives in this
+    # document, and the kept answer is dropped when the key's retention ends.
+    answer = Answer(key, status.HTTP_201_CREATED, _created)
+    subscription_id = key.target if key else None
+    created = await _answering(
+        admin.create(body.wanted(), subscription_id=subscription_id, keep=answer.kept)
+    )
+    return _created(created)
 
 
 @router.get("", dependencies=READ, operation_id="listWebhookSubscriptions")
@@ -142,7 +162,13 @@ async def rotate_secret(subscription_id: PathId, body: NewSecret, admin: Admin) 
 
 @router.post("/{subscription_id}/replay", dependencies=MANAGE, operation_id="replayWebhookEvents")
 async def replay(subscription_id: PathId, body: ReplayRange, admin: Admin) -> Replayed:
-    """Send again the events whose time is in [from, to), each with its original webhook-id."""
+    """Send again the events whose time is in [from, to), each with its original webhook-id.
+
+    No ``Idempotency-Key`` is needed: a replay appends nothing. It sets the subscription's
+    finished deliveries in the range due again; there is one delivery per (subscription, event
+    id), so a retried replay cannot enqueue a second one, and a delivery still under way is not
+    touched (the retry's count leaves it out). At worst an event is sent once more with the same
+    webhook-id, which receivers dedupe on (at-least-once, as every delivery)."""
     count = await _answering(admin.replay(subscription_id, body.start, body.end))
     return Replayed(replayed=count)
 
@@ -171,6 +197,10 @@ async def _answering(pending: Awaitable[T]) -> T:
         detail = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
     return result
+
+
+def _created(subscription: Subscription) -> CreatedSubscription:
+    return CreatedSubscription(**_view(subscription).model_dump(), secret=subscription.secret)
 
 
 def _view(subscription: Subscription) -> SubscriptionView:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from rapport_kit.clock import Clock
+from rapport_kit.idempotency import KeptAnswer
 from rapport_notifications.domain.campaigns import Audience, Campaign
 from rapport_notifications.domain.customer_links import CustomerLinks
 from rapport_notifications.domain.delivery import Claimed, State
@@ -234,7 +235,9 @@ class DeliveryCounters(Protocol):
 
 
 class WebhookSubscriptions(Protocol):
-    async def add(self, subscription: Subscription) -> None: ...
+    async def add(self, subscription: Subscription, *, kept: KeptAnswer | None = None) -> None:
+        """``kept``: a keyed request's answer, stored by the same write as the subscription."""
+        ...
 
     async def get(self, subscription_id: str) -> Subscription | None: ...
 

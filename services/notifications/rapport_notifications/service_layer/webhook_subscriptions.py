@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from rapport_kit.clock import Clock
+from rapport_kit.idempotency import KeptAnswer
 from rapport_notifications.domain.webhook_delivery import DeliveryState
 from rapport_notifications.domain.webhook_signing import generate_secret
 from rapport_notifications.domain.webhook_subscription import (
@@ -36,6 +38,14 @@ class SubscriptionNotFound(LookupError):
     pass
 
 
+def new_subscription_id() -> str:
+    """Chosen before anything is written, so a keyed request's claim can name it."""
+    return f"whs_{uuid.uuid4().hex}"
+
+
+Keep = Callable[[Subscription], KeptAnswer | None]
+
+
 @dataclass(frozen=True)
 class Wanted:
     """What a subscriber asks for; ``secret`` None: one is generated."""
@@ -56,10 +66,17 @@ class WebhookAdmin:
     allow_plain_http: bool
     secret_overlap: timedelta
 
-    async def create(self, wanted: Wanted) -> Subscription:
-        """The new subscription, its secret included (the only time it is shown)."""
+    async def create(
+        self,
+        wanted: Wanted,
+        *,
+        subscription_id: str | None = None,
+        keep: Keep = lambda _: None,
+    ) -> Subscription:
+        """The new subscription, its secret included (the only time it is shown); ``keep`` gives
+        a keyed request's answer, stored by the same write as the subscription."""
         subscription = Subscription(
-            subscription_id=f"whs_{uuid.uuid4().hex}",
+            subscription_id=subscription_id or new_subscription_id(),
             url=self._target(wanted.url),
             event_types=wanted.event_types,
             secret=wanted.secret or generate_secret(),
@@ -68,7 +85,7 @@ class WebhookAdmin:
             description=wanted.description,
             created_at=self.clock(),
         )
-        await self.subscriptions.add(subscription)
+        await self.subscriptions.add(subscription, kept=keep(subscription))
         return subscription
 
     async def get(self, subscription_id: str) -> Subscription:

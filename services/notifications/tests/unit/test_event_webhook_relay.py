@@ -8,6 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
+from rapport_kit.idempotency import Answer as IdempotentAnswer
+from rapport_kit.idempotency import KeyedRequest
 from rapport_notifications.domain.webhook_delivery import Answer
 from rapport_notifications.domain.webhook_signing import generate_secret, signature
 from rapport_notifications.domain.webhook_subscription import (
@@ -18,7 +22,7 @@ from rapport_notifications.domain.webhook_subscription import (
 from rapport_notifications.service_layer.webhook_fanout import ReadEvent, WebhookFanOut
 from rapport_notifications.service_layer.webhook_relay import WebhookRelay
 from rapport_notifications.service_layer.webhook_retention import WebhookRetention
-from rapport_notifications.service_layer.webhook_subscriptions import WebhookAdmin
+from rapport_notifications.service_layer.webhook_subscriptions import Wanted, WebhookAdmin
 from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas import CloudEvent, wrap
 from rapport_schemas.contacts import ContactErased, ContactProfile, ContactRegistered
@@ -33,6 +37,11 @@ from services.notifications.tests.unit.webhook_fakes import (
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
 SUBSCRIBED = frozenset({ContactRegistered.event_type, ContactErased.event_type})
+
+
+class SecretShown(BaseModel):
+    subscription_id: str
+    secret: str
 
 
 def registered(contact: str) -> CloudEvent[Any]:
@@ -204,6 +213,38 @@ async def test_a_replay_resends_the_range_with_the_original_ids() -> None:
     assert replayed == 1
     assert relay.sender.ids() == [early.id, late.id, late.id]
     assert relay.sender.posts[1][1] == relay.sender.posts[2][1]  # the very same bytes
+
+
+async def test_a_retried_replay_enqueues_no_second_delivery() -> None:
+    event = wrap(registered("c").data, source="/t", time=T0)
+    relay = relay_with()
+    await relay.read(event)
+    await relay.round_at(0)
+    span = (T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    first = await relay.admin.replay("whs_1", *span)
+    again = await relay.admin.replay("whs_1", *span)  # the client retries before the resend
+    await relay.round_at(1)
+    assert (first, again) == (1, 0)
+    assert relay.sender.ids() == [event.id, event.id]  # sent once more, not twice more
+    assert len(relay.deliveries.states()) == 1
+
+
+async def test_a_keyed_creation_stores_its_answer_with_the_subscription_it_names() -> None:
+    relay = relay_with()
+    keyed = KeyedRequest("key-digest", "body-digest", "whs_chosen", T0 + timedelta(hours=24))
+    answer: IdempotentAnswer[Subscription] = IdempotentAnswer(
+        keyed, 201, lambda s: SecretShown(subscription_id=s.subscription_id, secret=s.secret)
+    )
+    wanted = Wanted(url="https://example.com/hooks", event_types=SUBSCRIBED, personal_data=False)
+    created = await relay.admin.create(wanted, subscription_id=keyed.target, keep=answer.kept)
+    kept = relay.subscriptions.kept["whs_chosen"]
+    assert created.subscription_id == "whs_chosen"
+    assert kept is not None
+    assert (kept.key_id, kept.fingerprint, kept.status_code) == ("key-digest", "body-digest", 201)
+    assert json.loads(kept.body) == {"subscription_id": "whs_chosen", "secret": created.secret}
+    unkeyed = await relay.admin.create(wanted)
+    assert unkeyed.subscription_id.startswith("whs_")
+    assert relay.subscriptions.kept[unkeyed.subscription_id] is None
 
 
 async def test_personal_fields_only_with_the_scope_and_never_after_an_erasure() -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from rapport_kit.idempotency import KeptAnswer
 from rapport_notifications.domain.webhook_delivery import (
     OPEN_STATES,
     Answer,
@@ -31,9 +32,11 @@ PENDING = DeliveryState.PENDING.value
 class FakeWebhookSubscriptions:
     def __init__(self, *subscriptions: Subscription) -> None:
         self.by_id = {s.subscription_id: s for s in subscriptions}
+        self.kept: dict[str, KeptAnswer | None] = {}  # by subscription id, as ``add`` got it
 
-    async def add(self, subscription: Subscription) -> None:
+    async def add(self, subscription: Subscription, *, kept: KeptAnswer | None = None) -> None:
         self.by_id[subscription.subscription_id] = subscription
+        self.kept[subscription.subscription_id] = kept
 
     async def get(self, subscription_id: str) -> Subscription | None:
         return self.by_id.get(subscription_id)
