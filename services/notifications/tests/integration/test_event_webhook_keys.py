@@ -4,10 +4,15 @@ response, secret included; the answer lives in the subscription's own document."
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from rapport_kit.callers import key_identity
+from rapport_kit.clock import utc_now
+from rapport_kit.idempotency import fingerprint, key_id
 from rapport_notifications.bootstrap import SUBSCRIPTION_KEYS, create_app
 from tests.support.services import serving
 
@@ -64,3 +69,31 @@ async def test_a_refused_keyed_creation_leaves_the_key_free_and_without_a_key_ea
     assert "Idempotent-Replayed" not in fixed.headers
     assert [answer.status_code for answer in unkeyed] == [201, 201]
     assert await mongo_db["webhook_subscriptions"].count_documents({}) == 3
+
+
+async def test_a_retry_while_the_first_is_in_flight_is_409_and_after_a_crash_it_subscribes_once(
+    settings_for: Any, mongo_db: Any
+) -> None:
+    # A claim as the first request leaves it: taken, its subscription not written yet.
+    caller = key_identity("test-key")  # tests.support.services
+    body = json.dumps(WANTED).encode()
+    now = utc_now()
+    claim = {
+        "fingerprint": fingerprint("POST", SUBSCRIPTIONS, body),
+        "target": "whs_chosen_by_the_first_attempt",
+        "expires_at": now + timedelta(hours=24),
+    }
+    claims = mongo_db[SUBSCRIPTION_KEYS]
+    await claims.insert_one({"_id": key_id(caller, "running"), "claimed_at": now, **claim})
+    crashed_at = now - timedelta(minutes=2)  # older than the kit's in-flight window (60 s)
+    await claims.insert_one({"_id": key_id(caller, "crashed"), "claimed_at": crashed_at, **claim})
+    async with serving(create_app(settings_for())) as api:
+        busy = await api.post(SUBSCRIPTIONS, json=WANTED, headers={"Idempotency-Key": "running"})
+        taken = await api.post(SUBSCRIPTIONS, json=WANTED, headers={"Idempotency-Key": "crashed"})
+        again = await api.post(SUBSCRIPTIONS, json=WANTED, headers={"Idempotency-Key": "crashed"})
+    assert busy.status_code == 409 and busy.headers["Retry-After"] == "1"
+    assert "Idempotency-Key" in busy.json()["detail"]
+    assert taken.status_code == 201
+    assert taken.json()["subscription_id"] == "whs_chosen_by_the_first_attempt"  # the claim's id
+    assert (again.status_code, again.content) == (201, taken.content)
+    assert await mongo_db["webhook_subscriptions"].count_documents({}) == 1
