@@ -68,7 +68,7 @@ test-integration: setup browser ## tests against the real Kafka broker and Mongo
 	$(PYTEST) -m "infra or integration or suite or faults" -q
 
 test: setup browser lint ## set up and run every test tier (starts the local servers it needs)
-	$(PYTEST) -q
+	$(PYTEST) -q --durations=25
 
 test-loaded: setup browser ## the test suite three times in a row, one core kept busy by stress-ng (installed if missing); never part of make test
 	bash deploy/local/loaded_suite.sh

@@ -233,9 +233,11 @@ async def _no_lag(clients: dict[str, httpx.AsyncClient]) -> bool:
 
 CONSUMER_SERVICES = {
     "view": "contacts",
+    "records": "contacts",
     "surveys": "feedback",
     "views": "feedback",
     "triggers": "notifications",
+    "event-webhooks": "notifications",
     "kpis": "metrics",
 }
 

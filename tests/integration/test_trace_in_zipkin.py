@@ -91,7 +91,9 @@ async def test_one_interaction_is_one_trace_across_the_services_in_zipkin(
         smtp.stop()
 
     trace_id = str(spans[0]["traceId"])
-    async with offline_browser() as browser, browser.context() as context:
+    # Tall enough that the timeline renders every span row (it draws only the rows in view).
+    viewport = {"width": 1400, "height": 6000}
+    async with offline_browser() as browser, browser.context(viewport=viewport) as context:
         page = await context.new_page()
         await page.goto(f"{zipkin}/zipkin/traces/{trace_id}", wait_until="load")
         await page.get_by_text(ROUTE, exact=False).first.wait_for(timeout=30_000)
