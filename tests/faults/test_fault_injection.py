@@ -64,8 +64,11 @@ pytestmark = pytest.mark.faults
 CONTACTS = int(os.environ.get("RAPPORT_FAULT_CONTACTS", "90"))
 SCALE = int(os.environ.get("RAPPORT_FAULT_SCALE", "1"))
 KILLS = int(os.environ.get("RAPPORT_FAULT_KILLS", "2"))
-# Notifications drains ~14 deliveries per crm contact at ~8/s on FerretDB at full size.
-SETTLE_SECONDS = 120 + CONTACTS * SCALE // 8
+# Notifications drains ~14 deliveries per crm contact at ~8/s on FerretDB at full size. The base
+# covers what a kill -9 leaves: an outbox lease expiring (60 s) before the next full sweep (every
+# minute), and metrics folding the rest of its stream after the last restart (482 events were
+# still behind at 131 s on a CI machine). The wait returns as soon as everything is settled.
+SETTLE_SECONDS = 300 + CONTACTS * SCALE // 8
 SERVICES = ("metrics", *CRM_SERVICES)
 Mongo = AsyncMongoClient[dict[str, Any]]
 
