@@ -107,10 +107,21 @@ async def test_a_missed_deadline_is_published_exactly_once_across_restarts(
     copies = breaches(records)
     print(f"\nSlaBreached: {len(copies)} record(s), {len({e.id for e in copies})} distinct id(s)")
     assert {e.id for e in copies} == {breach_id}
-    # No per-contact sequence on the envelope yet: order is the partition's. The breach follows
-    # the complaint it is about and precedes the answer written after it.
-    kinds = [type(e.data) for e in first_sightings(of_contact(records, contact_id))]
-    assert kinds == [ContactRegistered, InteractionLogged, SlaBreached, InteractionLogged]
+    # A repeat is the same event: same id and the same place in the contact's stream.
+    assert {(e.sequencestream, e.sequence) for e in copies} == {
+        (copies[0].sequencestream, copies[0].sequence)
+    }
+    # The breach follows the complaint it is about and precedes the answer written after it, in
+    # the contact's sequence as in the partition.
+    stream = first_sightings(of_contact(records, contact_id))
+    assert [type(e.data) for e in stream] == [
+        ContactRegistered,
+        InteractionLogged,
+        SlaBreached,
+        InteractionLogged,
+    ]
+    assert {e.sequencestream for e in stream} == {copies[0].sequencestream}
+    assert [int(e.sequence or "0") for e in stream] == [1, 2, 3, 4]
 
 
 async def test_an_answer_in_time_means_no_breach(
