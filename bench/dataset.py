@@ -1,4 +1,7 @@
-"""A deterministic stream of contact events: registrations, then interactions, in four countries."""
+"""A deterministic stream of contact events: registrations, then interactions, in four countries.
+
+Registrations are v1 (the profile on the event) as contacts still produces them.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from rapport_schemas import wrap
 from rapport_schemas.common import Channel, Consent
 from rapport_schemas.contacts import (
     ContactProfile,
-    ContactRegistered,
+    ContactRegisteredV1,
     Direction,
     InteractionKind,
     InteractionLogged,
@@ -32,7 +35,7 @@ def contact_events(
     rng = random.Random(seed)
     for index in range(contacts):
         country, language, zone, currency = COUNTRIES[index % len(COUNTRIES)]
-        registered = ContactRegistered(
+        registered = ContactRegisteredV1(
             contact_id=f"bench{index}",
             profile=ContactProfile(
                 name=f"Bench {index}",
@@ -63,5 +66,5 @@ def contact_events(
         yield contact.encode(), _json(logged, contacts + index)
 
 
-def _json(data: ContactRegistered | InteractionLogged, index: int) -> bytes:
+def _json(data: ContactRegisteredV1 | InteractionLogged, index: int) -> bytes:
     return wrap(data, source="/bench", event_id=f"bench-{index}").model_dump_json().encode()

@@ -10,7 +10,12 @@ from rapport_kit.consuming import ReceivedEvent
 from rapport_kit.projection import ProjectedEvent
 from rapport_schemas import wrap
 from rapport_schemas.common import Channel
-from rapport_schemas.contacts import Direction, InteractionKind, InteractionLogged
+from rapport_schemas.contacts import (
+    Direction,
+    InteractionKind,
+    InteractionLogged,
+    InteractionLoggedV1,
+)
 
 
 def record(
@@ -22,8 +27,9 @@ def record(
     )
 
 
-def interaction(contact: str = "c1", *, channel: Channel = Channel.EMAIL) -> InteractionLogged:
-    return InteractionLogged(
+def interaction(contact: str = "c1", *, channel: Channel = Channel.EMAIL) -> InteractionLoggedV1:
+    """An interaction as contacts publishes it today (v1)."""
+    return InteractionLoggedV1(
         interaction_id=f"i-{contact}",
         contact_id=contact,
         channel=channel,

@@ -28,7 +28,21 @@ TOPIC_DESCRIPTIONS = {
     topics.FEEDBACK: "Survey requests, answers and detected detractors.",
     topics.NOTIFICATIONS: "Notification scheduling and delivery outcomes.",
     topics.METRICS: "The KPI stream: the latest value per metric, window and segment (compacted).",
+    topics.CONTACTS_PERSONAL: (
+        "Contacts' personal data (name, e-mail, phone, company, external ids; interaction "
+        "summaries), compacted: the newest record per key is the current value. A record with a "
+        "null value (tombstone) erases its key: delete what you hold for it. Join by the ids in "
+        "the data (the key of a summary is `<contact_id>:interaction:<interaction_id>`)."
+    ),
+    topics.FEEDBACK_PERSONAL: (
+        "Survey comments, compacted: the newest record per key `<contact_id>:survey:<survey_id>` "
+        "is the current value. A record with a null value (tombstone) erases its key: delete "
+        "what you hold for it."
+    ),
 }
+# Every topic a Rapport service may send to: the event topics and the personal topics.
+CHANNEL_TOPICS = topics.ALL + topics.PERSONAL
+COMPACTED = frozenset({topics.METRICS, *topics.PERSONAL})
 SECURITY_SCHEMES = {
     "PLAIN": {"type": "plain", "description": "SASL/PLAIN with a username and password."},
     "SCRAM-SHA-256": {"type": "scramSha256", "description": "SASL/SCRAM-SHA-256."},
@@ -64,7 +78,7 @@ class Application:
     """
 
     service: str | None = None
-    sends: Sequence[str] = field(default_factory=lambda: topics.ALL)
+    sends: Sequence[str] = field(default_factory=lambda: CHANNEL_TOPICS)
     dead_letters_of: Sequence[str] = field(default_factory=lambda: topics.PRODUCERS)
     groups: Sequence[ConsumerGroup] = ()
 
@@ -153,9 +167,9 @@ def _event_channels(deployment: Deployment) -> dict[str, Any]:
                 for model in EVENT_MODELS
                 if model.topic == topic
             },
-            "bindings": {"kafka": _topic_binding(deployment, compacted=topic == topics.METRICS)},
+            "bindings": {"kafka": _topic_binding(deployment, compacted=topic in COMPACTED)},
         }
-        for topic in topics.ALL
+        for topic in CHANNEL_TOPICS
     }
 
 
@@ -191,7 +205,13 @@ def _send_operations(application: Application) -> dict[str, Any]:
             "send",
             channel_id(topic),
             [model.__name__ for model in EVENT_MODELS if model.topic == topic],
-            f"{topics.producer(topic).capitalize()} publishes its events here.",
+            f"{topics.producer(topic).capitalize()} publishes its "
+            + (
+                "personal data records and their tombstones"
+                if topic in topics.PERSONAL
+                else "events"
+            )
+            + " here.",
         )
         for topic in application.sends
     }

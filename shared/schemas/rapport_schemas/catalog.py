@@ -9,10 +9,16 @@ from rapport_schemas.contacts import (
     CaseResolved,
     ContactConsentChanged,
     ContactErased,
+    ContactPersonalData,
     ContactRegistered,
+    ContactRegisteredV1,
     ContactsMerged,
     ContactUpdated,
+    ContactUpdatedV1,
+    ErasureCompleted,
     InteractionLogged,
+    InteractionLoggedV1,
+    InteractionSummary,
     PurchaseRecorded,
     SlaBreached,
 )
@@ -30,16 +36,24 @@ from rapport_schemas.notifications import (
     NotificationSent,
 )
 
+# A new model is registered here once: decoding, JSON Schemas, AsyncAPI channels and messages
+# follow (a model's ``topic`` says which channel it is on).
 EVENT_MODELS: tuple[type[EventData], ...] = (
     ContactRegistered,
+    ContactRegisteredV1,
     ContactUpdated,
+    ContactUpdatedV1,
     ContactConsentChanged,
     ContactsMerged,
     ContactErased,
+    ErasureCompleted,
     InteractionLogged,
+    InteractionLoggedV1,
     PurchaseRecorded,
     CaseResolved,
     SlaBreached,
+    ContactPersonalData,
+    InteractionSummary,
     SurveyRequested,
     SurveyRequestedV1,
     SurveyAnswered,

@@ -52,7 +52,7 @@ def message_components() -> dict[str, Any]:
 
 
 def _message(model: type[EventData]) -> dict[str, Any]:
-    key_description = (
+    key_description = getattr(model, "key_description", None) or (
         "The series point (metric|window|start|segment): the compacted stream keeps its latest."
         if model.__name__ == "MetricComputed"
         else "The contact id (the event's `subject`): a contact's events stay in order."

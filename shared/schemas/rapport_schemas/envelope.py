@@ -37,6 +37,12 @@ STREAM_DESCRIPTION = (
     "feedback's per-contact decisions, a survey's answer, a notification's delivery; a metric's "
     "series point). Compare sequences only within one `source` and `sequencestream`."
 )
+COPY_OF_DESCRIPTION = (
+    "Rapport's CloudEvents extension on a v1 copy of a v2 event, published during a migration "
+    "(`PRODUCE_V1_EVENTS`) for subscribers not yet on v2: the `id` of the v2 event it copies "
+    "(same `subject` and `sequence`). A subscriber reading v2 drops every event that carries it; "
+    "one reading v1 reads only those (and the v1 history, which has none)."
+)
 
 
 class EventData(BaseModel):
@@ -85,6 +91,13 @@ class CloudEvent(BaseModel, Generic[DataT]):
         description=STREAM_DESCRIPTION,
         exclude_if=lambda value: value is None,
     )
+    rapportcopyof: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description=COPY_OF_DESCRIPTION,
+        exclude_if=lambda value: value is None,
+    )
     data: DataT
 
 
@@ -104,6 +117,7 @@ class AnyCloudEvent(BaseModel):
     partitionkey: str | None = None
     sequence: str | None = Field(default=None, description=SEQUENCE_DESCRIPTION)
     sequencestream: str | None = Field(default=None, description=STREAM_DESCRIPTION)
+    rapportcopyof: str | None = Field(default=None, description=COPY_OF_DESCRIPTION)
     data: dict[str, Any]
 
 
@@ -144,8 +158,12 @@ def wrap(
     time: datetime | None = None,
     sequence: str | None = None,
     stream: str | None = None,
+    copy_of: str | None = None,
 ) -> CloudEvent[DataT]:
-    """Put a payload in its envelope; ids are UUIDv4 unless the caller derives a stable one."""
+    """Put a payload in its envelope; ids are UUIDv4 unless the caller derives a stable one.
+
+    ``copy_of``: the id of the v2 event this v1 payload copies (the ``rapportcopyof`` extension).
+    """
     key = data.partition_key()
     envelope: CloudEvent[DataT] = CloudEvent[type(data)](  # type: ignore[misc, operator]
         id=event_id or str(uuid.uuid4()),
@@ -157,6 +175,7 @@ def wrap(
         partitionkey=key,
         sequence=sequence,
         sequencestream=stream,
+        rapportcopyof=copy_of,
         data=data,
     )
     return envelope

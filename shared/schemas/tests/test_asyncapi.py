@@ -72,6 +72,8 @@ def test_channels_carry_kafka_bindings_and_the_metric_stream_is_compacted() -> N
         c["address"]: c["bindings"]["kafka"]["topicConfiguration"] for c in channels.values()
     }
     assert policies["acme." + topics.METRICS] == {"cleanup.policy": ["compact"]}
+    for personal in topics.PERSONAL:
+        assert policies["acme." + personal] == {"cleanup.policy": ["compact"]}
     assert policies["acme." + topics.CONTACTS] == {"cleanup.policy": ["delete"]}
     assert {c["bindings"]["kafka"]["partitions"] for c in channels.values()} == {12}
     assert {c["bindings"]["kafka"]["replicas"] for c in channels.values()} == {3}
@@ -124,6 +126,7 @@ def test_the_committed_catalogue_sends_every_topic_from_its_producer() -> None:
     operations = document()["operations"]
     assert {op["channel"]["$ref"].rsplit("/", 1)[1] for op in operations.values()} == {
         *("contactsEvents", "feedbackEvents", "notificationsEvents", "metricsKpis"),
+        *("contactsPersonal", "feedbackPersonal"),
         *(f"{service}DeadLetters" for service in topics.PRODUCERS),
     }
 

@@ -15,7 +15,7 @@ from rapport_schemas.contacts import (
     CaseResolved,
     Direction,
     InteractionKind,
-    InteractionLogged,
+    InteractionLoggedV1,
     SlaBreached,
 )
 
@@ -44,12 +44,12 @@ def awaits_response(command: LogInteraction) -> bool:
 
 def log_interaction(
     contact: Contact, command: LogInteraction, *, policy: SlaPolicy
-) -> tuple[Contact, InteractionLogged]:
+) -> tuple[Contact, InteractionLoggedV1]:
     contact.ensure_active()
     awaits = awaits_response(command)
     calendar = policy.calendar(time_zone=contact.profile.time_zone, country=contact.profile.country)
     due_at = policy.due_at(calendar, command.channel, command.occurred_at) if awaits else None
-    event = InteractionLogged(
+    event = InteractionLoggedV1(
         interaction_id=new_id("in"),
         contact_id=contact.contact_id,
         awaits_response=awaits,
@@ -113,7 +113,7 @@ def breach_event_id(interaction_id: str) -> str:
     return str(uuid.uuid5(BREACH_NAMESPACE, f"{interaction_id}:sla_breached"))
 
 
-def _clock(event: InteractionLogged, due_at: datetime) -> SlaClock:
+def _clock(event: InteractionLoggedV1, due_at: datetime) -> SlaClock:
     return SlaClock(
         interaction_id=event.interaction_id,
         channel=event.channel,

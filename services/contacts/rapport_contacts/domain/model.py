@@ -19,8 +19,8 @@ from rapport_schemas.contacts import (
     ContactConsentChanged,
     ContactErased,
     ContactProfile,
-    ContactRegistered,
-    ContactUpdated,
+    ContactRegisteredV1,
+    ContactUpdatedV1,
     InteractionKind,
     PurchaseRecorded,
 )
@@ -106,10 +106,10 @@ def register_contact(
     referred_by: str | None,
     now: datetime,
     contact_id: str | None = None,
-) -> tuple[Contact, ContactRegistered]:
+) -> tuple[Contact, ContactRegisteredV1]:
     contact_id = contact_id or new_contact_id()
     contact = Contact(contact_id, profile, _latest_per_channel(consents), now, referred_by)
-    event = ContactRegistered(
+    event = ContactRegisteredV1(
         contact_id=contact.contact_id,
         profile=profile,
         consents=contact.consents,
@@ -121,14 +121,14 @@ def register_contact(
 
 def update_profile(
     contact: Contact, profile: ContactProfile, *, now: datetime
-) -> tuple[Contact, list[ContactUpdated]]:
+) -> tuple[Contact, list[ContactUpdatedV1]]:
     """Replace the profile; no event when nothing actually changed."""
     contact.ensure_active()
     before, after = contact.profile.model_dump(), profile.model_dump()
     changed = tuple(name for name in after if before.get(name) != after[name])
     if not changed:
         return contact, []
-    event = ContactUpdated(
+    event = ContactUpdatedV1(
         contact_id=contact.contact_id, profile=profile, changed_fields=changed, updated_at=now
     )
     return dataclasses.replace(contact, profile=profile), [event]

@@ -13,10 +13,13 @@ from rapport_schemas.contacts import (
     CaseResolved,
     ContactConsentChanged,
     ContactRegistered,
+    ContactRegisteredV1,
     ContactUpdated,
+    ContactUpdatedV1,
     Direction,
     InteractionKind,
     InteractionLogged,
+    InteractionLoggedV1,
     PurchaseRecorded,
 )
 from rapport_schemas.feedback import SurveyAnswered
@@ -159,11 +162,15 @@ def notification_sent(view: Document, data: NotificationSent, limit: int) -> Doc
     }
 
 
+# Looked up by the exact type: a v1 (history) folds as its v2 does.
 FOLDS: dict[type[EventData], Fold] = {
     ContactRegistered: registered,
+    ContactRegisteredV1: registered,
     ContactUpdated: updated,
+    ContactUpdatedV1: updated,
     ContactConsentChanged: consent_changed,
     InteractionLogged: interaction_logged,
+    InteractionLoggedV1: interaction_logged,
     CaseResolved: case_resolved,
     PurchaseRecorded: purchase_recorded,
     SurveyAnswered: survey_answered,

@@ -21,8 +21,10 @@ from rapport_schemas.contacts import (
     ContactConsentChanged,
     ContactErased,
     ContactRegistered,
+    ContactRegisteredV1,
     ContactsMerged,
     InteractionLogged,
+    InteractionLoggedV1,
     PurchaseRecorded,
 )
 from rapport_schemas.feedback import SurveyAnswered
@@ -176,10 +178,13 @@ def notification_sent(record: Document, data: NotificationSent) -> Document:
     return {**record, "messages_sent": _with(record["messages_sent"], [item], "notification_id")}
 
 
+# Looked up by the exact type: a v1 (history) folds as its v2 does.
 FOLDS: dict[type[EventData], Fold] = {
     ContactRegistered: registered,
+    ContactRegisteredV1: registered,
     ContactConsentChanged: consent_changed,
     InteractionLogged: interaction_logged,
+    InteractionLoggedV1: interaction_logged,
     CaseResolved: case_resolved,
     PurchaseRecorded: purchase_recorded,
     SurveyAnswered: survey_answered,

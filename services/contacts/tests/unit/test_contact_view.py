@@ -14,11 +14,11 @@ from rapport_schemas.contacts import (
     CaseResolved,
     ContactErased,
     ContactProfile,
-    ContactRegistered,
+    ContactRegisteredV1,
     ContactsMerged,
     Direction,
     InteractionKind,
-    InteractionLogged,
+    InteractionLoggedV1,
     PurchaseRecorded,
 )
 from rapport_schemas.feedback import SurveyAnswered, SurveyKind
@@ -52,7 +52,7 @@ def apply(
 
 
 def registered(contact_id: str) -> ProjectedEvent:
-    return received(ContactRegistered(contact_id=contact_id, profile=PROFILE, registered_at=T0))
+    return received(ContactRegisteredV1(contact_id=contact_id, profile=PROFILE, registered_at=T0))
 
 
 def purchase(contact_id: str, n: int, amount: str, currency: str) -> ProjectedEvent:
@@ -69,7 +69,7 @@ def purchase(contact_id: str, n: int, amount: str, currency: str) -> ProjectedEv
 
 def complaint(contact_id: str, case_id: str) -> ProjectedEvent:
     return received(
-        InteractionLogged(
+        InteractionLoggedV1(
             interaction_id=f"i{contact_id}",
             contact_id=contact_id,
             channel=Channel.PHONE,

@@ -15,7 +15,7 @@ from rapport_contacts.views.contact_view import ContactView
 from rapport_kit.runtime import ServiceRuntime
 from rapport_schemas import CloudEvent, EventData, topics, wrap
 from rapport_schemas.common import Channel
-from rapport_schemas.contacts import ContactProfile, ContactRegistered
+from rapport_schemas.contacts import ContactProfile, ContactRegisteredV1
 from rapport_schemas.feedback import SurveyAnswered, SurveyKind
 from rapport_schemas.notifications import NotificationSent
 from services.contacts.tests.unit.fakes import timeline_of
@@ -49,7 +49,9 @@ async def publish(broker: TestKafkaBroker, data: EventData, base: str, event_id:
 async def test_events_of_every_service_reach_the_360_view(
     broker: TestKafkaBroker, view: InMemoryReadModel
 ) -> None:
-    registered = ContactRegistered(contact_id="c1", profile=PROFILE, consents=(), registered_at=NOW)
+    registered = ContactRegisteredV1(
+        contact_id="c1", profile=PROFILE, consents=(), registered_at=NOW
+    )
     answered = SurveyAnswered(
         survey_id="s1", contact_id="c1", kind=SurveyKind.NPS, score=9, answered_at=NOW
     )
@@ -79,7 +81,9 @@ async def test_events_of_every_service_reach_the_360_view(
 async def test_a_redelivered_event_changes_nothing(
     broker: TestKafkaBroker, view: InMemoryReadModel
 ) -> None:
-    registered = ContactRegistered(contact_id="c1", profile=PROFILE, consents=(), registered_at=NOW)
+    registered = ContactRegisteredV1(
+        contact_id="c1", profile=PROFILE, consents=(), registered_at=NOW
+    )
     await publish(broker, registered, topics.CONTACTS, "e1")
     before = dict(view.documents[ContactView.collection]["c1"])
 

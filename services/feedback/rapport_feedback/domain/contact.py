@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from rapport_schemas.common import Channel, Consent, Purpose
-from rapport_schemas.contacts import ContactProfile
+from rapport_schemas.contacts import ContactFacts
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class ContactFeedback:
     handled_triggers: tuple[str, ...] = ()
 
 
-def with_profile(state: ContactFeedback, profile: ContactProfile, at: datetime) -> ContactFeedback:
+def with_profile(state: ContactFeedback, profile: ContactFacts, at: datetime) -> ContactFeedback:
     """The newest profile wins, so a late republished update cannot roll it back."""
     if state.erased or (state.profile_at is not None and at < state.profile_at):
         return state

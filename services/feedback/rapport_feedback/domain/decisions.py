@@ -35,6 +35,7 @@ from rapport_schemas.contacts import (
     Direction,
     InteractionKind,
     InteractionLogged,
+    InteractionLoggedV1,
     PurchaseRecorded,
 )
 from rapport_schemas.feedback import (
@@ -166,7 +167,8 @@ def _complaint(
         contact_id=state.contact_id,
         reason=DetractorReason.COMPLAINT,
         detected_at=context.now,
-        comment=data.summary,
+        # Only a v1 interaction carries its summary; a v2 one's is on the personal topic.
+        comment=data.summary if isinstance(data, InteractionLoggedV1) else None,
         interaction_id=data.interaction_id,
         case_id=data.case_id,
         account_owner=state.account_owner,

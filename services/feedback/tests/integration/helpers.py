@@ -14,9 +14,11 @@ from rapport_schemas.contacts import (
     CaseResolved,
     ContactProfile,
     ContactRegistered,
+    ContactRegisteredV1,
     Direction,
     InteractionKind,
     InteractionLogged,
+    InteractionLoggedV1,
 )
 from rapport_schemas.feedback import SurveyRequested
 from tests.support.kafka import produce, read_until
@@ -37,7 +39,7 @@ PROFILE = ContactProfile(
 
 def registered(contact: str) -> ContactRegistered:
     consent = Consent(channel=Channel.EMAIL, granted=True, source="web form", changed_at=T0)
-    return ContactRegistered(
+    return ContactRegisteredV1(
         contact_id=contact, profile=PROFILE, consents=(consent,), registered_at=T0
     )
 
@@ -57,7 +59,7 @@ def case_resolved(contact: str, case: str) -> CaseResolved:
 def interaction(
     contact: str, interaction_id: str, kind: InteractionKind = InteractionKind.INQUIRY
 ) -> InteractionLogged:
-    return InteractionLogged(
+    return InteractionLoggedV1(
         interaction_id=interaction_id,
         contact_id=contact,
         channel=Channel.EMAIL,

@@ -10,11 +10,12 @@ from rapport_schemas.contacts import (
     ContactConsentChanged,
     ContactErased,
     ContactProfile,
-    ContactRegistered,
+    ContactRegisteredV1,
     ContactsMerged,
     Direction,
     InteractionKind,
     InteractionLogged,
+    InteractionLoggedV1,
     PurchaseRecorded,
 )
 from rapport_schemas.feedback import DetractorDetected, DetractorReason, SurveyRequested
@@ -45,7 +46,7 @@ def resolved(contact: str = "c1", case: str = "case-1") -> CaseResolved:
 
 
 def interaction(kind: InteractionKind, contact: str = "c1") -> InteractionLogged:
-    return InteractionLogged(
+    return InteractionLoggedV1(
         interaction_id="i-1",
         contact_id=contact,
         channel=Channel.EMAIL,
@@ -75,7 +76,7 @@ def test_a_registered_contact_is_asked_on_a_consented_channel_with_derived_ids()
     consent = Consent(
         channel=Channel.EMAIL, granted=True, source="web form", changed_at=days_ago(3)
     )
-    registered = ContactRegistered(
+    registered = ContactRegisteredV1(
         contact_id="c1", profile=PROFILE, consents=(consent,), registered_at=days_ago(3)
     )
     events = [event(registered, "reg"), event(resolved(), "resolve-1")]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.contacts import (
     ContactErased,
-    ContactProfile,
+    ContactFacts,
     ContactRegistered,
     ContactsMerged,
     ContactUpdated,
@@ -17,7 +17,7 @@ from rapport_schemas.contacts import (
 DIRECTORY = "directory"
 
 
-def segment_fields(profile: ContactProfile) -> Document:
+def segment_fields(profile: ContactFacts) -> Document:
     return {
         "country": profile.country,
         "region": profile.segment.region,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rapport_schemas.common import Channel, Consent, Purpose
 from rapport_schemas.consents import consent_key, deciding
-from rapport_schemas.contacts import ContactProfile, FormOfAddress, QuietHours
+from rapport_schemas.contacts import ContactFacts, ContactProfile, FormOfAddress, QuietHours
 
 
 class ConsentRecord(BaseModel):
@@ -63,14 +63,19 @@ class ContactCard(BaseModel):
         return found if found is not None and found.granted else None
 
 
-def with_profile(card: ContactCard, profile: ContactProfile, at: datetime) -> ContactCard:
+def with_profile(card: ContactCard, profile: ContactFacts, at: datetime) -> ContactCard:
+    """A v2 event's profile holds facts only: name, e-mail and phone are kept as they are (they
+    come from the personal topic); a v1 event's (``ContactProfile``) replaces them too."""
     if card.erased or (card.profile_at is not None and at < card.profile_at):
         return card
+    personal = (
+        {"name": profile.name, "email": profile.email, "phone": profile.phone}
+        if isinstance(profile, ContactProfile)
+        else {}
+    )
     return card.model_copy(
         update={
-            "name": profile.name,
-            "email": profile.email,
-            "phone": profile.phone,
+            **personal,
             "language": profile.language,
             "time_zone": profile.time_zone,
             "country": profile.country,

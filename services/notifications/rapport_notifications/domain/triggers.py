@@ -12,9 +12,11 @@ from rapport_notifications.domain.templates import SPECS, Template
 from rapport_schemas import CloudEvent, EventData
 from rapport_schemas.contacts import (
     ContactRegistered,
+    ContactRegisteredV1,
     Direction,
     InteractionKind,
     InteractionLogged,
+    InteractionLoggedV1,
     PurchaseRecorded,
     SlaBreached,
 )
@@ -134,9 +136,11 @@ def _sla_breach_warning(event_id: str, data: SlaBreached, at: datetime) -> list[
 
 _PLANNERS: dict[type[EventData], Callable[[str, Any, datetime], list[PlannedDelivery]]] = {
     ContactRegistered: _welcome,
+    ContactRegisteredV1: _welcome,
     SurveyRequested: _survey_invitation,
     SurveyRequestedV1: _survey_invitation,
     InteractionLogged: _complaint_acknowledgement,
+    InteractionLoggedV1: _complaint_acknowledgement,
     PurchaseRecorded: _purchase_thank_you,
     DetractorDetected: _detractor,
     SlaBreached: _sla_breach_warning,

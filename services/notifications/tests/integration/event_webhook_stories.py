@@ -11,10 +11,10 @@ import httpx
 from rapport_schemas import CloudEvent
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import (
-    ContactUpdated,
+    ContactUpdatedV1,
     Direction,
     InteractionKind,
-    InteractionLogged,
+    InteractionLoggedV1,
 )
 from services.notifications.tests.integration.helpers import T0, registered, source_event
 from services.notifications.tests.integration.webhook_receiver import Receiver
@@ -42,7 +42,7 @@ def story(contact: str, *, country: str = "HU", start: datetime = T0) -> list[Cl
     return [
         source_event(registered(contact, consents=(), country=country), time=start),
         source_event(
-            ContactUpdated(
+            ContactUpdatedV1(
                 contact_id=contact,
                 profile=changed,
                 changed_fields=("email",),
@@ -51,7 +51,7 @@ def story(contact: str, *, country: str = "HU", start: datetime = T0) -> list[Cl
             time=start + timedelta(hours=1),
         ),
         source_event(
-            InteractionLogged(
+            InteractionLoggedV1(
                 interaction_id=f"i-{contact}",
                 contact_id=contact,
                 channel=Channel.EMAIL,

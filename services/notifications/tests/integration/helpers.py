@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 
 from rapport_schemas import CloudEvent, EventData, decode, topics, wrap
 from rapport_schemas.common import Channel, Consent
-from rapport_schemas.contacts import ContactProfile, ContactRegistered
+from rapport_schemas.contacts import ContactProfile, ContactRegistered, ContactRegisteredV1
 from tests.support.kafka import produce, read_until
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -99,7 +99,7 @@ def registered(contact: str, *, consents: tuple[Consent, ...], **profile: Any) -
         "currency": "HUF",
     }
     fields.update(profile)
-    return ContactRegistered(
+    return ContactRegisteredV1(
         contact_id=contact, profile=ContactProfile(**fields), consents=consents, registered_at=T0
     )
 

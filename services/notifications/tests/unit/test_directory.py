@@ -13,9 +13,9 @@ from rapport_schemas.contacts import (
     ContactConsentChanged,
     ContactErased,
     ContactProfile,
-    ContactRegistered,
+    ContactRegisteredV1,
     ContactsMerged,
-    ContactUpdated,
+    ContactUpdatedV1,
     FormOfAddress,
 )
 
@@ -47,7 +47,7 @@ def folded(*events: EventData) -> ContactCard:
 
 def test_registration_and_consent_changes_build_the_card() -> None:
     card = folded(
-        ContactRegistered(
+        ContactRegisteredV1(
             contact_id="c1", profile=PROFILE, consents=(consent(True, T0),), registered_at=T0
         ),
         ContactConsentChanged(contact_id="c1", consent=consent(False, T0 + timedelta(days=1))),
@@ -58,7 +58,7 @@ def test_registration_and_consent_changes_build_the_card() -> None:
 
 
 def test_a_merged_card_points_to_its_survivor_and_an_erased_one_forgets() -> None:
-    registered = ContactRegistered(contact_id="c1", profile=PROFILE, registered_at=T0)
+    registered = ContactRegisteredV1(contact_id="c1", profile=PROFILE, registered_at=T0)
     merged = folded(registered, ContactsMerged(contact_id="c1", survivor_id="c2", merged_at=T0))
     assert merged.merged_into == "c2" and merged.name == "Ayşe"
     erased = folded(registered, ContactErased(contact_id="c1", erased_at=T0))
@@ -67,9 +67,9 @@ def test_a_merged_card_points_to_its_survivor_and_an_erased_one_forgets() -> Non
 
 def test_the_form_of_address_is_kept_changed_and_cleared_with_the_profile() -> None:
     chosen = PROFILE.model_copy(update={"form_of_address": FormOfAddress.FEMININE})
-    registered = ContactRegistered(contact_id="c1", profile=chosen, registered_at=T0)
+    registered = ContactRegisteredV1(contact_id="c1", profile=chosen, registered_at=T0)
     assert folded(registered).form_of_address == FormOfAddress.FEMININE
-    cleared = ContactUpdated(
+    cleared = ContactUpdatedV1(
         contact_id="c1",
         profile=PROFILE,
         changed_fields=("form_of_address",),
@@ -78,7 +78,7 @@ def test_the_form_of_address_is_kept_changed_and_cleared_with_the_profile() -> N
     assert folded(registered, cleared).form_of_address is None
     assert (
         folded(
-            ContactRegistered(contact_id="c1", profile=PROFILE, registered_at=T0)
+            ContactRegisteredV1(contact_id="c1", profile=PROFILE, registered_at=T0)
         ).form_of_address
         is None
     )

@@ -32,7 +32,12 @@ from rapport_notifications.domain.webhook_subscription import (
 )
 from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas import wrap
-from rapport_schemas.contacts import ContactProfile, ContactRegistered, ContactUpdated
+from rapport_schemas.contacts import (
+    ContactProfile,
+    ContactRegistered,
+    ContactRegisteredV1,
+    ContactUpdated,
+)
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 PROFILE = ContactProfile(
@@ -153,7 +158,7 @@ def test_filters_by_type_country_and_changed_fields() -> None:
 
 def test_without_the_scope_names_contact_details_and_free_text_are_left_out() -> None:
     event = wrap(
-        ContactRegistered(contact_id="c1", profile=PROFILE, registered_at=NOW), source="/t"
+        ContactRegisteredV1(contact_id="c1", profile=PROFILE, registered_at=NOW), source="/t"
     ).model_dump(mode="json")
     event["data"]["summary"], event["data"]["comment"] = "notes", None
     lean = without_personal_data(event)

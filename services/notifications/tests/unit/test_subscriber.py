@@ -24,7 +24,7 @@ from rapport_notifications.service_layer.intake import Intake
 from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas import EventData, topics, wrap
 from rapport_schemas.common import Channel
-from rapport_schemas.contacts import ContactErased, ContactRegistered
+from rapport_schemas.contacts import ContactErased, ContactRegisteredV1
 from rapport_schemas.feedback import SurveyKind, SurveyRequested
 from services.notifications.tests.unit.fakes import (
     FakeClock,
@@ -87,7 +87,7 @@ async def subscribed() -> AsyncIterator[Subscribed]:
 async def test_a_registration_folds_the_directory_and_plans_one_welcome(
     subscribed: Subscribed,
 ) -> None:
-    registered = ContactRegistered(contact_id="c1", profile=PROFILE, registered_at=NOW)
+    registered = ContactRegisteredV1(contact_id="c1", profile=PROFILE, registered_at=NOW)
     event_id = await subscribed.publish(registered, base_topic=topics.CONTACTS)
     card = await subscribed.directory.card("c1")
     assert card is not None
@@ -102,7 +102,7 @@ async def test_a_registration_folds_the_directory_and_plans_one_welcome(
 
 
 async def test_a_redelivered_registration_plans_nothing_more(subscribed: Subscribed) -> None:
-    registered = ContactRegistered(contact_id="c1", profile=PROFILE, registered_at=NOW)
+    registered = ContactRegisteredV1(contact_id="c1", profile=PROFILE, registered_at=NOW)
     event_id = await subscribed.publish(registered, base_topic=topics.CONTACTS)
     await subscribed.publish(registered, base_topic=topics.CONTACTS, event_id=event_id)
     assert list(subscribed.deliveries.documents) == [f"{event_id}|welcome|contact:c1"]
