@@ -24,10 +24,11 @@ API_KEY = "bench-key"
 class ServiceProcess:
     name: str
     process: subprocess.Popen[bytes]
+    port: int
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{PORTS[self.name]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -58,11 +59,14 @@ def start(
     mongo_url: str,
     log_dir: Path,
     extra: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> ServiceProcess:
+    """``port`` (default: the fixed ``PORTS``) lets a test beside a benchmark pick a free one."""
     env_prefix = f"RAPPORT_{name.upper()}_"
+    port = port or PORTS[name]
     settings = {
         "ENVIRONMENT": "test",
-        "HTTP_PORT": str(PORTS[name]),
+        "HTTP_PORT": str(port),
         "KAFKA_BOOTSTRAP": bootstrap,
         "MONGO_URL": mongo_url,
         "MONGO_DATABASE": f"{prefix.rstrip('.')}_{name}",
@@ -78,7 +82,7 @@ def start(
     process = subprocess.Popen(
         [sys.executable, "-m", f"rapport_{name}"], env=env, stdout=log, stderr=log
     )
-    service = ServiceProcess(name, process)
+    service = ServiceProcess(name, process, port)
     _wait_ready(service)
     return service
 

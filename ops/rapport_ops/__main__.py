@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Coroutine
@@ -16,6 +17,7 @@ from rapport_ops.dead_letters import ReplayFilter, replay
 from rapport_ops.failures import one_line
 from rapport_ops.inspect_topics import show_topics
 from rapport_ops.personal_data import audit_personal_data, read_values
+from rapport_ops.personal_data_report import print_summary
 from rapport_ops.rebuild import SERVICES, rebuild_read_model
 from rapport_ops.tail import tail_topic
 
@@ -104,6 +106,11 @@ def _add_audit(commands: Any) -> None:
         default="rapport_",
         help="audit every MongoDB database whose name starts so (default rapport_)",
     )
+    personal.add_argument(
+        "--json",
+        action="store_true",
+        help="print the findings as one JSON document on stdout (progress goes to stderr)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,16 +154,25 @@ async def run(argv: list[str] | None = None) -> int:
             topic_prefix=args.topic_prefix,
         )
     elif args.command == "audit":
-        needles = read_values(args.value, args.values_file)
-        audit = await audit_personal_data(
-            target, needles, console, database_prefix=args.database_prefix
-        )
-        return FOUND if audit.hits else 0
+        return await _audit(target, args)
     else:
         selection = ReplayFilter(args.reason, args.original_topic)
         work = replay(target, args.service, selection, console, execute=args.execute)
     await work
     return 0
+
+
+async def _audit(target: Target, args: argparse.Namespace) -> int:
+    needles = read_values(args.value, args.values_file)
+    console = Console(stderr=True) if args.json else Console()
+    audit = await audit_personal_data(
+        target, needles, console, database_prefix=args.database_prefix
+    )
+    if args.json:
+        print(json.dumps(audit.as_json(), indent=2))
+    else:
+        print_summary(audit, console)
+    return FOUND if audit.hits else 0
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """``rapport-ops audit personal-data``: where a person's data can still be read.
 
-Reads every topic of the deployment's namespace from its earliest offset (events, dead letters,
-the metric stream, any per-contact data topic) and every document of every Rapport database, and
-counts the records and documents that contain any of the values asked for (an e-mail, a phone
-number, a name, a phrase from a comment). The values are never printed nor logged: a hit is
-reported by where it is (topic/partition/offset, database/collection/_id) and by the number of
-the value that matched (#1 is the first value given).
+Reads every topic of the deployment's namespace from its earliest offset (the event topics, the
+personal-data topics, every dead-letter topic, the metric stream, any other topic found there) and
+every document of every Rapport database, and counts the records and documents that contain any
+of the values asked for (an e-mail, a phone number, a name, a phrase from a comment). The values
+are never printed nor logged: a hit is reported by where it is (topic/partition/offset,
+database/collection/_id) and by the number of the value that matched (#1 is the first value
+given). The well-known topics the namespace lacks are named (nothing there to read), so a clean
+audit says which places it looked at.
 
 Matching is on the raw bytes (Kafka key, value and headers; a document's BSON), case-insensitive,
 in UTF-8 and in JSON's ASCII escapes (``\\u00f3``), so a value written by any serializer counts.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -24,14 +26,17 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from rich.console import Console
-from rich.table import Table
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from rapport_kit.mongo import build_mongo_client
 from rapport_ops.connection import Target
 from rapport_ops.kafka_io import Record, admin_client
+from rapport_ops.personal_data_report import Audit, Hit, Scanned, topic_kind
+from rapport_schemas import topics
+
+__all__ = ["Audit", "Needles", "audit_personal_data", "read_values"]
 
 RAW: CodecOptions[RawBSONDocument] = CodecOptions(document_class=RawBSONDocument)
-SHOWN_HITS = 50  # where each hit is, up to this many; the counts are always complete
 
 
 class Needles:
@@ -66,64 +71,105 @@ def read_values(given: Sequence[str], files: Sequence[str]) -> Needles:
     return Needles(values)
 
 
-@dataclass(frozen=True)
-class Hit:
-    where: str
-    values: tuple[int, ...]
-
-
-@dataclass
-class Audit:
-    topics: int = 0
-    partitions: int = 0
-    records: int = 0
-    databases: int = 0
-    collections: int = 0
-    documents: int = 0
-    topic_hits: list[Hit] = field(default_factory=list)
-    document_hits: list[Hit] = field(default_factory=list)
-
-    @property
-    def hits(self) -> int:
-        return len(self.topic_hits) + len(self.document_hits)
+def well_known_topics() -> list[str]:
+    """Every base topic a Rapport deployment may have: events, personal data, dead letters and
+    the metric stream (an audit names those it did not find)."""
+    dead_letters = [topics.dead_letter_topic(service) for service in topics.PRODUCERS]
+    return sorted({*topics.ALL, *topics.PERSONAL, *dead_letters})
 
 
 async def audit_personal_data(
     target: Target, needles: Needles, console: Console, *, database_prefix: str
 ) -> Audit:
-    audit = Audit()
-    await _audit_topics(target, needles, console, audit)
-    await _audit_databases(target, needles, console, audit, database_prefix)
-    _summary(audit, console)
-    return audit
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,  # the per-topic and per-collection lines stay, the bars go
+    ) as progress:
+        scan = _Scan(target, needles, console, progress, Audit(values=len(needles.values)))
+        await scan.topics()
+        await scan.databases(database_prefix)
+    return scan.audit
 
 
-async def _audit_topics(target: Target, needles: Needles, console: Console, audit: Audit) -> None:
-    async with admin_client(target) as admin:
-        names = sorted(
-            n for n in await admin.list_topics() if n.startswith(target.prefix) and n[:2] != "__"
-        )
-        described = await admin.describe_topics(names) if names else []
-    partitions = {
-        d["topic"]: [TopicPartition(d["topic"], p["partition"]) for p in d["partitions"]]
-        for d in described
-    }
-    for name in names:
-        read = hits = 0
-        audit.partitions += len(partitions.get(name, []))
-        async with aclosing(_records(target, partitions.get(name, []))) as records:
+@dataclass
+class _Scan:
+    target: Target
+    needles: Needles
+    console: Console
+    progress: Progress
+    audit: Audit
+
+    async def topics(self) -> None:
+        prefix = self.target.prefix
+        async with admin_client(self.target) as admin:
+            names = sorted(
+                n for n in await admin.list_topics() if n.startswith(prefix) and n[:2] != "__"
+            )
+            described = await admin.describe_topics(names) if names else []
+        partitions = {
+            d["topic"]: [TopicPartition(d["topic"], p["partition"]) for p in d["partitions"]]
+            for d in described
+        }
+        known = map(self.target.topic, well_known_topics())
+        self.audit.missing_topics = [name for name in known if name not in names]
+        for name in names:
+            await self._topic(name, partitions.get(name, []))
+
+    async def _topic(self, name: str, partitions: list[TopicPartition]) -> None:
+        scanned = Scanned(topic_kind(name.removeprefix(self.target.prefix)), name)
+        self.audit.partitions += len(partitions)
+        task = self.progress.add_task(f"topic {name}", total=None)
+        async with aclosing(_records(self.target, partitions, self.progress, task)) as records:
             async for record in records:
-                read += 1
-                found = needles.matching(_record_bytes(record))
-                if found:
-                    hits += 1
+                scanned.read += 1
+                self.progress.advance(task)
+                if values := self.needles.matching(_record_bytes(record)):
+                    scanned.hits += 1
                     where = f"{record.topic}/{record.partition}/{record.offset}"
-                    audit.topic_hits.append(Hit(where, tuple(found)))
-        audit.topics, audit.records = audit.topics + 1, audit.records + read
-        console.print(f"topic {name}: {read:,} records, {hits:,} hits")
+                    self.audit.topic_hits.append(Hit(where, name, tuple(values)))
+        self.progress.remove_task(task)
+        self.audit.topics.append(scanned)
+        self.console.print(
+            f"topic {name} ({scanned.kind}): {scanned.read:,} records, {scanned.hits:,} hits"
+        )
+
+    async def databases(self, prefix: str) -> None:
+        client = build_mongo_client(self.target.settings, service="ops-audit")
+        try:
+            names = sorted(n for n in await client.list_database_names() if n.startswith(prefix))
+            for name in names:
+                # Raw BSON: strings are matched as stored, nothing decoded or re-encoded.
+                db = client.get_database(name, codec_options=RAW)
+                self.audit.databases += 1
+                for collection in sorted(await db.list_collection_names()):
+                    await self._collection(cast(AsyncDatabase[RawBSONDocument], db), collection)
+        finally:
+            await client.close()
+
+    async def _collection(self, db: AsyncDatabase[RawBSONDocument], collection: str) -> None:
+        scanned = Scanned("collection", f"{db.name}.{collection}")
+        total = await db[collection].estimated_document_count()
+        task = self.progress.add_task(f"collection {scanned.name}", total=total)
+        async for document in db[collection].find({}):
+            scanned.read += 1
+            self.progress.advance(task)
+            if values := self.needles.matching(bytes(document.raw)):
+                scanned.hits += 1
+                where = f"{db.name}/{collection}/{document.get('_id')!s}"
+                self.audit.document_hits.append(Hit(where, scanned.name, tuple(values)))
+        self.progress.remove_task(task)
+        self.audit.collections.append(scanned)
+        self.console.print(
+            f"collection {scanned.name}: {scanned.read:,} documents, {scanned.hits:,} hits"
+        )
 
 
-async def _records(target: Target, partitions: list[TopicPartition]) -> AsyncGenerator[Record]:
+async def _records(
+    target: Target, partitions: list[TopicPartition], progress: Progress, task: TaskID
+) -> AsyncGenerator[Record]:
     """Every record now in these partitions, from the earliest offset still held to the end
     seen at the start. Done when each partition's position passed that end: a compacted
     partition has gaps and a transaction marker takes an offset no record carries."""
@@ -140,6 +186,8 @@ async def _records(target: Target, partitions: list[TopicPartition]) -> AsyncGen
         consumer.assign(partitions)
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
+        # At most this many: compaction and transaction markers leave offsets without a record.
+        progress.update(task, total=sum(ends[p] - starts[p] for p in partitions))
         remaining = {p for p in partitions if ends[p] > starts[p]}
         for partition in remaining:
             consumer.seek(partition, starts[partition])
@@ -160,47 +208,3 @@ def _record_bytes(record: Record) -> bytes:
     parts = [record.key or b"", record.value or b""]
     parts.extend(value or b"" for _, value in record.headers)
     return b"\x00".join(parts)
-
-
-async def _audit_databases(
-    target: Target, needles: Needles, console: Console, audit: Audit, prefix: str
-) -> None:
-    client = build_mongo_client(target.settings, service="ops-audit")
-    try:
-        names = sorted(n for n in await client.list_database_names() if n.startswith(prefix))
-        for name in names:
-            # Raw BSON: strings are matched as stored, nothing decoded or re-encoded.
-            db = cast(AsyncDatabase[RawBSONDocument], client.get_database(name, codec_options=RAW))
-            audit.databases += 1
-            for collection in sorted(await db.list_collection_names()):
-                read = hits = 0
-                async for document in db[collection].find({}):
-                    read += 1
-                    if found := needles.matching(bytes(document.raw)):
-                        hits += 1
-                        where = f"{name}/{collection}/{document.get('_id')!s}"
-                        audit.document_hits.append(Hit(where, tuple(found)))
-                audit.collections, audit.documents = audit.collections + 1, audit.documents + read
-                console.print(f"collection {name}.{collection}: {read:,} documents, {hits:,} hits")
-    finally:
-        await client.close()
-
-
-def _summary(audit: Audit, console: Console) -> None:
-    shown = [*audit.topic_hits, *audit.document_hits][:SHOWN_HITS]
-    if shown:
-        where = Table("where (topic/partition/offset or database/collection/_id)", "values")
-        for hit in shown:
-            where.add_row(hit.where, ", ".join(f"#{n}" for n in hit.values))
-        console.print(where)
-    summary = Table("scanned", "count", title="Personal-data audit")
-    summary.add_row("topics", f"{audit.topics:,}")
-    summary.add_row("partitions", f"{audit.partitions:,}")
-    summary.add_row("records read", f"{audit.records:,}")
-    summary.add_row("databases", f"{audit.databases:,}")
-    summary.add_row("collections", f"{audit.collections:,}")
-    summary.add_row("documents read", f"{audit.documents:,}")
-    summary.add_row("records with a hit", f"{len(audit.topic_hits):,}")
-    summary.add_row("documents with a hit", f"{len(audit.document_hits):,}")
-    console.print(summary)
-    console.print(f"hits: {audit.hits}")

@@ -6,8 +6,10 @@ What it still finds on the topics after erasure is the baseline the immutable ev
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -15,6 +17,7 @@ from aiosmtpd.controller import Controller
 from pymongo import AsyncMongoClient
 
 from rapport_ops.__main__ import FOUND, run
+from rapport_ops.personal_data import well_known_topics
 from rapport_schemas import topics
 from tests.support.kafka import eventually, produce
 from tests.support.suite import Inbox, free_port, running_suite
@@ -45,6 +48,21 @@ async def audit(infra, namespace, values_file, capsys) -> tuple[int, dict[str, i
     for value in VALUES:
         assert value.lower() not in output.lower(), "a value was printed"
     return status, counts(output), output
+
+
+async def audit_json(infra, namespace, values_file, capsys) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The same audit with ``--json``: the document on stdout, progress lines on stderr."""
+    arguments = ["--bootstrap", infra.kafka_bootstrap, "--topic-prefix", f"{namespace}."]
+    arguments += ["audit", "personal-data", "--values-file", str(values_file)]
+    arguments += ["--database-prefix", f"{namespace}_", "--json"]
+    status = await run(arguments)
+    captured = capsys.readouterr()
+    for value in VALUES:
+        assert value.lower() not in (captured.out + captured.err).lower(), "a value was printed"
+    found: dict[str, Any] = json.loads(captured.out)
+    assert status == (FOUND if found["hits"] else 0)
+    assert f"topic {namespace}.{topics.CONTACTS}" not in captured.out  # progress on stderr
+    return found
 
 
 async def test_audit_finds_the_person_then_only_the_event_log(
@@ -104,6 +122,22 @@ async def test_audit_finds_the_person_then_only_the_event_log(
         # The baseline: the immutable log still holds the registration and the summary.
         assert status == FOUND and after["records with a hit"] >= 2
         assert f"{namespace}.{topics.CONTACTS}/" in output
+        assert after["hits for value #1"] >= 1 and after["hits for value #4"] >= 1
+        assert after["dead letters"] == len(topics.PRODUCERS)
+        assert after["metric stream"] == 1 and after["events"] >= 3
+
+        found = await audit_json(infra, namespace, values_file, capsys)
+        with capsys.disabled():
+            print("as JSON:", {k: v for k, v in found.items() if "with_a_hit" not in k})
+        assert found["hits"] == after["records with a hit"] + after["documents with a hit"]
+        assert found["topics"]["records_read"] == after["records read"]
+        assert found["databases"]["documents_read"] == after["documents read"]
+        per_value = {f"#{n}": after[f"hits for value #{n}"] for n in range(1, len(VALUES) + 1)}
+        assert found["hits_per_value"] == per_value
+        scanned = {t for kind in found["topics"]["by_kind"].values() for t in kind["topics"]}
+        accounted = scanned | set(found["topics"]["not_present"])
+        assert {f"{namespace}.{t}" for t in well_known_topics()} <= accounted
+        assert all(hit["in"].startswith(namespace) for hit in found["records_with_a_hit"])
 
         planted = f"{namespace}.{topics.CONTACTS}.audit-probe"
         await create_topic(infra.kafka_bootstrap, planted)
