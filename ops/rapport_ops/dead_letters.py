@@ -1,7 +1,9 @@
 """``rapport-ops dlq``: summarise a service's dead letters and replay them to their source.
 
 Replays are dry runs unless ``--execute``. A replayed message carries the coordinates it was first
-consumed at, so consumers accept it once even though its event id was already seen there.
+consumed at, so consumers accept it once even though its event id was already seen there. A dead
+letter of a personal topic holds nothing of its record (``x-rapport-dlq-withheld``): it is counted
+but never replayed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rapport_kit.projection_store import (
 )
 from rapport_ops.connection import Target
 from rapport_ops.kafka_io import Record, header_map, producer, read_topic, require_topics, total
+from rapport_schemas import dead_letters as dead_letters_contract
 from rapport_schemas import topics
 
 
@@ -65,6 +68,10 @@ async def replay(
     console.print(f"{dlq}: {total(ends):,} messages")
     letters = await dead_letters(target, dlq, selection)
     console.print(summary(letters))
+    withheld = [r for r in letters if dead_letters_contract.WITHHELD in header_map(r)]
+    if withheld:
+        console.print(f"{len(withheld)} of a personal topic: nothing to replay (value withheld)")
+        letters = [r for r in letters if dead_letters_contract.WITHHELD not in header_map(r)]
     if not execute:
         console.print(f"dry run: {len(letters)} would be replayed; add --execute to replay them")
         return len(letters)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from rapport_kit.admin import end_offsets
 from rapport_kit.errors import PermanentError
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
@@ -88,3 +89,26 @@ async def test_replayed_dead_letters_are_processed_once(service_env, infra, name
         assert await run([*args, "--execute"]) == 0  # replaying twice must not count twice
         await stays(lambda: count(mongo_db, "counts_metrics", "c-bad"), 1, for_seconds=5)
         assert await count(mongo_db, "counts_feedback", "c-bad") == 1
+
+
+async def test_a_withheld_dead_letter_of_a_personal_topic_is_never_replayed(infra, namespace):
+    personal = f"{namespace}.{topics.CONTACTS_PERSONAL}"
+    headers = {
+        "content-type": "application/octet-stream",
+        "x-rapport-dlq-withheld": "personal",
+        "x-rapport-dlq-reason": "handler_error",
+        "x-rapport-dlq-detail": "KeyError",
+        "x-rapport-dlq-consumer": "directory",
+        "x-rapport-original-topic": personal,
+        "x-rapport-original-partition": "0",
+        "x-rapport-original-offset": "3",
+        "x-rapport-failed-at": "2026-12-01T09:00:00+00:00",
+    }
+    dlq = f"{namespace}.{topics.dead_letter_topic('notifications')}"
+    encoded = [(name, value.encode()) for name, value in headers.items()]
+    await produce(infra.kafka_bootstrap, dlq, b"", headers=encoded)
+    await produce(infra.kafka_bootstrap, personal, b"{}", key=b"marker")  # the topic exists
+    args = ["--bootstrap", infra.kafka_bootstrap, "--topic-prefix", f"{namespace}."]
+    assert await run([*args, "dlq-replay", "notifications", "--execute"]) == 0
+    ends = await end_offsets(infra.kafka_bootstrap, [personal])
+    assert sum(ends.values()) == 1  # only the marker: nothing was replayed onto the topic

@@ -90,12 +90,21 @@ def client_security(settings: ServiceSettings) -> dict[str, Any]:
     return options
 
 
-async def enqueue(broker: KafkaBroker, value: bytes, *, topic: str, key: bytes) -> Acknowledgement:
-    """Queue one CloudEvent on the producer and return its acknowledgement to await later:
-    sends queued one after another keep their order, and awaiting them together shares requests.
-    (None where an in-memory test broker confirmed at once.)"""
+async def enqueue(
+    broker: KafkaBroker,
+    value: bytes | None,
+    *,
+    topic: str,
+    key: bytes,
+    partition: int | None = None,
+) -> Acknowledgement:
+    """Queue one CloudEvent (``value`` None: a tombstone of ``key``, no headers) on the producer
+    and return its acknowledgement to await later: sends queued one after another keep their
+    order, and awaiting them together shares requests. (None where an in-memory test broker
+    confirmed at once.) ``partition``: the default partitioner's choice unless given."""
+    headers = {"content-type": CONTENT_TYPE} if value is not None else {}
     acknowledgement = await broker.publish(
-        value, topic=topic, key=key, headers={"content-type": CONTENT_TYPE}, no_confirm=True
+        value, topic=topic, key=key, partition=partition, headers=headers, no_confirm=True
     )
     return acknowledgement if isinstance(acknowledgement, asyncio.Future) else None
 

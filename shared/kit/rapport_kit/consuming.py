@@ -1,9 +1,13 @@
 """The consumer pattern: at-least-once batches, dead letters for poison, retries for faults.
 
 A batch is decoded message by message; undecodable ones go to the service's dead-letter topic with
-the reason and their original coordinates in headers. The rest is applied with bounded retries for
-transient faults. A permanent failure of the batch is narrowed to the events that cause it, which
-are dead-lettered, so a poison message never blocks its partition. Offsets are committed by
+the reason and their original coordinates in headers (a record of a personal topic: without its
+value). A v1 copy (CloudEvents extension ``rapportcopyof``: a producer's migration aid for other
+subscribers) and a roll tombstone are acknowledged and never applied; a null value on a personal
+topic is handed over as a ``personal.Tombstone`` event, on any other topic it is a dead letter.
+The rest is applied with bounded retries for transient faults. A permanent failure of the batch
+is narrowed to the events that cause it, which are dead-lettered, so a poison message never
+blocks its partition. Offsets are committed by
 FastStream's ``NACK_ON_ERROR`` policy only after the handler returned, i.e. after the effect and the
 dead letters are stored; an exception rewinds the partitions and the batch is delivered again.
 """
@@ -24,6 +28,7 @@ from opentelemetry.trace import Tracer
 
 from rapport_kit.errors import PermanentError, is_transient
 from rapport_kit.observability import ConsumerMetrics
+from rapport_kit.personal import is_roll, personal_topic_of, tombstone_event
 from rapport_kit.projection import ProjectedEvent
 from rapport_kit.retry import RetryPolicy, retrying
 from rapport_kit.trace_context import batch_causes, continue_trace
@@ -93,7 +98,9 @@ class BatchConsumer:
 
     async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         started = time.perf_counter()
-        events, dead = _decode_all(records)
+        events, dead, skipped = _decode_all(records)
+        for reason, count in skipped.items():
+            self._metrics.skipped.labels(self.name, reason).inc(count)
         spans = [start_receive_span(self._tracer, e.record, e.event.id) for e in events]
         events = [
             replace(e, trace_context=context_of(s)) for e, s in zip(events, spans, strict=True)
@@ -144,28 +151,59 @@ class BatchConsumer:
         await retrying(lambda: self._apply(events), self._retry, on_retry=count_retry)
 
 
+# Why a record is acknowledged without being applied (the ``rapport_events_skipped_total`` label).
+V1_COPY = "v1_copy"
+ROLL = "roll"
+
+
 def _decode_all(
     records: Sequence[ConsumerRecord[bytes, bytes]],
-) -> tuple[list[ReceivedEvent], list[DeadLetter]]:
+) -> tuple[list[ReceivedEvent], list[DeadLetter], dict[str, int]]:
     events: list[ReceivedEvent] = []
     dead: list[DeadLetter] = []
+    skipped: dict[str, int] = {}
     for record in records:
         try:
-            event = decode(record.value or b"")
-            _check_key(record, event)
+            received = received_event(record)
         except UndecodableEvent as error:
             dead.append(dead_letter(record, error.reason, error.detail))
             continue
-        events.append(ReceivedEvent(event, record.topic, record.partition, record.offset, record))
-    return events, dead
+        if isinstance(received, ReceivedEvent):
+            events.append(received)
+        else:
+            skipped[received] = skipped.get(received, 0) + 1
+    return events, dead, skipped
 
 
-def _check_key(record: ConsumerRecord[bytes, bytes], event: CloudEvent[EventData]) -> None:
-    """Per-contact order holds only if every event about a contact has its id as the key."""
+def received_event(record: ConsumerRecord[bytes, bytes]) -> ReceivedEvent | str:
+    """The event a consumer applies for ``record``, or why it applies none (``V1_COPY``,
+    ``ROLL``); ``UndecodableEvent`` for a dead letter. Every Rapport consumer (and a rebuild)
+    reads records through this one function."""
+    personal = personal_topic_of(record.topic)
+    if personal is not None and record.value is None:
+        if is_roll(record):
+            return ROLL
+        event = tombstone_event(record, personal)
+    else:
+        event = decode(record.value or b"")
+        if event.rapportcopyof is not None:
+            return V1_COPY
+        _check_key(record, event, personal=personal is not None)
+    return ReceivedEvent(event, record.topic, record.partition, record.offset, record)
+
+
+def _check_key(
+    record: ConsumerRecord[bytes, bytes], event: CloudEvent[EventData], *, personal: bool
+) -> None:
+    """Per-contact order holds only if every event about a contact has its id as the key; on a
+    personal topic the key is the record's item (``<contact_id>`` or ``<contact_id>:…``)."""
     if record.key is None:
         raise UndecodableEvent("key_mismatch", "record has no key")
-    if record.key.decode("utf-8", "replace") != event.subject:
+    key = record.key.decode("utf-8", "replace")
+    if not personal and key != event.subject:
         raise UndecodableEvent("key_mismatch", "record key differs from the event's subject")
+    if personal and (key != event.partitionkey or key.partition(":")[0] != event.subject):
+        raise UndecodableEvent("key_mismatch", "record key differs from the event's item")
 
 
 def dead_letter(record: ConsumerRecord[bytes, bytes], reason: str, detail: str) -> DeadLetter:

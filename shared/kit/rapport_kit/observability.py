@@ -22,6 +22,12 @@ class ConsumerMetrics(MetricSet):
         "consumer",
         "reason",
     )
+    skipped = counter(
+        "rapport_events_skipped_total",
+        "Records acknowledged without being applied: v1 copies (v1_copy), roll tombstones (roll).",
+        "consumer",
+        "reason",
+    )
     retries = counter(
         "rapport_consumer_retries_total", "Transient failures retried by a consumer.", "consumer"
     )

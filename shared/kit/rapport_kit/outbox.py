@@ -9,6 +9,19 @@ is in flight is never sent again beside it, and a document's events reach Kafka 
 An entry is sent twice only when a send fails or outlives its lease after reaching Kafka; it then
 carries the same ``id`` and ``sequence``. Entries are removed only after Kafka acknowledged them
 (``acks=all``).
+
+What an outbox holds (``OutboxItem``), each sent in the order it was appended, under the same
+lease, so a document's events, copies and tombstones reach Kafka in the order they were written:
+
+- a ``CloudEvent``: numbered (its ``sequence``) and sent to its data's topic, keyed by its
+  ``partitionkey``;
+- a v1 copy, a ``CloudEvent`` wrapped with ``copy_of`` (the ``rapportcopyof`` extension): not
+  numbered, it carries the ``sequence`` of the event it copies (append both in the same write,
+  the original first);
+- an ``OutboxTombstone(topic, key)``: a null value for ``key`` on ``topic`` (a personal topic,
+  unprefixed), not numbered: the erasure of that key, as durable as the write that appends it.
+  E.g. ``repository.write(filter, update, [wrap(erased, ...), OutboxTombstone(
+  topics.CONTACTS_PERSONAL, contact_id)], replace_outbox=True)``.
 """
 
 from __future__ import annotations
@@ -59,20 +72,53 @@ SWEEP_PAGE = 500
 FULL_SWEEP_INTERVAL = timedelta(minutes=1)
 
 
-def outbox_entries(events: Sequence[CloudEvent[Any]], settings: ServiceSettings) -> list[Document]:
-    """Serialised events ready to ``$push``, each with the trace context it continues: its
+# An entry of a v1 copy names the id of the event it copies (and takes its sequence).
+COPY_OF = "copy_of"
+
+
+@dataclass(frozen=True)
+class OutboxTombstone:
+    """Erase ``key`` on ``topic`` (unprefixed, e.g. ``topics.CONTACTS_PERSONAL``): a record with
+    that key and a null value, sent through the outbox like an event."""
+
+    topic: str
+    key: str
+
+
+OutboxItem = CloudEvent[Any] | OutboxTombstone
+
+
+def outbox_entries(items: Sequence[OutboxItem], settings: ServiceSettings) -> list[Document]:
+    """Serialised entries ready to ``$push``, each with the trace context it continues: its
     trigger's (for events caused by a consumed event) or else the caller's (e.g. an HTTP call)."""
-    return [
-        {
-            "id": event.id,
-            "topic": settings.topic(type(event.data).topic),
-            "key": event.partitionkey,
-            "value": event.model_dump_json(),
-            "trace": trace_carrier(getattr(event.data, "trigger_event_id", None)),
+    return [_entry(item, settings) for item in items]
+
+
+def _entry(item: OutboxItem, settings: ServiceSettings) -> Document:
+    if isinstance(item, OutboxTombstone):
+        return {
+            "id": f"tombstone:{uuid.uuid4().hex}",
+            "topic": settings.topic(item.topic),
+            "key": item.key,
+            "value": None,
+            "trace": trace_carrier(None),
             WRITTEN: utc_now(),
         }
-        for event in events
-    ]
+    entry = {
+        "id": item.id,
+        "topic": settings.topic(type(item.data).topic),
+        "key": item.partitionkey,
+        "value": item.model_dump_json(),
+        "trace": trace_carrier(getattr(item.data, "trigger_event_id", None)),
+        WRITTEN: utc_now(),
+    }
+    return entry | ({COPY_OF: item.rapportcopyof} if item.rapportcopyof else {})
+
+
+def _numbered(entry: Document) -> bool:
+    """Whether ``entry`` takes the next number of its document (an event, not a copy or a
+    tombstone)."""
+    return entry["value"] is not None and not entry.get(COPY_OF)
 
 
 class OutboxPublisher:
@@ -176,7 +222,8 @@ class OutboxPublisher:
     async def _enqueue(self, entry: Document) -> Acknowledgement:
         token = context.attach(propagate.extract(entry.get("trace") or {}))
         try:
-            value, topic, key = entry["value"].encode(), entry["topic"], entry["key"].encode()
+            value = entry["value"].encode() if entry["value"] is not None else None
+            topic, key = entry["topic"], entry["key"].encode()
             return await enqueue(self.broker, value, topic=topic, key=key)
         finally:
             context.detach(token)
@@ -202,18 +249,29 @@ def _removal(document: Document) -> UpdateOne:
 
 def _sequenced(document: Document, *, stream: str) -> list[Document]:
     """The claimed entries with their ``sequence`` (and the ``sequencestream`` it counts in: the
-    document) in the value. The document counts every entry
-    ever appended to its outbox (``outbox_sequence``, moved in the write that appends them) and
-    entries leave only from the front (a lease sends and removes the whole outbox it claimed),
-    so the entry at position ``i`` of ``n`` is the document's event number ``count - n + i + 1``:
-    the number was fixed by that write, and a repeated publish carries the same one."""
+    document) in the value. The document counts every numbered entry (an event: not a copy, not a
+    tombstone) ever appended to its outbox (``outbox_sequence``, moved in the write that appends
+    them) and entries leave only from the front (a lease sends and removes the whole outbox it
+    claimed), so the ``i``-th numbered entry of ``n`` is the document's event number
+    ``count - n + i``: the number was fixed by that write, and a repeated publish carries the
+    same one. A copy carries its original's; a tombstone has no value to carry one."""
     entries = document[OUTBOX]
+    numbered = sum(_numbered(entry) for entry in entries)
     # Documents written before the counter existed count their pending entries from 1.
-    first = max(int(document.get(SEQUENCE) or 0), len(entries)) - len(entries) + 1
-    return [
-        {**entry, "value": _with_sequence(entry["value"], sequence_text(first + i), stream)}
-        for i, entry in enumerate(entries)
-    ]
+    number = max(int(document.get(SEQUENCE) or 0), numbered) - numbered
+    sequences: dict[str, str] = {}
+    sequenced = []
+    for entry in entries:
+        if entry["value"] is None:  # a tombstone: no event, no sequence
+            sequenced.append(entry)
+            continue
+        if _numbered(entry):
+            number += 1
+            sequences[entry["id"]] = sequence_text(number)
+        # A copy takes its original's number (appended before it, in the same write).
+        sequence = sequences.get(entry.get(COPY_OF) or entry["id"], sequence_text(max(number, 1)))
+        sequenced.append({**entry, "value": _with_sequence(entry["value"], sequence, stream)})
+    return sequenced
 
 
 def _with_sequence(value: str, sequence: str, stream: str) -> str:
@@ -355,12 +413,13 @@ class OutboxDocuments:
         self,
         filter: Document,
         update: Document,
-        events: Sequence[CloudEvent[Any]],
+        events: Sequence[OutboxItem],
         *,
         replace_outbox: bool = False,
     ) -> Document | None:
-        """``update`` on the document ``filter`` matches with ``events`` appended to its outbox,
-        in one single-document write, then published; None (nothing written) if none matched.
+        """``update`` on the document ``filter`` matches with ``events`` (events, v1 copies,
+        tombstones) appended to its outbox, in one single-document write, then published; None
+        (nothing written) if none matched.
 
         ``replace_outbox`` drops the entries not published yet instead of appending (erasure:
         they may carry personal data)."""
@@ -373,15 +432,16 @@ class OutboxDocuments:
             await self.publish_now([document])
         return document
 
-    async def insert(self, document: Document, events: Sequence[CloudEvent[Any]]) -> None:
+    async def insert(self, document: Document, events: Sequence[OutboxItem]) -> None:
         """A new document with ``events`` in its outbox, then published."""
         entries = self.entries(events)
-        fields = {OUTBOX: entries, SEQUENCE: len(entries), PENDING: True, TOUCHED: self.clock()}
+        numbered = sum(_numbered(entry) for entry in entries)
+        fields = {OUTBOX: entries, SEQUENCE: numbered, PENDING: True, TOUCHED: self.clock()}
         created = {**document, **fields}
         await self.collection.insert_one(created)
         await self.publish_now([created])
 
-    def entries(self, events: Sequence[CloudEvent[Any]]) -> list[Document]:
+    def entries(self, events: Sequence[OutboxItem]) -> list[Document]:
         return outbox_entries(events, self.settings)
 
     def with_outbox(
@@ -391,7 +451,8 @@ class OutboxDocuments:
         the outbox), for a write ``write`` cannot make (e.g. one of a bulk)."""
         fields = {PENDING: True, TOUCHED: self.clock()}
         # Counted in the same write: the entries' sequence numbers are fixed by it.
-        merged = {**update, "$inc": {**update.get("$inc", {}), SEQUENCE: len(entries)}}
+        numbered = sum(_numbered(entry) for entry in entries)
+        merged = {**update, "$inc": {**update.get("$inc", {}), SEQUENCE: numbered}}
         if replace:
             return {**merged, "$set": {**update.get("$set", {}), OUTBOX: entries, **fields}}
         merged["$set"] = {**update.get("$set", {}), **fields}

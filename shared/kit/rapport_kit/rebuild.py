@@ -27,17 +27,17 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from rapport_kit.admin import end_offsets
-from rapport_kit.consuming import ApplyBatch, ReceivedEvent
+from rapport_kit.consuming import ApplyBatch, ReceivedEvent, received_event
 from rapport_kit.mongo import Document
 from rapport_kit.projection import Lookup, ProjectedEvent, Projection
 from rapport_kit.projection_store import ProjectionConsumer, ProjectionStore, SeenEvents
 from rapport_kit.retry import RetryPolicy
-from rapport_schemas import UndecodableEvent, decode
+from rapport_schemas import UndecodableEvent
 
 NAMESPACE_EXISTS = 48
 SWITCHES = "rapport_rebuild_switches"
@@ -236,12 +236,14 @@ async def _rename(db: AsyncDatabase[Document], source: str, target: str) -> None
         await db[source].rename(target)
 
 
-def _received(record: object) -> ReceivedEvent | None:
+def _received(record: ConsumerRecord[bytes, bytes]) -> ReceivedEvent | None:
+    """As the live consumer reads it (``consuming.received_event``), or None where it applied
+    nothing (a dead letter, a v1 copy, a roll tombstone)."""
     try:
-        event = decode(getattr(record, "value", b"") or b"")
+        received = received_event(record)
     except UndecodableEvent:
         return None  # the live consumer dead-lettered it too
-    return ReceivedEvent(event, record.topic, record.partition, record.offset, record)  # type: ignore[attr-defined]
+    return received if isinstance(received, ReceivedEvent) else None
 
 
 async def _batches(
@@ -249,7 +251,7 @@ async def _batches(
     start: dict[TopicPartition, int],
     end: dict[TopicPartition, int],
     security: Mapping[str, Any],
-) -> AsyncIterator[list[object]]:
+) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
     todo = {p: e for p, e in end.items() if e > start.get(p, 0)}
     if not todo:
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -230,13 +230,28 @@ class ServiceRuntime:
         )
 
     @asynccontextmanager
-    async def run(self, *, produced_topics: Sequence[str] = ()) -> AsyncIterator[None]:
+    async def run(
+        self,
+        *,
+        produced_topics: Sequence[str] = (),
+        topic_configs: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> AsyncIterator[None]:
+        """Topics ensured, broker started, background work begun; torn down on exit.
+
+        ``topic_configs`` (base topic name → configs): the configs this service keeps on topics
+        it owns, e.g. ``{topics.CONTACTS_PERSONAL: personal_topic_configs(hours)}``; created with
+        them and altered to them on every start. Any other topic is only created if missing
+        (the metric stream and the personal topics compacted)."""
         self.produced_topics[:] = produced_topics
         own = [self.settings.topic(topics.dead_letter_topic(self.service))]
         own += [self.settings.topic(base) for base in produced_topics]
-        compacted = frozenset({self.settings.topic(topics.METRICS)})
+        compacted = frozenset(self.settings.topic(t) for t in (topics.METRICS, *topics.PERSONAL))
+        configs = {self.settings.topic(t): c for t, c in (topic_configs or {}).items()}
         await ensure_topics(
-            self.settings, sorted(set(own + self.consumed_topics)), compacted=compacted
+            self.settings,
+            sorted(set(own + self.consumed_topics)),
+            compacted=compacted,
+            configs=configs,
         )
         await self.broker.start()
         self.background.begin()

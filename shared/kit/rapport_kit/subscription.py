@@ -14,6 +14,7 @@ from faststream.message import StreamMessage
 
 from rapport_kit.consuming import BatchConsumer, DeadLetter, dead_letter_headers
 from rapport_kit.observability import ConsumerMetrics
+from rapport_kit.personal import personal_topic_of
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.truncation import (
     DEAD_LETTER_MAX_BYTES,
@@ -21,7 +22,7 @@ from rapport_kit.truncation import (
     stored_value,
     summary_headers,
 )
-from rapport_schemas import topics
+from rapport_schemas import dead_letters, topics
 
 Records = tuple[ConsumerRecord[bytes, bytes], ...]
 UNKNOWN_CONTENT_TYPE = "application/octet-stream"
@@ -76,6 +77,11 @@ def dead_letter_publisher(
 
     async def publish(consumer_name: str, letters: Sequence[DeadLetter]) -> None:
         for letter in letters:
+            if personal_topic_of(letter.record.topic) is not None:
+                await broker.publish(
+                    b"", topic=dlq_topic, headers=withheld_headers(letter, consumer=consumer_name)
+                )
+                continue
             original = original_headers(letter.record)
             summary = stored_value(letter.record, letter.reason, limit=DEAD_LETTER_MAX_BYTES)
             if summary is not None:
@@ -91,6 +97,16 @@ def dead_letter_publisher(
             )
 
     return publish
+
+
+def withheld_headers(letter: DeadLetter, *, consumer: str) -> dict[str, str]:
+    """A dead letter of a personal topic: the reason and the coordinates, nothing of the record
+    (its value, key and headers may hold personal data that an erasure must be able to reach)."""
+    return {
+        "content-type": UNKNOWN_CONTENT_TYPE,
+        dead_letters.WITHHELD: dead_letters.WITHHELD_PERSONAL,
+        **dead_letter_headers(letter, consumer=consumer),
+    }
 
 
 def original_headers(record: ConsumerRecord[bytes, bytes]) -> dict[str, str]:

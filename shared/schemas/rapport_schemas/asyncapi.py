@@ -130,7 +130,10 @@ def _info(application: Application) -> dict[str, Any]:
             "envelope's schema is `<type>.json` beside it. Consumers ignore fields they do not "
             "know; a breaking change gets a new `vN` type. A message every retry failed goes "
             "to the consuming service's dead-letter topic unchanged, with `x-rapport-dlq-*` "
-            "headers saying why."
+            "headers saying why (a record of a personal topic: only those headers, never its "
+            "value). Personal data travels only on the compacted personal topics; an event "
+            "carrying the extension `rapportcopyof` is a v1 copy of the v2 event it names, "
+            "published during a migration: read either the copies or the v2 events."
         ),
         "license": {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"},
     }

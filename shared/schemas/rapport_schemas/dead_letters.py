@@ -5,6 +5,8 @@ CloudEvents SDK reads it as it read the original) plus ``x-rapport-*`` headers n
 and where it came from. A value too large for the dead-letter topic is replaced by a small JSON
 summary sent as a binary-mode CloudEvent of its own (``ce_*`` headers). The kit writes both
 (rapport_kit.consuming / subscription / truncation); a kit test holds the names here to it.
+A record read from a personal topic is never copied: its dead letter has an empty value, no key
+and none of its headers, only the ``x-rapport-*`` ones (``x-rapport-dlq-withheld: personal``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ ORIGINAL_OFFSET = "x-rapport-original-offset"
 FAILED_AT = "x-rapport-failed-at"
 TRUNCATED = "x-rapport-dlq-truncated"
 ORIGINAL_CONTENT_TYPE = "x-rapport-original-content-type"
+WITHHELD = "x-rapport-dlq-withheld"
+WITHHELD_PERSONAL = "personal"
 SUMMARY_TYPE = "rapport.dlq.truncated.v1"
 
 CHANNEL_DESCRIPTION = (
@@ -27,7 +31,7 @@ CHANNEL_DESCRIPTION = (
     "validation, or failing every retry), in the order they failed. Replay them with "
     "`rapport-ops dlq-replay` after a fix."
 )
-MESSAGES = ("DeadLetter", "TruncatedDeadLetter")
+MESSAGES = ("DeadLetter", "TruncatedDeadLetter", "WithheldDeadLetter")
 
 _DIAGNOSIS = {
     REASON: "Why: invalid_json, too_deep, too_large, invalid_envelope, unknown_type, "
@@ -68,6 +72,15 @@ def schemas() -> dict[str, Any]:
             additional="The original record's other headers, less its ce_* attributes.",
         ),
         "TruncatedDeadLetterSummary": _summary_schema(),
+        "WithheldDeadLetterHeaders": _headers(
+            "WithheldDeadLetterHeaders",
+            {
+                "content-type": {"type": "string", "const": "application/octet-stream"},
+                WITHHELD: {"type": "string", "const": WITHHELD_PERSONAL},
+                **{name: _text(text) for name, text in _DIAGNOSIS.items()},
+            },
+            additional="None: the original record's headers are not copied.",
+        ),
     }
 
 
@@ -92,6 +105,21 @@ def messages() -> dict[str, Any]:
             "headers": {"$ref": "#/components/schemas/TruncatedDeadLetterHeaders"},
             "payload": {"$ref": "#/components/schemas/TruncatedDeadLetterSummary"},
             "bindings": _key_binding(),
+        },
+        "WithheldDeadLetter": {
+            "name": "WithheldDeadLetter",
+            "title": "WithheldDeadLetter",
+            "summary": "A record of a personal topic that failed: where and why, nothing of it.",
+            "description": "Its value, key and headers may hold personal data and are not "
+            "copied; read the record at its coordinates while it exists. Not replayable.",
+            "headers": {"$ref": "#/components/schemas/WithheldDeadLetterHeaders"},
+            "payload": {"description": "Empty.", "type": "string", "maxLength": 0},
+            "bindings": {
+                "kafka": {
+                    "key": {"type": "null", "description": "None: the key is not copied either."},
+                    "bindingVersion": "0.5.0",
+                }
+            },
         },
     }
 
