@@ -22,41 +22,19 @@ A producer of a personal topic creates it with ``admin.personal_topic_configs(de
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
 
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
 from rapport_kit.broker import acknowledged, enqueue
+from rapport_kit.projection import Tombstone as Tombstone  # noqa: PLC0414 (re-exported: views import it pure)
 from rapport_schemas import CloudEvent, EventData, UndecodableEvent, topics
 
 TOMBSTONE_SOURCE = "/rapport/kit/tombstone"
 # Keys of the tombstones a producer appends to each partition of its personal topic only to make
 # the active segment roll (Kafka never compacts it): no contact's, skipped by every consumer.
 ROLL_KEY_PREFIX = "_roll:"
-
-
-class Tombstone(EventData):
-    """A null-value record of a personal topic: erase what ``key`` names."""
-
-    event_type: ClassVar[str] = "rapport.kit.tombstone"  # never on the wire
-    topic: ClassVar[str] = ""  # any personal topic: ``personal_topic`` says which
-
-    personal_topic: str  # without the deployment's prefix, e.g. topics.CONTACTS_PERSONAL
-    key: str
-    contact_id: str
-
-    def partition_key(self) -> str:
-        return self.key
-
-    @property
-    def item(self) -> tuple[str, str] | None:
-        """``(kind, id)`` of an item key (``<contact>:interaction:<id>`` → ``("interaction",
-        id)``); None for the contact's own record (key ``<contact_id>``)."""
-        _, _, rest = self.key.partition(":")
-        kind, _, item_id = rest.partition(":")
-        return (kind, item_id) if rest else None
 
 
 def personal_topic_of(topic: str) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from rapport_schemas import CloudEvent, EventData
 
@@ -37,6 +37,29 @@ class ProjectedEvent:
     @property
     def data(self) -> EventData:
         return self.event.data
+
+
+class Tombstone(EventData):
+    """A null-value record of a personal topic: erase what ``key`` names (the kit hands it
+    over as a ``ProjectedEvent``'s data, ``rapport_kit.personal``; here, pure, for the views)."""
+
+    event_type: ClassVar[str] = "rapport.kit.tombstone"  # never on the wire
+    topic: ClassVar[str] = ""  # any personal topic: ``personal_topic`` says which
+
+    personal_topic: str  # without the deployment's prefix, e.g. topics.CONTACTS_PERSONAL
+    key: str
+    contact_id: str
+
+    def partition_key(self) -> str:
+        return self.key
+
+    @property
+    def item(self) -> tuple[str, str] | None:
+        """``(kind, id)`` of an item key (``<contact>:interaction:<id>`` → ``("interaction",
+        id)``); None for the contact's own record (key ``<contact_id>``)."""
+        _, _, rest = self.key.partition(":")
+        kind, _, item_id = rest.partition(":")
+        return (kind, item_id) if rest else None
 
 
 class Projection(Protocol):
