@@ -115,7 +115,9 @@ def create_app(
         intake = Intake(deliveries, erasures, wake, clock)
         consumer = TriggerConsumer(directory, intake)
         app.state.campaigns = _campaign_desk(db, deliveries, clock, wake)
-        runtime.consume(CONSUMER, consumer, base_topics=[topics.CONTACTS, topics.FEEDBACK])
+        # The directory's name, e-mail and phone are on the contacts' personal topic (v2).
+        triggers = [topics.CONTACTS, topics.FEEDBACK, topics.CONTACTS_PERSONAL]
+        runtime.consume(CONSUMER, consumer, base_topics=triggers)
         app.state.webhook_admin, webhooks_wake = _event_webhooks(runtime, settings, clock)
         claims, subscriptions = MongoClaims(db[SUBSCRIPTION_KEYS]), db[WEBHOOK_SUBSCRIPTIONS]
         app.state.idempotency = IdempotencyGuard(claims, kept_in(subscriptions))
@@ -186,6 +188,7 @@ def _event_webhooks(
     subscriptions = MongoWebhookSubscriptions(db[WEBHOOK_SUBSCRIPTIONS])
     deliveries = MongoWebhookDeliveries(db[WEBHOOK_DELIVERIES])
     fan_out = WebhookFanOut(subscriptions, MongoWebhookEvents(db), deliveries, clock, wake)
+    # The event topics only: the personal topics' records (and tombstones) are never forwarded.
     event_topics = [topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS]
     runtime.consume(EVENT_WEBHOOKS, EventWebhookConsumer(fan_out), base_topics=event_topics)
     allow_http = settings.event_webhooks_allow_plain_http()

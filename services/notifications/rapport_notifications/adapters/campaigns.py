@@ -103,7 +103,13 @@ class MongoAudiences:
 
     async def members(self, audience: Audience) -> AsyncIterator[list[str]]:
         """Pages of member ids; the database narrows by country, the domain decides."""
-        query: dict[str, Any] = {"erased": {"$ne": True}, "merged_into": None}
+        # Registered contacts only: a personal record or tombstone read before (or without) a
+        # registration leaves a card with no profile (``ContactCard.is_complete``).
+        query: dict[str, Any] = {
+            "erased": {"$ne": True},
+            "merged_into": None,
+            "profile_at": {"$ne": None},
+        }
         if audience.countries:
             query["country"] = {"$in": list(audience.countries)}
         page: list[ContactCard] = []

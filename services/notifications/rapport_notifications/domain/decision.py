@@ -80,7 +80,7 @@ def decide(
     if SPECS[delivery.template].internal:
         route = _agent_route(delivery, card, policy)
         return Send(route, policy.internal_locale, policy.internal_time_zone)
-    if card is None:
+    if card is None or not card.is_complete():
         if now < delivery.received_at + policy.unknown_contact_grace:
             return Wait(now + policy.unknown_contact_retry)
         return Fail(UNKNOWN_CONTACT)

@@ -3,12 +3,14 @@ that identify or describe a person.
 
 Personal fields (the schemas mark them "Personal data" or they name, reach or describe a person):
 ``profile.name``, ``profile.email``, ``profile.phone``, ``profile.company`` (a sole trader's
-company names them), ``profile.form_of_address`` (it tells the gender), ``summary`` (interaction
-notes) and ``comment`` (survey answers, detractor alerts). They are left out, not blanked, so
-no placeholder passes for a value; the CloudEvents extension attribute ``redacted`` lists the
-dotted paths that were removed, so a receiver can tell "absent" from "left out". Ids,
-consents, segments, country and language stay: they are what receivers route and count by, and
-the contact id lets an authorised system look the person up.
+company names them), ``profile.form_of_address`` (it tells the gender), ``profile.external_ids``
+(the person's ids elsewhere), ``summary`` (interaction notes) and ``comment`` (survey answers,
+detractor alerts). v2 events carry none of them but ``form_of_address`` (the rest is on the
+personal topics, which are never forwarded); v1 events of the history still do. They are left
+out, not blanked, so no placeholder passes for a value; the CloudEvents extension attribute
+``redacted`` lists the dotted paths that were removed, so a receiver can tell "absent" from "left
+out". Ids, consents, segments, country and language stay: they are what receivers route and count
+by, and the contact id lets an authorised system look the person up.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ PERSONAL_PATHS: tuple[tuple[str, ...], ...] = (
     ("profile", "phone"),
     ("profile", "company"),
     ("profile", "form_of_address"),
+    ("profile", "external_ids"),
     ("summary",),
     ("comment",),
 )
@@ -45,4 +48,4 @@ def _remove(data: Any, path: tuple[str, ...]) -> bool:
         data = data.get(name)
     if not isinstance(data, dict) or leaf not in data:
         return False
-    return data.pop(leaf) is not None
+    return data.pop(leaf) not in (None, [], ())  # an empty list of ids held nothing

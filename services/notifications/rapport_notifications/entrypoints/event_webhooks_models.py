@@ -11,6 +11,7 @@ from rapport_notifications.domain.webhook_delivery import DeliveryState
 from rapport_notifications.domain.webhook_signing import InvalidSecret, signing_key
 from rapport_notifications.domain.webhook_subscription import Filters
 from rapport_notifications.service_layer.webhook_subscriptions import Wanted
+from rapport_schemas import topics
 from rapport_schemas.catalog import BY_TYPE
 from rapport_schemas.contacts import ContactProfile
 
@@ -58,6 +59,11 @@ def _known_types(types: list[str]) -> list[str]:
     unknown = sorted(set(types) - set(BY_TYPE))
     if unknown:
         raise ValueError(f"unknown event types: {', '.join(unknown)}")
+    # The personal topics' records are never forwarded: they are read by Rapport only, and an
+    # erasure must not depend on a receiver deleting a copy (issue 20).
+    personal = sorted(t for t in set(types) if BY_TYPE[t].topic in topics.PERSONAL)
+    if personal:
+        raise ValueError(f"personal data records are not forwarded: {', '.join(personal)}")
     return types
 
 

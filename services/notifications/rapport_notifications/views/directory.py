@@ -1,21 +1,40 @@
-"""The contact directory read model: a kit projection folded from ``rapport.contacts.events``;
-its documents are ``ContactCard``s (``domain/directory.py``)."""
+"""The contact directory read model: a kit projection folded from ``rapport.contacts.events`` and
+the profiles' records on ``rapport.contacts.personal`` (name, e-mail, phone); its documents are
+``ContactCard``s (``domain/directory.py``)."""
 
 from __future__ import annotations
 
-from rapport_kit.projection import Document, Lookup, ProjectedEvent
+from rapport_kit.projection import Document, Lookup, ProjectedEvent, Tombstone
 from rapport_notifications.domain import directory
 from rapport_notifications.domain.directory import ContactCard
+from rapport_schemas import topics
 from rapport_schemas.contacts import (
     ContactConsentChanged,
     ContactErased,
+    ContactPersonalData,
     ContactRegistered,
     ContactsMerged,
     ContactUpdated,
 )
 
 DIRECTORY = "directory"
-_EVENTS = (ContactRegistered, ContactUpdated, ContactConsentChanged, ContactsMerged, ContactErased)
+_EVENTS = (
+    ContactRegistered,
+    ContactUpdated,
+    ContactConsentChanged,
+    ContactsMerged,
+    ContactErased,
+    ContactPersonalData,
+)
+
+
+def erased_profile(projected: ProjectedEvent) -> str | None:
+    """The contact whose profile record a tombstone erases (its key is the bare contact id;
+    the tombstones of summaries and comments name no card)."""
+    data = projected.data
+    if isinstance(data, Tombstone) and data.personal_topic == topics.CONTACTS_PERSONAL:
+        return data.contact_id if data.item is None else None
+    return None
 
 
 class DirectoryProjection:
@@ -23,13 +42,23 @@ class DirectoryProjection:
 
     def keys(self, projected: ProjectedEvent) -> list[str]:
         data = projected.data
-        return [str(data.contact_id)] if isinstance(data, _EVENTS) else []
+        if isinstance(data, _EVENTS):
+            return [str(data.contact_id)]
+        erased = erased_profile(projected)
+        return [erased] if erased is not None else []
 
     def evolve(
         self, state: Document | None, projected: ProjectedEvent, key: str, lookup: Lookup
     ) -> Document:
         card = ContactCard.model_validate({**(state or {}), "contact_id": key})
-        return _evolved(card, projected).model_dump(mode="json")
+        data = projected.data
+        if erased_profile(projected) is not None:
+            card = directory.without_personal_data(card)
+        elif isinstance(data, ContactPersonalData):
+            card = directory.with_personal_data(card, data)
+        else:
+            card = _evolved(card, projected)
+        return card.model_dump(mode="json")
 
 
 def _evolved(card: ContactCard, projected: ProjectedEvent) -> ContactCard:

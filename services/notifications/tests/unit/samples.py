@@ -84,6 +84,7 @@ def card(**changes: object) -> ContactCard:
         "country": "TR",
         "account_owner": "agent-7",
         "consents": {"email": consent},
+        "profile_at": NOW,  # registered (a card is complete once its profile is folded)
     }
     fields.update(changes)
     return ContactCard.model_validate(fields)

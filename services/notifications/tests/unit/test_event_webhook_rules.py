@@ -201,3 +201,18 @@ def test_target_urls(url: str, allow_plain_http: bool, allowed: bool) -> None:
 def test_order_keys_sort_by_read_time_then_offset() -> None:
     keys = [order_key(NOW, 10), order_key(NOW, 9), order_key(NOW + timedelta(seconds=1), 1)]
     assert sorted(keys) == [keys[1], keys[0], keys[2]]
+
+
+def test_a_v1_history_events_external_ids_are_left_out_and_v2_has_none_to_leave_out() -> None:
+    ids = ({"source": "zendesk", "id": "4711"},)
+    v1 = {
+        "type": "rapport.contacts.contact_registered.v1",
+        "data": {"profile": {"external_ids": ids}},
+    }
+    v2 = {"type": "rapport.contacts.contact_registered.v2", "data": {"profile": {"country": "HU"}}}
+    assert without_personal_data(v1) == {
+        **v1,
+        "data": {"profile": {}},
+        "redacted": "profile.external_ids",
+    }
+    assert without_personal_data(v2) == v2  # nothing personal travels on a v2 event
