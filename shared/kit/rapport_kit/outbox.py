@@ -21,7 +21,9 @@ lease, so a document's events, copies and tombstones reach Kafka in the order th
 - an ``OutboxTombstone(topic, key)``: a null value for ``key`` on ``topic`` (a personal topic,
   unprefixed), not numbered: the erasure of that key, as durable as the write that appends it.
   E.g. ``repository.write(filter, update, [wrap(erased, ...), OutboxTombstone(
-  topics.CONTACTS_PERSONAL, contact_id)], replace_outbox=True)``.
+  topics.CONTACTS_PERSONAL, contact_id)], replace_outbox=True)``;
+- ``AfterAcknowledged(event)``: the event, sent only once every entry before it is acknowledged
+  by Kafka (``acks=all``), e.g. ``ErasureCompleted`` after its tombstones.
 """
 
 from __future__ import annotations
@@ -85,7 +87,16 @@ class OutboxTombstone:
     key: str
 
 
-OutboxItem = CloudEvent[Any] | OutboxTombstone
+@dataclass(frozen=True)
+class AfterAcknowledged:
+    """``event``, sent only once Kafka acknowledged every entry appended before it: a signal
+    that what came before is durable (``ErasureCompleted`` after the tombstones it reports)."""
+
+    event: CloudEvent[Any]
+
+
+OutboxItem = CloudEvent[Any] | OutboxTombstone | AfterAcknowledged
+AFTER_ACKNOWLEDGED = "after_acknowledged"
 
 
 def outbox_entries(items: Sequence[OutboxItem], settings: ServiceSettings) -> list[Document]:
@@ -95,6 +106,8 @@ def outbox_entries(items: Sequence[OutboxItem], settings: ServiceSettings) -> li
 
 
 def _entry(item: OutboxItem, settings: ServiceSettings) -> Document:
+    if isinstance(item, AfterAcknowledged):
+        return _entry(item.event, settings) | {AFTER_ACKNOWLEDGED: True}
     if isinstance(item, OutboxTombstone):
         return {
             "id": f"tombstone:{uuid.uuid4().hex}",
@@ -151,7 +164,8 @@ class OutboxPublisher:
         """Publishes the outboxes of ``documents`` (only their ``_id`` is read) that no other
         publisher holds. Every claimed entry is queued on the producer in order (a document's
         entries in their own order, so per-key order holds), all acknowledgements are awaited
-        together, then the sent entries are removed in one bulk write. A failure gives the
+        together (an ``AfterAcknowledged`` entry waits for those before it), then the sent
+        entries are removed in one bulk write. A failure gives the
         claims back and removes nothing: the sweeper publishes again."""
         ids = sorted({d["_id"] for d in documents})
         published = 0
@@ -160,19 +174,25 @@ class OutboxPublisher:
             if not claimed:
                 return published
             try:
-                await acknowledged(
-                    [
-                        await self._enqueue(e)
-                        for d in claimed
-                        for e in _sequenced(d, stream=f"{collection.name}/{d['_id']}")
-                    ]
-                )
+                await self._send(collection.name, claimed)
             except BaseException:
                 await self._give_back(collection, claimed)
                 raise
             published += sum(len(d[OUTBOX]) for d in claimed)
             ids = await self._release(collection, claimed)
         return published
+
+    async def _send(self, name: str, claimed: Sequence[Document]) -> None:
+        """Queue every entry in order; an ``AfterAcknowledged`` one only once everything queued
+        before it is acknowledged."""
+        pending: list[Acknowledgement] = []
+        for document in claimed:
+            for entry in _sequenced(document, stream=f"{name}/{document['_id']}"):
+                if entry.get(AFTER_ACKNOWLEDGED):
+                    await acknowledged(pending)
+                    pending = []
+                pending.append(await self._enqueue(entry))
+        await acknowledged(pending)
 
     async def claim(self, collection: AsyncCollection[Document], ids: list[Any]) -> list[Document]:
         """Takes the lease on those of ``ids`` that are pending and not held by a live lease;

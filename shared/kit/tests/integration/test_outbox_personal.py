@@ -1,11 +1,13 @@
 """The outbox sends tombstones and v1 copies in order with its events, on the real broker and
 MongoDB-wire server: a tombstone is a null value for its key on the personal topic, after the
-record it erases; a copy carries its original's sequence and takes no number of its own."""
+record it erases; a copy carries its original's sequence and takes no number of its own; an
+``AfterAcknowledged`` event is sent only once everything before it is acknowledged."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +16,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_kit.admin import ensure_topics, personal_topic_configs
 from rapport_kit.consuming import ROLL, ReceivedEvent, received_event
-from rapport_kit.outbox import OUTBOX, SEQUENCE, OutboxDocuments, OutboxPublisher, OutboxTombstone
+from rapport_kit.outbox import (
+    OUTBOX,
+    SEQUENCE,
+    AfterAcknowledged,
+    OutboxDocuments,
+    OutboxPublisher,
+    OutboxTombstone,
+)
 from rapport_kit.personal import Tombstone, roll_segments
 from rapport_kit.settings import ServiceSettings
 from rapport_schemas import decode, topics, wrap
@@ -24,6 +33,7 @@ from rapport_schemas.contacts import (
     ContactProfile,
     ContactRegistered,
     ContactRegisteredV1,
+    ErasureCompleted,
     InteractionSummary,
 )
 from tests.support.kafka import read_until
@@ -111,3 +121,62 @@ async def test_roll_tombstones_reach_every_partition_and_no_consumer_applies_the
         (p, f"_roll:{p}".encode(), None) for p in range(3)
     ]
     assert {received_event(r) for r in records} == {ROLL}
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async def polled() -> None:
+        while not condition():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(polled(), timeout=30)
+
+
+class HeldAcknowledgements:
+    """A producer whose acknowledgements come only on ``release``; every send records how many
+    had come before it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, int]] = []
+        self.held: list[asyncio.Future[None]] = []
+        self.released = 0
+
+    async def publish(self, value: bytes | None, **options: Any) -> asyncio.Future[None]:
+        self.sent.append((options["key"], self.released))
+        self.held.append(asyncio.get_running_loop().create_future())
+        return self.held[-1]
+
+    def release(self) -> None:
+        for held in self.held:
+            if not held.done():
+                held.set_result(None)
+                self.released += 1
+
+
+async def test_an_event_after_acknowledged_waits_for_every_entry_before_it(
+    namespace, mongo_db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    settings = ServiceSettings(topic_prefix=f"{namespace}.")
+    holding = HeldAcknowledgements()
+    store = OutboxDocuments(mongo_db["contacts"], OutboxPublisher(holding), settings)  # type: ignore[arg-type]
+    completed = wrap(
+        ErasureCompleted(
+            contact_id="ct_1", erased_at=AT, completed_at=AT, deadline_at=AT + timedelta(hours=24)
+        ),
+        source="/t",
+    )
+    items = [
+        OutboxTombstone(topics.CONTACTS_PERSONAL, "ct_1"),
+        OutboxTombstone(topics.CONTACTS_PERSONAL, "ct_1:interaction:in_1"),
+        AfterAcknowledged(completed),
+    ]
+    writing = asyncio.create_task(store.insert({"_id": "ct_1"}, items))
+    await until(lambda: len(holding.sent) >= 2)
+    assert len(holding.sent) == 2  # the outbox waits for the tombstones' acknowledgements
+    holding.release()
+    await until(lambda: len(holding.sent) == 3)
+    holding.release()
+    await asyncio.wait_for(writing, timeout=30)
+    # ErasureCompleted was sent only once both tombstones were acknowledged.
+    assert holding.sent == [(b"ct_1", 0), (b"ct_1:interaction:in_1", 0), (b"ct_1", 2)]
+    stored = await mongo_db["contacts"].find_one({"_id": "ct_1"})
+    assert stored[OUTBOX] == [] and stored[SEQUENCE] == 1
