@@ -25,7 +25,7 @@ from pymongo import AsyncMongoClient
 from rapport_feedback.settings import FeedbackSettings
 from rapport_notifications.settings import NotificationsSettings
 from rapport_schemas import decode, topics
-from rapport_schemas.feedback import SurveyAnswered
+from rapport_schemas.feedback import SurveyAnswered, SurveyComment
 from tests.support.browser import offline_browser
 from tests.support.kafka import eventually, read_until
 from tests.support.suite import Inbox, free_port, running_suite
@@ -98,8 +98,12 @@ async def test_a_customer_answers_from_the_email_with_the_keyboard(service_env, 
             assert browser.blocked == []
 
         answered = await _answers(service_env, namespace, 1)
-        assert [(a.contact_id, a.score, a.comment) for a in answered] == [
-            (contact_id, chosen, "Hızlı ve nazik bir destekti.")
+        assert [(a.contact_id, a.score, a.has_comment) for a in answered] == [
+            (contact_id, chosen, True)
+        ]
+        comments = await _comments(service_env, namespace, 1)
+        assert [(c.contact_id, c.survey_id, c.comment) for c in comments] == [
+            (contact_id, answered[0].survey_id, "Hızlı ve nazik bir destekti.")
         ]
     finally:
         smtp.stop()
@@ -327,3 +331,21 @@ async def _answers(
         timeout=30,
     )
     return answers(records)
+
+
+async def _comments(
+    service_env: dict[str, object], namespace: str, count: int
+) -> list[SurveyComment]:
+    """The answers' comments: on the personal topic, never on the event topic."""
+
+    def comments(records: list[Any]) -> list[SurveyComment]:
+        events = [decode(record.value).data for record in records if record.value is not None]
+        return [e for e in events if isinstance(e, SurveyComment)]
+
+    records = await read_until(
+        str(service_env["kafka_bootstrap"]),
+        f"{namespace}.{topics.FEEDBACK_PERSONAL}",
+        lambda rs: len(comments(rs)) >= count,
+        timeout=30,
+    )
+    return comments(records)

@@ -14,9 +14,9 @@ VIEWS_CONSUMER = "views"
 
 def read_models(settings: FeedbackSettings) -> dict[str, ReadModel]:
     projections = (FeedbackByContact(), AnswersByKind(), AnswersByInteraction(), ResponseRates())
-    return {
-        VIEWS_CONSUMER: ReadModel(VIEWS_CONSUMER, (topics.FEEDBACK, topics.CONTACTS), projections)
-    }
+    # The personal topic brings the answers' comments (and their tombstones) to by_contact.
+    folded = (topics.FEEDBACK, topics.FEEDBACK_PERSONAL, topics.CONTACTS)
+    return {VIEWS_CONSUMER: ReadModel(VIEWS_CONSUMER, folded, projections)}
 
 
 def from_environment() -> tuple[FeedbackSettings, dict[str, ReadModel]]:

@@ -41,6 +41,18 @@ class FeedbackSettings(ServiceSettings, LinkSigningSettings):
     remembered_triggers: int = Field(
         default=100, ge=1, description="Trigger ids kept per contact to ignore redeliveries."
     )
+    produce_v1_events: bool = Field(
+        default=False,
+        description="Migration: also publish each answer and detractor as its v1 event (with the"
+        " comment), a copy marked `rapportcopyof`, for subscribers not yet on v2.",
+    )
+    erasure_deadline_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24,
+        description="After an erasure no survey comment of the contact is readable on"
+        " rapport.feedback.personal for longer than this (its compaction settings).",
+    )
 
     def survey_rules(self) -> SurveyRules:
         return SurveyRules(

@@ -25,7 +25,10 @@ from rapport_schemas.contacts import (
 from rapport_schemas.envelope import AnyCloudEvent, CloudEvent, EventData
 from rapport_schemas.feedback import (
     DetractorDetected,
+    DetractorDetectedV1,
     SurveyAnswered,
+    SurveyAnsweredV1,
+    SurveyComment,
     SurveyRequested,
     SurveyRequestedV1,
 )
@@ -57,7 +60,10 @@ EVENT_MODELS: tuple[type[EventData], ...] = (
     SurveyRequested,
     SurveyRequestedV1,
     SurveyAnswered,
+    SurveyAnsweredV1,
     DetractorDetected,
+    DetractorDetectedV1,
+    SurveyComment,
     NotificationScheduled,
     NotificationSent,
     NotificationFailed,

@@ -22,7 +22,7 @@ from rapport_schemas.contacts import (
     InteractionLoggedV1,
     PurchaseRecorded,
 )
-from rapport_schemas.feedback import SurveyAnswered
+from rapport_schemas.feedback import SurveyAnswered, SurveyAnsweredV1
 from rapport_schemas.notifications import NotificationSent
 
 Fold = Callable[[Document, Any, int], Document]
@@ -135,7 +135,8 @@ def survey_answered(view: Document, data: SurveyAnswered, limit: int) -> Documen
         "score": data.score,
         "answered_at": data.answered_at,
         "survey_id": data.survey_id,
-        "comment": data.comment,
+        # v2: the comment is a personal record (SurveyComment on rapport.feedback.personal)
+        "comment": data.comment if isinstance(data, SurveyAnsweredV1) else None,
     }
     return {
         **view,
@@ -174,6 +175,7 @@ FOLDS: dict[type[EventData], Fold] = {
     CaseResolved: case_resolved,
     PurchaseRecorded: purchase_recorded,
     SurveyAnswered: survey_answered,
+    SurveyAnsweredV1: survey_answered,
     NotificationSent: notification_sent,
 }
 

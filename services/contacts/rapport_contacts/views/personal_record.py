@@ -27,7 +27,7 @@ from rapport_schemas.contacts import (
     InteractionLoggedV1,
     PurchaseRecorded,
 )
-from rapport_schemas.feedback import SurveyAnswered
+from rapport_schemas.feedback import SurveyAnswered, SurveyAnsweredV1
 from rapport_schemas.notifications import NotificationSent
 
 # Each list of the record and the field that identifies one of its items.
@@ -188,5 +188,6 @@ FOLDS: dict[type[EventData], Fold] = {
     CaseResolved: case_resolved,
     PurchaseRecorded: purchase_recorded,
     SurveyAnswered: survey_answered,
+    SurveyAnsweredV1: survey_answered,
     NotificationSent: notification_sent,
 }

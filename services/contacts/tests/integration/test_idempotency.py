@@ -11,13 +11,7 @@ from aiokafka import ConsumerRecord
 from rapport_contacts.bootstrap import create_app
 from rapport_kit.callers import key_identity
 from rapport_schemas import EventData, decode
-from rapport_schemas.contacts import (
-    Actor,
-    ActorKind,
-    ContactRegisteredV1,
-    InteractionLogged,
-    InteractionLoggedV1,
-)
+from rapport_schemas.contacts import Actor, ActorKind, ContactRegistered, InteractionLogged
 from tests.support.kafka import read_until
 from tests.support.services import serving
 
@@ -57,7 +51,7 @@ async def test_a_registration_sent_twice_with_one_key_is_one_contact_one_event_o
     # an entry twice under load, and consumers drop the repeat by id; a second registration
     # would be a second id.
     events = distinct(r for r in records if r.key == contact_id.encode())
-    assert [type(e) for e in events.values()] == [ContactRegisteredV1, InteractionLoggedV1]
+    assert [type(e) for e in events.values()] == [ContactRegistered, InteractionLogged]
     caller = Actor(kind=ActorKind.API_KEY, id=key_identity("test-key"))  # tests.support.services
     assert [getattr(e, "actor", None) for e in events.values()] == [caller, caller]
     assert await mongo_db["contacts"].count_documents({}) == 1

@@ -9,7 +9,7 @@ import pytest
 from rapport_contacts.bootstrap import create_app
 from rapport_schemas import decode, topics, wrap
 from rapport_schemas.contacts import ContactErased, ContactsMerged
-from rapport_schemas.feedback import SurveyAnswered, SurveyKind
+from rapport_schemas.feedback import SurveyAnsweredV1, SurveyKind
 from tests.support.kafka import eventually, produce, read_until
 from tests.support.services import serving
 
@@ -108,7 +108,7 @@ async def test_erasure_leaves_no_personal_data_in_any_collection(
         await client.put(
             f"/contacts/{contact_id}/consents/email", json={"granted": True, "source": "web-form"}
         )
-        answer = SurveyAnswered(
+        answer = SurveyAnsweredV1(  # from the history: the comment in the event
             survey_id="sv-1",
             contact_id=contact_id,
             kind=SurveyKind.CSAT,

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from rapport_contacts.bootstrap import create_app
 from rapport_schemas import decode
-from rapport_schemas.contacts import ContactRegisteredV1
+from rapport_schemas.contacts import ContactRegistered
 from tests.support.kafka import eventually, read_until
 from tests.support.services import serving
 
@@ -75,4 +75,4 @@ async def test_an_unpublished_entry_shows_in_the_gauges_until_the_sweep(
         print(f"after the sweep: pending, age = {await outbox_gauges(client)}")
 
     records = await read_until(infra.kafka_bootstrap, contacts_topic, lambda rs: len(rs) >= 1)
-    assert [type(decode(r.value).data) for r in records] == [ContactRegisteredV1]
+    assert [type(decode(r.value).data) for r in records] == [ContactRegistered]

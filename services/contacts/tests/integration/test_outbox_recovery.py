@@ -10,11 +10,7 @@ from aiokafka.errors import KafkaConnectionError
 
 from rapport_contacts.bootstrap import create_app
 from rapport_schemas import decode
-from rapport_schemas.contacts import (
-    ContactRegisteredV1,
-    InteractionLogged,
-    InteractionLoggedV1,
-)
+from rapport_schemas.contacts import ContactRegistered, InteractionLogged
 from services.contacts.tests.integration.conftest import SettableClock
 from tests.support.kafka import eventually, read_until
 from tests.support.services import serving
@@ -71,5 +67,5 @@ async def test_an_event_written_but_never_relayed_is_published_exactly_once_afte
         lambda rs: any(isinstance(decode(r.value).data, InteractionLogged) for r in rs),
     )
     events = [decode(r.value) for r in records]
-    assert [type(e.data) for e in events] == [ContactRegisteredV1, InteractionLoggedV1]
+    assert [type(e.data) for e in events] == [ContactRegistered, InteractionLogged]
     assert events[0].subject == contact_id

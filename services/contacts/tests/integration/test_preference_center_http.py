@@ -116,7 +116,7 @@ async def test_one_click_unsubscribe_withdraws_only_on_post_and_only_once(
     withdrawn = [c for c in consents if c["purpose"] == "surveys"]
     assert [(c["granted"], c["source"]) for c in withdrawn] == [(False, "one-click-unsubscribe")]
     events = await _events(infra, contacts_topic, count=2)
-    assert [type(e).__name__ for e in events] == ["ContactRegisteredV1", "ContactConsentChanged"]
+    assert [type(e).__name__ for e in events] == ["ContactRegistered", "ContactConsentChanged"]
 
 
 async def test_links_that_do_not_open_the_page(settings, profile) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from rapport_contacts.bootstrap import create_app
 from rapport_schemas import decode
-from rapport_schemas.contacts import ContactRegisteredV1, ContactUpdated
+from rapport_schemas.contacts import ContactRegistered, ContactUpdated
 from rapport_schemas.envelope import data_schema_url
 from tests.support.kafka import read_until
 from tests.support.services import serving
@@ -42,11 +42,11 @@ async def test_a_registration_is_published_as_a_valid_cloudevent_keyed_by_the_co
     assert record.key == contact_id.encode()
     assert (event.specversion, event.type, event.subject) == (
         "1.0",
-        ContactRegisteredV1.event_type,
+        ContactRegistered.event_type,
         contact_id,
     )
-    assert event.dataschema == data_schema_url(ContactRegisteredV1.event_type)
-    assert isinstance(event.data, ContactRegisteredV1)  # contacts still publishes v1
+    assert event.dataschema == data_schema_url(ContactRegistered.event_type)
+    assert isinstance(event.data, ContactRegistered)
     assert event.data.profile.phone == "+905321234567"
     assert dict(record.headers)["content-type"].startswith(b"application/cloudevents+json")
 

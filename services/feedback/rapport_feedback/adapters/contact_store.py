@@ -19,6 +19,10 @@ Loaded = dict[str, tuple[ContactFeedback, int]]
 
 
 class MongoContactFeedbackStore(OutboxDocuments):
+    async def ensure_indexes(self) -> None:
+        """An erasure looks up the contacts merged into the erased one."""
+        await self.collection.create_index("merged_into")
+
     async def load(self, contact_ids: Iterable[str]) -> Loaded:
         """The contacts and, transitively, the survivors they were merged into."""
         loaded: Loaded = {}
@@ -30,6 +34,16 @@ class MongoContactFeedbackStore(OutboxDocuments):
             survivors = {s.merged_into for s, _ in loaded.values() if s.merged_into}
             wanted = survivors - loaded.keys()
         return loaded
+
+    async def absorbed_into(self, contact_ids: Iterable[str]) -> set[str]:
+        """``contact_ids`` and, transitively, every contact merged into one of them."""
+        found = set(contact_ids)
+        frontier = sorted(found)
+        while frontier:
+            cursor = self.collection.find({"merged_into": {"$in": frontier}}, {"_id": 1})
+            frontier = sorted({d["_id"] async for d in cursor} - found)
+            found.update(frontier)
+        return found
 
     async def save(self, outcome: Outcome, loaded: Loaded) -> None:
         """One conditional write per changed contact, all in one bulk; a lost race fails the

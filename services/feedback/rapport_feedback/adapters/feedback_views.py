@@ -12,6 +12,8 @@ from rapport_feedback.views.response_rates import ResponseRates
 from rapport_kit.mongo import Document
 
 HIDDEN = {"_id": 0, "_wm": 0, "_v": 0}
+# by_contact keeps comments that came before their answers by survey id; the answers show them.
+HIDDEN_BY_CONTACT = {**HIDDEN, "comments": 0}
 
 
 class MongoFeedbackViews:
@@ -21,7 +23,8 @@ class MongoFeedbackViews:
         self.db = db
 
     async def by_contact(self, contact_id: str) -> dict[str, Any] | None:
-        return await self.db[FeedbackByContact.collection].find_one({"_id": contact_id}, HIDDEN)
+        collection = self.db[FeedbackByContact.collection]
+        return await collection.find_one({"_id": contact_id}, HIDDEN_BY_CONTACT)
 
     async def answers_about(self, key: str) -> dict[str, Any] | None:
         return await self.db[AnswersByInteraction.collection].find_one({"_id": key}, HIDDEN)

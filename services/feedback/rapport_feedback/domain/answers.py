@@ -8,7 +8,7 @@ from datetime import datetime
 from rapport_feedback.domain.scores import SCORE_RANGES, detractor_reason, score_in_range
 from rapport_schemas.common import Channel
 from rapport_schemas.envelope import EventData
-from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyKind
+from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyComment, SurveyKind
 
 COMMENT_MAX_CHARS = 1000
 
@@ -77,42 +77,65 @@ def ensure_open(survey: Survey, now: datetime) -> None:
         raise SurveyExpired("this survey link has expired")
 
 
+@dataclass(frozen=True)
+class AcceptedAnswer:
+    """What an accepted answer publishes: the answer, a detractor if the customer is unhappy, and
+    the comment (personal data, on its own topic) if there is one."""
+
+    answered: SurveyAnswered
+    detractor: DetractorDetected | None = None
+    comment: SurveyComment | None = None
+
+    def events(self) -> tuple[EventData, ...]:
+        """In publishing order (the comment, on another topic, last: the survey's stream numbers
+        the answer 1 and the detractor 2, as before comments moved)."""
+        return tuple(e for e in (self.answered, self.detractor, self.comment) if e is not None)
+
+
 def accept_answer(
     survey: Survey, answer: Answer, respondent: Respondent, now: datetime
-) -> tuple[SurveyAnswered, *tuple[EventData, ...]]:
-    """``SurveyAnswered`` and, for an unhappy customer, ``DetractorDetected``; or a rejection."""
+) -> AcceptedAnswer:
+    """The events of an accepted answer, or a rejection (an ``AnswerRejected``)."""
     ensure_open(survey, now)
     if not score_in_range(survey.kind, answer.score):
         lowest, highest = SCORE_RANGES[survey.kind]
         raise ScoreOutOfRange(f"{survey.kind.value} scores range from {lowest} to {highest}")
-    answered = _answered(survey, answer, respondent, now)
+    has_comment = bool(answer.comment)
+    comment = None
+    if answer.comment:
+        comment = SurveyComment(
+            contact_id=respondent.contact_id,
+            survey_id=survey.survey_id,
+            comment=answer.comment,
+            answered_at=now,
+        )
+    answered = _answered(survey, answer, respondent, now, has_comment=has_comment)
     reason = detractor_reason(survey.kind, answer.score)
     if reason is None:
-        return (answered,)
+        return AcceptedAnswer(answered, comment=comment)
     detractor = DetractorDetected(
         contact_id=respondent.contact_id,
         reason=reason,
         detected_at=now,
         score=answer.score,
-        comment=answer.comment,
         survey_id=survey.survey_id,
         interaction_id=survey.interaction_id,
         case_id=survey.case_id,
         kind=survey.kind,
         account_owner=respondent.account_owner,
+        has_comment=has_comment,
     )
-    return answered, detractor
+    return AcceptedAnswer(answered, detractor, comment)
 
 
 def _answered(
-    survey: Survey, answer: Answer, respondent: Respondent, now: datetime
+    survey: Survey, answer: Answer, respondent: Respondent, now: datetime, *, has_comment: bool
 ) -> SurveyAnswered:
     return SurveyAnswered(
         survey_id=survey.survey_id,
         contact_id=respondent.contact_id,
         kind=survey.kind,
         score=answer.score,
-        comment=answer.comment,
         answered_at=now,
         requested_at=survey.requested_at,
         channel=survey.channel,
@@ -120,4 +143,5 @@ def _answered(
         case_id=survey.case_id,
         language=survey.language,
         country=survey.country,
+        has_comment=has_comment,
     )

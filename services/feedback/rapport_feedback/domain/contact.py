@@ -47,7 +47,8 @@ class ContactFeedback:
 
 
 def with_profile(state: ContactFeedback, profile: ContactFacts, at: datetime) -> ContactFeedback:
-    """The newest profile wins, so a late republished update cannot roll it back."""
+    """The newest profile wins, so a late republished update cannot roll it back. Only facts are
+    kept (a v1 profile's name, e-mail and phone are never read), so v1 and v2 fold alike."""
     if state.erased or (state.profile_at is not None and at < state.profile_at):
         return state
     return replace(

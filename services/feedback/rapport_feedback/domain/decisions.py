@@ -24,6 +24,7 @@ from rapport_feedback.domain.policy import (
     plan_surveys,
     recording_requests,
 )
+from rapport_feedback.domain.v1_copies import v1_copy
 from rapport_schemas import CloudEvent, EventData, wrap
 from rapport_schemas.contacts import (
     CaseResolved,
@@ -131,7 +132,10 @@ def _decide_trigger(
         outcome.emit(contact_id, _wrapped(survey.request, survey_id, "requested", context))
     complaint = _complaint(state, event, context)
     if complaint is not None:
-        outcome.emit(contact_id, _wrapped(complaint, trigger.event_id, "complaint", context))
+        detected = _wrapped(complaint, trigger.event_id, "complaint", context)
+        outcome.emit(contact_id, detected)
+        if context.produce_v1_events:
+            outcome.emit(contact_id, v1_copy(detected, _summary(event.data)))
     outcome.store(recording_requests(state, trigger.event_id, requested, context.now))
 
 
@@ -163,16 +167,22 @@ def _complaint(
         return None
     if data.kind is not InteractionKind.COMPLAINT or data.direction is not Direction.INBOUND:
         return None
+    # The complaint's text stays with contacts (its InteractionSummary): subscribers join it by
+    # interaction id (a v1 interaction from the history has a summary if it carries one).
     return DetractorDetected(
         contact_id=state.contact_id,
         reason=DetractorReason.COMPLAINT,
         detected_at=context.now,
-        # Only a v1 interaction carries its summary; a v2 one's is on the personal topic.
-        comment=data.summary if isinstance(data, InteractionLoggedV1) else None,
         interaction_id=data.interaction_id,
         case_id=data.case_id,
         account_owner=state.account_owner,
+        has_comment=data.has_summary,
     )
+
+
+def _summary(data: EventData) -> str | None:
+    """The text of a v1 interaction (history); a v2 one carries none."""
+    return data.summary if isinstance(data, InteractionLoggedV1) else None
 
 
 def _wrapped(

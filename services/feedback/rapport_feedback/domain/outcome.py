@@ -26,6 +26,7 @@ class DecisionContext:
     now: datetime
     token_ttl: timedelta = timedelta(days=14)
     remembered_triggers: int = 100
+    produce_v1_events: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ class ContactFeedbackStore(Protocol):
 
     async def save(self, outcome: Outcome, loaded: Loaded) -> None: ...
 
+    async def absorbed_into(self, contact_ids: Iterable[str]) -> set[str]:
+        """``contact_ids`` and every contact merged into one of them, however many hops back."""
+        ...
+
 
 class SurveyStore(Protocol):
     async def register(self, issued: Sequence[IssuedSurvey]) -> None: ...
@@ -30,12 +34,34 @@ class SurveyStore(Protocol):
     async def find(self, survey_id: str) -> Survey | None: ...
 
     async def record_answer(
-        self, survey_id: str, events: Sequence[CloudEvent[Any]], now: datetime
-    ) -> bool: ...
+        self,
+        survey_id: str,
+        events: Sequence[CloudEvent[Any]],
+        now: datetime,
+        commenter: str | None = None,
+    ) -> bool:
+        """Marks the survey answered with ``events`` queued, unless it is answered or withdrawn;
+        ``commenter``: who wrote a comment, whose erasure will tombstone it."""
+        ...
 
     async def reassign_open(self, survivors: Mapping[str, str]) -> None: ...
 
     async def withdraw_open(self, contact_ids: Iterable[str]) -> None: ...
+
+    async def erase_comments(self, commenters: Iterable[str]) -> int:
+        """Queues a tombstone for every comment these contacts wrote and no tombstone erased yet;
+        returns how many."""
+        ...
+
+    async def last_comment_erasure(self) -> datetime | None:
+        """When the latest comment tombstone was queued (None: never)."""
+        ...
+
+
+class PersonalTopic(Protocol):
+    async def roll(self) -> int:
+        """Appends a roll tombstone to each partition; returns how many."""
+        ...
 
 
 class FeedbackViewReader(Protocol):

@@ -32,6 +32,7 @@ class SurveyDesk:
     token_ttl: timedelta
     remembered_triggers: int
     metrics: EventCounter
+    produce_v1_events: bool = False
 
     async def decide(self, events: Sequence[CloudEvent[EventData]]) -> None:
         loaded = await self.contacts.load(_contacts_touched(events))
@@ -43,7 +44,10 @@ class SurveyDesk:
         await self.contacts.save(outcome, loaded)
         await self.surveys.reassign_open(outcome.merged)
         await self.surveys.withdraw_open(outcome.erased)
-        self.metrics.observe(e.data for events in outcome.emitted.values() for e in events)
+        if outcome.erased:  # after the withdrawal: no comment can be added behind the tombstones
+            await self.surveys.erase_comments(await self.contacts.absorbed_into(outcome.erased))
+        emitted = [e for events in outcome.emitted.values() for e in events]
+        self.metrics.observe(e.data for e in emitted if e.rapportcopyof is None)  # not v1 copies
 
     def _context(self, now: datetime) -> DecisionContext:
         return DecisionContext(
@@ -51,6 +55,7 @@ class SurveyDesk:
             now=now,
             token_ttl=self.token_ttl,
             remembered_triggers=self.remembered_triggers,
+            produce_v1_events=self.produce_v1_events,
         )
 
 

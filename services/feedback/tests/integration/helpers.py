@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from aiokafka import ConsumerRecord
+
 from rapport_kit.settings import DEVELOPMENT_LINK_KEY
 from rapport_kit.signed_links import SURVEY_ANSWER, LinkClaims, sign_link
 from rapport_schemas import CloudEvent, EventData, decode, topics, wrap
@@ -66,7 +68,7 @@ def interaction(
         direction=Direction.INBOUND,
         kind=kind,
         occurred_at=T0,
-        summary="Sipariş hâlâ gelmedi" if kind is InteractionKind.COMPLAINT else None,
+        has_summary=kind is InteractionKind.COMPLAINT,  # the text itself: on contacts' topic
     )
 
 
@@ -95,6 +97,13 @@ async def feedback_events(
 
     records = await read_until(bootstrap, f"{namespace}.{topics.FEEDBACK}", decoded_done)
     return [decode(record.value) for record in records]
+
+
+async def personal_records(
+    bootstrap: str, namespace: str, done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool]
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on feedback's personal topic (comments and tombstones), read until ``done``."""
+    return await read_until(bootstrap, f"{namespace}.{topics.FEEDBACK_PERSONAL}", done)
 
 
 def of_type(events: list[CloudEvent[EventData]], model: type[DataT]) -> list[DataT]:

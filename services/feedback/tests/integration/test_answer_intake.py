@@ -86,7 +86,7 @@ async def test_an_nps_detractor_answer_flows_to_survey_answered_and_detractor_de
         assert 'rapport_feedback_surveys_requested_total{kind="nps"} 1.0' in exposed
 
     [answered] = of_type(events, SurveyAnswered)
-    assert (answered.score, answered.comment, answered.interaction_id) == (4, "Çok bekledim", "i-1")
+    assert (answered.score, answered.has_comment, answered.interaction_id) == (4, True, "i-1")
     [detected] = of_type(events, DetractorDetected)
     assert (detected.reason.value, detected.score, detected.account_owner) == (
         "nps_detractor",

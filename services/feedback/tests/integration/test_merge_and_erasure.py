@@ -45,6 +45,15 @@ async def test_the_fatigue_cap_follows_a_merge_and_erasure_withdraws_links_and_c
         comment = "Ayşe Hanım çok ilgiliydi"
         answer = {"token": tokens[SurveyKind.CSAT], "score": 5, "comment": comment}
         assert (await client.post("/surveys/answers", json=answer)).status_code == 201
+
+        async def comment_of_c1() -> object:
+            read = await client.get("/contacts/c1/feedback")
+            answers = read.json().get("answers", []) if read.status_code == 200 else []
+            return [a["comment"] for a in answers]
+
+        # Folded before the merge is sent (the answer, its comment and the merge come on three
+        # topics: a consumer reading them in one batch may see them in any order).
+        await eventually(comment_of_c1, expected=[comment])
         merged = ContactsMerged(contact_id="c1", survivor_id="c2", merged_at=T0)
         await publish(
             bootstrap,

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from rapport_feedback.domain.answers import Survey
@@ -13,7 +13,8 @@ from rapport_feedback.domain.contact import ContactFeedback
 from rapport_feedback.domain.outcome import IssuedSurvey, Outcome
 from rapport_feedback.service_layer.ports import Loaded
 from rapport_kit.errors import TransientError
-from rapport_schemas import CloudEvent, EventData
+from rapport_schemas import CloudEvent, EventData, topics
+from rapport_schemas.feedback import survey_comment_key
 
 
 class FakeContactFeedbackStore:
@@ -43,6 +44,14 @@ class FakeContactFeedbackStore:
             self.states[contact_id] = (outcome.current(contact_id), version + 1)
             self.outbox.setdefault(contact_id, []).extend(outcome.emitted.get(contact_id, []))
 
+    async def absorbed_into(self, contact_ids: Iterable[str]) -> set[str]:
+        found = set(contact_ids)
+        while True:
+            more = {c for c, (s, _) in self.states.items() if s.merged_into in found} - found
+            if not more:
+                return found
+            found |= more
+
     def events(self, contact_id: str) -> list[Any]:
         return [envelope.data for envelope in self.outbox.get(contact_id, [])]
 
@@ -54,6 +63,10 @@ class FakeSurveyStore:
     def __init__(self) -> None:
         self.surveys: dict[str, Survey] = {}
         self.outbox: dict[str, list[CloudEvent[Any]]] = {}
+        self.comments: dict[str, str] = {}  # survey id → who wrote its comment
+        self.tombstones: dict[str, list[tuple[str, str]]] = {}  # survey id → (topic, key)
+        self.erased_at: list[datetime] = []  # when each comment tombstone was queued
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def register(self, issued: Sequence[IssuedSurvey]) -> None:
         """An upsert on the survey id; a later expiry announced again is kept."""
@@ -81,14 +94,34 @@ class FakeSurveyStore:
         return self.surveys.get(survey_id)
 
     async def record_answer(
-        self, survey_id: str, events: Sequence[CloudEvent[Any]], now: datetime
+        self,
+        survey_id: str,
+        events: Sequence[CloudEvent[Any]],
+        now: datetime,
+        commenter: str | None = None,
     ) -> bool:
         survey = self.surveys.get(survey_id)
-        if survey is None or survey.used:
+        if survey is None or survey.used or survey.withdrawn:
             return False
         self.surveys[survey_id] = dataclasses.replace(survey, used=True)
         self.outbox.setdefault(survey_id, []).extend(events)
+        if commenter is not None:
+            self.comments[survey_id] = commenter
         return True
+
+    async def erase_comments(self, commenters: Iterable[str]) -> int:
+        erasing = set(commenters)
+        erased = 0
+        for survey_id, commenter in sorted(self.comments.items()):
+            if commenter in erasing and survey_id not in self.tombstones:
+                key = survey_comment_key(commenter, survey_id)
+                self.tombstones[survey_id] = [(topics.FEEDBACK_PERSONAL, key)]
+                self.erased_at.append(self.clock())
+                erased += 1
+        return erased
+
+    async def last_comment_erasure(self) -> datetime | None:
+        return max(self.erased_at, default=None)
 
     async def reassign_open(self, survivors: Mapping[str, str]) -> None:
         for survey_id, survey in list(self.surveys.items()):
@@ -136,3 +169,13 @@ class FakeFeedbackViews:
 
     async def answers_by_kind(self) -> list[dict[str, Any]]:
         return sorted(self.kinds, key=lambda k: k["kind"])
+
+
+class FakePersonalTopic:
+    def __init__(self, partitions: int = 3) -> None:
+        self.partitions = partitions
+        self.rolls = 0
+
+    async def roll(self) -> int:
+        self.rolls += 1
+        return self.partitions

@@ -19,7 +19,7 @@ from rapport_feedback.domain.contact import ContactFeedback
 from rapport_feedback.domain.tokens import survey_link_token
 from rapport_feedback.service_layer.answering import AnswerIntake
 from rapport_schemas.common import Channel
-from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyKind
+from rapport_schemas.feedback import DetractorDetected, SurveyAnswered, SurveyComment, SurveyKind
 from services.feedback.tests.unit.factories import NOW, days_ago
 from services.feedback.tests.unit.fakes import (
     FakeContactFeedbackStore,
@@ -78,16 +78,56 @@ def intake(
     return AnswerIntake(surveys, contacts, clock, counter, link_keys=[KEY])
 
 
-async def test_a_valid_link_records_the_answer_and_its_events_once(
+async def test_a_valid_link_records_the_answer_and_its_comment_in_one_write_once(
     intake: AnswerIntake, surveys: FakeSurveyStore, counter: FakeEventCounter
 ) -> None:
     answered = await intake.submit(TOKEN, Answer(score=9, comment="Hızlıydı"))
 
     assert (answered.survey_id, answered.contact_id, answered.score) == ("s1", "c1", 9)
-    assert (answered.answered_at, answered.interaction_id) == (NOW, "i-1")
+    assert (answered.answered_at, answered.interaction_id, answered.has_comment) == (
+        NOW,
+        "i-1",
+        True,
+    )
     assert surveys.surveys["s1"].used
-    assert surveys.events("s1") == [answered]
-    assert counter.kinds() == ["SurveyAnswered"]
+    comment = SurveyComment(contact_id="c1", survey_id="s1", comment="Hızlıydı", answered_at=NOW)
+    assert surveys.events("s1") == [answered, comment]
+    assert [e.partitionkey for e in surveys.outbox["s1"]] == ["c1", "c1:survey:s1"]
+    assert surveys.comments == {"s1": "c1"}
+    assert counter.kinds() == ["SurveyAnswered", "SurveyComment"]
+
+
+async def test_an_answer_without_a_comment_publishes_no_comment(
+    intake: AnswerIntake, surveys: FakeSurveyStore
+) -> None:
+    answered = await intake.submit(TOKEN, Answer(score=9))
+
+    assert surveys.events("s1") == [answered] and answered.has_comment is False
+    assert surveys.comments == {}
+
+
+async def test_with_v1_events_each_answer_and_detractor_is_followed_by_its_marked_v1_copy(
+    intake: AnswerIntake, surveys: FakeSurveyStore, counter: FakeEventCounter
+) -> None:
+    intake.produce_v1_events = True
+    await intake.submit(TOKEN, Answer(score=3, comment="Çok bekledim"))
+
+    envelopes = surveys.outbox["s1"]
+    assert [type(e.data).__name__ for e in envelopes] == [
+        "SurveyAnswered",
+        "SurveyAnsweredV1",
+        "DetractorDetected",
+        "DetractorDetectedV1",
+        "SurveyComment",
+    ]
+    answered, answered_v1, detected, detected_v1, _ = envelopes
+    for original, copy in ((answered, answered_v1), (detected, detected_v1)):
+        assert copy.rapportcopyof == original.id and copy.id != original.id
+        assert (copy.subject, copy.partitionkey) == (original.subject, original.partitionkey)
+        assert copy.data.comment == "Çok bekledim"  # type: ignore[attr-defined]
+        assert copy.data.model_dump(exclude={"comment"}) == original.data.model_dump()
+    assert answered.rapportcopyof is None
+    assert counter.kinds() == ["SurveyAnswered", "DetractorDetected", "SurveyComment"]
 
 
 async def test_a_detractor_answer_names_the_account_owner(
@@ -95,7 +135,7 @@ async def test_a_detractor_answer_names_the_account_owner(
 ) -> None:
     await intake.submit(TOKEN, Answer(score=3, comment="Çok bekledim"))
 
-    answered, detractor = surveys.events("s1")
+    answered, detractor, _ = surveys.events("s1")
     assert isinstance(answered, SurveyAnswered)
     assert isinstance(detractor, DetractorDetected)
     assert (detractor.contact_id, detractor.account_owner, detractor.score) == ("c1", "agent-7", 3)

@@ -11,8 +11,9 @@ from rapport_feedback.domain.answers import (
     SurveyExpired,
     accept_answer,
 )
+from rapport_schemas import topics
 from rapport_schemas.common import Channel
-from rapport_schemas.feedback import DetractorDetected, DetractorReason, SurveyAnswered, SurveyKind
+from rapport_schemas.feedback import DetractorDetected, DetractorReason, SurveyComment, SurveyKind
 from services.feedback.tests.unit.factories import NOW, days_ago
 
 RESPONDENT = Respondent("c2", account_owner="agent-7")
@@ -33,33 +34,56 @@ def survey(kind: SurveyKind = SurveyKind.NPS, **changes: object) -> Survey:
     return Survey(**{**fields, **changes})  # type: ignore[arg-type]
 
 
-def test_a_promoter_answer_is_only_recorded() -> None:
-    [answered] = accept_answer(survey(), Answer(9, "Harika"), RESPONDENT, NOW)
-    assert isinstance(answered, SurveyAnswered)
-    assert (answered.contact_id, answered.score, answered.comment, answered.language) == (
+def test_a_promoter_answer_is_recorded_and_its_comment_goes_apart() -> None:
+    accepted = accept_answer(survey(), Answer(9, "Harika"), RESPONDENT, NOW)
+    answered = accepted.answered
+    assert (answered.contact_id, answered.score, answered.has_comment, answered.language) == (
         "c2",
         9,
-        "Harika",
+        True,
         "tr-TR",
     )
+    assert "comment" not in answered.model_dump() and accepted.detractor is None
+    comment = accepted.comment
+    assert isinstance(comment, SurveyComment)
+    assert (comment.contact_id, comment.survey_id, comment.comment, comment.answered_at) == (
+        "c2",
+        "s1",
+        "Harika",
+        NOW,
+    )
+    assert comment.partition_key() == "c2:survey:s1"
+    assert comment.topic == topics.FEEDBACK_PERSONAL
+    assert accepted.events() == (answered, comment)
 
 
 def test_a_detractor_answer_raises_a_follow_up_for_the_account_owner() -> None:
-    _, detected = accept_answer(survey(), Answer(6, "Yavaş"), RESPONDENT, NOW)
+    accepted = accept_answer(survey(), Answer(6, "Yavaş"), RESPONDENT, NOW)
+    detected = accepted.detractor
     assert isinstance(detected, DetractorDetected)
-    assert (detected.reason, detected.score, detected.comment, detected.account_owner) == (
+    assert (detected.reason, detected.score, detected.has_comment, detected.account_owner) == (
         DetractorReason.NPS_DETRACTOR,
         6,
-        "Yavaş",
+        True,
         "agent-7",
     )
+    assert "comment" not in detected.model_dump()
     assert (detected.survey_id, detected.case_id, detected.kind) == ("s1", "case-1", SurveyKind.NPS)
+    assert [type(e).__name__ for e in accepted.events()] == [
+        "SurveyAnswered",
+        "DetractorDetected",
+        "SurveyComment",
+    ]
 
 
-def test_low_csat_raises_a_follow_up() -> None:
-    events = accept_answer(survey(SurveyKind.CSAT), Answer(2), RESPONDENT, NOW)
-    assert [type(e).__name__ for e in events] == ["SurveyAnswered", "DetractorDetected"]
-    assert len(accept_answer(survey(SurveyKind.CSAT), Answer(3), RESPONDENT, NOW)) == 1
+def test_low_csat_raises_a_follow_up_and_no_comment_publishes_none() -> None:
+    accepted = accept_answer(survey(SurveyKind.CSAT), Answer(2), RESPONDENT, NOW)
+    assert [type(e).__name__ for e in accepted.events()] == ["SurveyAnswered", "DetractorDetected"]
+    assert accepted.answered.has_comment is False
+    assert accepted.detractor is not None and accepted.detractor.has_comment is False
+    assert accept_answer(survey(SurveyKind.CSAT), Answer(3), RESPONDENT, NOW).events() == (
+        accept_answer(survey(SurveyKind.CSAT), Answer(3), RESPONDENT, NOW).answered,
+    )
 
 
 @pytest.mark.parametrize(

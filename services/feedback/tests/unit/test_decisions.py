@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,7 +19,12 @@ from rapport_schemas.contacts import (
     InteractionLoggedV1,
     PurchaseRecorded,
 )
-from rapport_schemas.feedback import DetractorDetected, DetractorReason, SurveyRequested
+from rapport_schemas.feedback import (
+    DetractorDetected,
+    DetractorDetectedV1,
+    DetractorReason,
+    SurveyRequested,
+)
 from rapport_schemas.notifications import NotificationSent
 from services.feedback.tests.unit.factories import NOW, context, counted, days_ago, event, reachable
 
@@ -46,14 +52,27 @@ def resolved(contact: str = "c1", case: str = "case-1") -> CaseResolved:
 
 
 def interaction(kind: InteractionKind, contact: str = "c1") -> InteractionLogged:
-    return InteractionLoggedV1(
+    return InteractionLogged(
         interaction_id="i-1",
         contact_id=contact,
         channel=Channel.EMAIL,
         direction=Direction.INBOUND,
         kind=kind,
         occurred_at=days_ago(0.1),
-        summary="Kargo üç gündür gelmedi",
+        has_summary=True,
+    )
+
+
+def interaction_v1(kind: InteractionKind, summary: str | None) -> InteractionLoggedV1:
+    """From the history: the summary in the event itself."""
+    return InteractionLoggedV1(
+        interaction_id="i-1",
+        contact_id="c1",
+        channel=Channel.EMAIL,
+        direction=Direction.INBOUND,
+        kind=kind,
+        occurred_at=days_ago(0.1),
+        summary=summary,
     )
 
 
@@ -116,11 +135,44 @@ def test_an_inbound_complaint_raises_one_detractor_with_what_follow_up_needs() -
         "i-1",
         "agent-7",
     )
-    assert detected.comment == "Kargo üç gündür gelmedi"
+    assert detected.has_comment is True and "comment" not in detected.model_dump()
     again = decide(
         outcome.states, [event(interaction(InteractionKind.COMPLAINT), "cmp")], context()
     )
     assert again.emitted == {}
+
+
+def test_a_complaint_from_the_history_says_it_has_a_text_and_never_carries_it() -> None:
+    events = [
+        event(interaction_v1(InteractionKind.COMPLAINT, "Kargo üç gündür gelmedi"), "old-1"),
+        event(interaction_v1(InteractionKind.COMPLAINT, None), "old-2"),
+    ]
+    outcome = decide({"c1": reachable()}, events, context())
+    detected = [e.data for e in outcome.emitted["c1"]]
+    assert [type(d).__name__ for d in detected] == ["DetractorDetected", "DetractorDetected"]
+    assert [d.has_comment for d in detected] == [True, False]  # type: ignore[attr-defined]
+    assert all("comment" not in d.model_dump() for d in detected)
+
+
+def test_with_v1_events_a_complaint_is_followed_by_its_v1_copy_with_the_text_it_knows() -> None:
+    events = [
+        event(interaction_v1(InteractionKind.COMPLAINT, "Kargo üç gündür gelmedi"), "old"),
+        event(interaction(InteractionKind.COMPLAINT), "new"),  # v2: the text stays with contacts
+    ]
+    outcome = decide({"c1": reachable()}, events, replace(context(), produce_v1_events=True))
+    old, old_copy, new, new_copy = outcome.emitted["c1"]
+    assert [type(e.data).__name__ for e in outcome.emitted["c1"]] == [
+        "DetractorDetected",
+        "DetractorDetectedV1",
+        "DetractorDetected",
+        "DetractorDetectedV1",
+    ]
+    assert (old_copy.rapportcopyof, new_copy.rapportcopyof) == (old.id, new.id)
+    assert old_copy.id == derived_id(old.id, "v1")
+    assert isinstance(old_copy.data, DetractorDetectedV1)
+    assert isinstance(new_copy.data, DetractorDetectedV1)
+    assert (old_copy.data.comment, new_copy.data.comment) == ("Kargo üç gündür gelmedi", None)
+    assert old_copy.data.model_dump(exclude={"comment"}) == old.data.model_dump()
 
 
 def test_non_transactional_notifications_count_once_and_survey_invitations_not_at_all() -> None:

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from rapport_feedback.domain.policy import SurveyRules
+from rapport_feedback.service_layer.erasure import SegmentRolls
 from rapport_feedback.service_layer.surveying import SurveyDesk
-from rapport_schemas import CloudEvent, EventData, wrap
+from rapport_schemas import CloudEvent, EventData, topics, wrap
 from rapport_schemas.common import Channel, Consent
 from rapport_schemas.contacts import (
     CaseResolved,
@@ -22,6 +23,7 @@ from services.feedback.tests.unit.factories import NOW, days_ago
 from services.feedback.tests.unit.fakes import (
     FakeContactFeedbackStore,
     FakeEventCounter,
+    FakePersonalTopic,
     FakeSurveyStore,
 )
 from tests.support.in_memory import SettableClock
@@ -161,3 +163,39 @@ async def test_an_erasure_withdraws_open_surveys_and_asks_nothing_any_more(
     assert all(s.withdrawn for s in surveys.surveys.values())
     assert len(surveys.surveys) == 2
     assert counter.kinds() == ["SurveyRequested", "SurveyRequested"]
+
+
+async def test_an_erasure_tombstones_every_comment_of_the_contact_and_of_those_merged_into_it(
+    desk: SurveyDesk, contacts: FakeContactFeedbackStore, surveys: FakeSurveyStore
+) -> None:
+    await desk.decide([registered("c1"), registered("c2"), registered("c3")])
+    for survey_id, commenter in (("s1", "c1"), ("s2", "c2"), ("s3", "c3")):
+        surveys.comments[survey_id] = commenter  # each answered with a comment
+    merged = ContactsMerged(contact_id="c1", survivor_id="c2", merged_at=NOW)
+    erased = ContactErased(contact_id="c2", erased_at=NOW)
+
+    await desk.decide([envelope(merged, "merged-c1"), envelope(erased, "erased-c2")])
+    await desk.decide([envelope(erased, "erased-c2")])  # redelivered: nothing twice
+
+    assert surveys.tombstones == {
+        "s1": [(topics.FEEDBACK_PERSONAL, "c1:survey:s1")],
+        "s2": [(topics.FEEDBACK_PERSONAL, "c2:survey:s2")],
+    }
+
+
+async def test_segments_roll_only_while_a_comment_erasure_is_within_the_deadline(
+    surveys: FakeSurveyStore,
+) -> None:
+    clock = SettableClock(NOW)
+    surveys.clock = clock
+    topic = FakePersonalTopic(partitions=3)
+    rolls = SegmentRolls(surveys, topic, clock, deadline=timedelta(hours=24))
+
+    assert await rolls.roll_once() == 0  # nothing erased yet
+    surveys.comments["s1"] = "c1"
+    await surveys.erase_comments(["c1"])
+    clock.now = NOW + timedelta(hours=23)
+    assert await rolls.roll_once() == 3
+    clock.now = NOW + timedelta(hours=25)
+    assert await rolls.roll_once() == 0
+    assert topic.rolls == 1

@@ -22,6 +22,7 @@ from rapport_schemas.contacts import (
 )
 from rapport_schemas.feedback import (
     DetractorDetected,
+    DetractorDetectedV1,
     DetractorReason,
     SurveyRequested,
     SurveyRequestedV1,
@@ -143,5 +144,6 @@ _PLANNERS: dict[type[EventData], Callable[[str, Any, datetime], list[PlannedDeli
     InteractionLoggedV1: _complaint_acknowledgement,
     PurchaseRecorded: _purchase_thank_you,
     DetractorDetected: _detractor,
+    DetractorDetectedV1: _detractor,
     SlaBreached: _sla_breach_warning,
 }

@@ -13,7 +13,7 @@ from rapport_kit.signed_links import SURVEY_ANSWER, verify_link
 from rapport_notifications.bootstrap import create_app
 from rapport_schemas.common import Channel
 from rapport_schemas.feedback import (
-    DetractorDetected,
+    DetractorDetectedV1,
     DetractorReason,
     SurveyKind,
     SurveyRequested,
@@ -87,7 +87,7 @@ async def test_a_detractor_gets_an_apology_and_the_account_owner_an_internal_ale
 ) -> None:
     _, sink = smtp
     contact = registered("emil", consents=(consent(Channel.EMAIL),), account_owner="agent-7")
-    detractor = DetractorDetected(
+    detractor = DetractorDetectedV1(  # from the history: the comment in the event
         contact_id="emil",
         reason=DetractorReason.NPS_DETRACTOR,
         detected_at=DAYTIME,
