@@ -43,6 +43,7 @@ TOPIC_DESCRIPTIONS = {
 # Every topic a Rapport service may send to: the event topics and the personal topics.
 CHANNEL_TOPICS = topics.ALL + topics.PERSONAL
 COMPACTED = frozenset({topics.METRICS, *topics.PERSONAL})
+TOMBSTONE = "PersonalTombstone"
 SECURITY_SCHEMES = {
     "PLAIN": {"type": "plain", "description": "SASL/PLAIN with a username and password."},
     "SCRAM-SHA-256": {"type": "scramSha256", "description": "SASL/SCRAM-SHA-256."},
@@ -100,9 +101,30 @@ def document(
         "operations": operations,
         "components": {
             "schemas": schema_components() | dead_letters.schemas(),
-            "messages": message_components() | dead_letters.messages(),
+            "messages": message_components() | dead_letters.messages() | _tombstone_message(),
             "securitySchemes": _security_schemes(deployment),
         },
+    }
+
+
+def _tombstone_message() -> dict[str, Any]:
+    return {
+        TOMBSTONE: {
+            "name": "tombstone",
+            "title": TOMBSTONE,
+            "summary": "Erase the key: a record with the key of a personal record and no value.",
+            "description": "Delete what you hold for the key (and its item: the key names it). "
+            "Kafka keeps the newest record of a key, so once compacted the erased value is "
+            "gone; the tombstone itself goes after `delete.retention.ms`. Keys starting "
+            "`_roll:` are no contact's: they only make the segment roll; ignore them.",
+            "payload": {"type": "null", "description": "No value (a Kafka null)."},
+            "bindings": {
+                "kafka": {
+                    "key": {"type": "string", "minLength": 1, "description": "The erased key."},
+                    "bindingVersion": KAFKA_BINDING,
+                }
+            },
+        }
     }
 
 
@@ -166,9 +188,7 @@ def _event_channels(deployment: Deployment) -> dict[str, Any]:
             "title": topic,
             "description": TOPIC_DESCRIPTIONS[topic],
             "messages": {
-                model.__name__: {"$ref": f"#/components/messages/{model.__name__}"}
-                for model in EVENT_MODELS
-                if model.topic == topic
+                name: {"$ref": f"#/components/messages/{name}"} for name in _messages_on(topic)
             },
             "bindings": {"kafka": _topic_binding(deployment, compacted=topic in COMPACTED)},
         }
@@ -207,7 +227,7 @@ def _send_operations(application: Application) -> dict[str, Any]:
         f"send{_capitalized(channel_id(topic))}": _operation(
             "send",
             channel_id(topic),
-            [model.__name__ for model in EVENT_MODELS if model.topic == topic],
+            _messages_on(topic),
             f"{topics.producer(topic).capitalize()} publishes its "
             + (
                 "personal data records and their tombstones"
@@ -235,7 +255,7 @@ def _receive_operations(application: Application) -> dict[str, Any]:
             operation = _operation(
                 "receive",
                 channel_id(topic),
-                [model.__name__ for model in EVENT_MODELS if model.topic == topic],
+                _messages_on(topic),
                 f"Consumer group `{group.group_id}` reads this topic.",
             )
             operation["bindings"] = {
@@ -247,6 +267,12 @@ def _receive_operations(application: Application) -> dict[str, Any]:
             name = f"{_camel(group.group_id)}Receives{_capitalized(channel_id(topic))}"
             receives[name] = operation
     return receives
+
+
+def _messages_on(topic: str) -> list[str]:
+    """The message names of ``topic``'s channel: its models' (a personal topic's tombstone too)."""
+    names = [model.__name__ for model in EVENT_MODELS if model.topic == topic]
+    return names + ([TOMBSTONE] if topic in topics.PERSONAL else [])
 
 
 def _operation(action: str, channel: str, messages: list[str], summary: str) -> dict[str, Any]:

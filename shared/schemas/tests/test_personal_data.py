@@ -125,7 +125,10 @@ def test_the_personal_channels_carry_the_personal_records() -> None:
     assert set(channels["contactsPersonal"]["messages"]) == {
         "ContactPersonalData",
         "InteractionSummary",
+        "PersonalTombstone",
     }
+    assert "PersonalTombstone" in channels["feedbackPersonal"]["messages"]
+    assert "PersonalTombstone" not in channels["contactsEvents"]["messages"]
     assert "tombstone" in channels["contactsPersonal"]["description"]
     events = set(channels["contactsEvents"]["messages"])
     assert {"ContactRegistered", "ContactRegisteredV1", "ErasureCompleted"} <= events
