@@ -11,8 +11,10 @@ from rapport_schemas.contacts import (
     ContactConsentChanged,
     ContactErased,
     ContactProfile,
+    ContactRegistered,
     ContactRegisteredV1,
     ContactsMerged,
+    ContactUpdated,
     Direction,
     InteractionKind,
     InteractionLogged,
@@ -113,6 +115,32 @@ def test_a_registered_contact_is_asked_on_a_consented_channel_with_derived_ids()
     assert "token" not in outcome.surveys[0].request.model_dump()
     assert outcome.surveys[0].request.expires_at == NOW + timedelta(days=14)
     assert outcome.states["c1"].handled_triggers == ("resolve-1",)
+
+
+def test_v2_registration_and_update_give_the_same_directory_as_v1_without_personal_data() -> None:
+    consent = Consent(
+        channel=Channel.EMAIL, granted=True, source="web form", changed_at=days_ago(3)
+    )
+    v1 = ContactRegisteredV1(
+        contact_id="c1", profile=PROFILE, consents=(consent,), registered_at=days_ago(3)
+    )
+    v2 = ContactRegistered(
+        contact_id="c1", profile=PROFILE.facts(), consents=(consent,), registered_at=days_ago(3)
+    )
+    from_v1 = decide({}, [event(v1, "reg")], context()).states["c1"]
+    from_v2 = decide({}, [event(v2, "reg")], context()).states["c1"]
+    assert from_v2 == from_v1
+    assert (from_v2.language, from_v2.country, from_v2.account_owner) == ("hu-HU", "HU", "agent-7")
+    moved = PROFILE.facts().model_copy(update={"country": "AT", "language": "de-AT"})
+    update = ContactUpdated(
+        contact_id="c1", profile=moved, changed_fields=("country",), updated_at=days_ago(1)
+    )
+    updated = decide({"c1": from_v2}, [event(update, "upd")], context()).states["c1"]
+    assert (updated.language, updated.country, updated.preferred_channel) == (
+        "de-AT",
+        "AT",
+        Channel.SMS,
+    )
 
 
 def test_a_trigger_seen_again_decides_nothing() -> None:
