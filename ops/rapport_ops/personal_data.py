@@ -115,26 +115,30 @@ class _Scan:
         }
         known = map(self.target.topic, well_known_topics())
         self.audit.missing_topics = [name for name in known if name not in names]
-        for name in names:
-            await self._topic(name, partitions.get(name, []))
+        await self._read(names, partitions)
 
-    async def _topic(self, name: str, partitions: list[TopicPartition]) -> None:
-        scanned = Scanned(topic_kind(name.removeprefix(self.target.prefix)), name)
-        self.audit.partitions += len(partitions)
-        task = self.progress.add_task(f"topic {name}", total=None)
-        async with aclosing(_records(self.target, partitions, self.progress, task)) as records:
+    async def _read(self, names: list[str], partitions: dict[str, list[TopicPartition]]) -> None:
+        """Every topic through one consumer (one connection, not one per topic)."""
+        scanned = {n: Scanned(topic_kind(n.removeprefix(self.target.prefix)), n) for n in names}
+        assigned = [partition for name in names for partition in partitions.get(name, [])]
+        self.audit.partitions += len(assigned)
+        task = self.progress.add_task(f"{len(names)} topics", total=None)
+        async with aclosing(_records(self.target, assigned, self.progress, task)) as records:
             async for record in records:
-                scanned.read += 1
+                topic = scanned[record.topic]
+                topic.read += 1
                 self.progress.advance(task)
                 if values := self.needles.matching(_record_bytes(record)):
-                    scanned.hits += 1
+                    topic.hits += 1
                     where = f"{record.topic}/{record.partition}/{record.offset}"
-                    self.audit.topic_hits.append(Hit(where, name, tuple(values)))
+                    self.audit.topic_hits.append(Hit(where, record.topic, tuple(values)))
         self.progress.remove_task(task)
-        self.audit.topics.append(scanned)
-        self.console.print(
-            f"topic {name} ({scanned.kind}): {scanned.read:,} records, {scanned.hits:,} hits"
-        )
+        self.audit.topic_hits.sort(key=lambda hit: _coordinates(hit.where))
+        for topic in scanned.values():
+            self.audit.topics.append(topic)
+            self.console.print(
+                f"topic {topic.name} ({topic.kind}): {topic.read:,} records, {topic.hits:,} hits"
+            )
 
     async def databases(self, prefix: str) -> None:
         client = build_mongo_client(self.target.settings, service="ops-audit")
@@ -151,8 +155,7 @@ class _Scan:
 
     async def _collection(self, db: AsyncDatabase[RawBSONDocument], collection: str) -> None:
         scanned = Scanned("collection", f"{db.name}.{collection}")
-        total = await db[collection].estimated_document_count()
-        task = self.progress.add_task(f"collection {scanned.name}", total=total)
+        task = self.progress.add_task(f"collection {scanned.name}", total=None)
         async for document in db[collection].find({}):
             scanned.read += 1
             self.progress.advance(task)
@@ -202,6 +205,11 @@ async def _records(
                     remaining.discard(partition)
     finally:
         await consumer.stop()
+
+
+def _coordinates(where: str) -> tuple[str, int, int]:
+    topic, partition, offset = where.rsplit("/", 2)
+    return topic, int(partition), int(offset)
 
 
 def _record_bytes(record: Record) -> bytes:
