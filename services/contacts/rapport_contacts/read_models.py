@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rapport_contacts.settings import ContactsSettings
 from rapport_contacts.views.contact_view import ContactView
+from rapport_contacts.views.personal import PersonalPart
 from rapport_contacts.views.personal_record import ContactRecord
 from rapport_kit.rebuild import ReadModel
 from rapport_schemas import topics
@@ -12,7 +13,8 @@ VIEW_CONSUMER = "view"
 # The export's complete record folds in its own group: its lag and its rebuild are its own, and
 # a deployment upgraded to it folds the whole history (a new group starts at the earliest offset).
 RECORDS_CONSUMER = "records"
-SOURCES = (topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS)
+# The personal topics complete the v2 events (profile, summaries, comments: ``views.personal``).
+SOURCES = (topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS, *topics.PERSONAL)
 
 
 def read_models(settings: ContactsSettings) -> dict[str, ReadModel]:
@@ -20,7 +22,7 @@ def read_models(settings: ContactsSettings) -> dict[str, ReadModel]:
         timeline_month_limit=settings.view_timeline_month_limit, list_limit=settings.view_list_limit
     )
     return {
-        VIEW_CONSUMER: ReadModel(VIEW_CONSUMER, SOURCES, (view,)),
+        VIEW_CONSUMER: ReadModel(VIEW_CONSUMER, SOURCES, (view, PersonalPart())),
         RECORDS_CONSUMER: ReadModel(RECORDS_CONSUMER, SOURCES, (ContactRecord(),)),
     }
 

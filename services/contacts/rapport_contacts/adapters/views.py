@@ -6,6 +6,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from rapport_contacts.views import timeline
 from rapport_contacts.views.contact_view import ContactView
+from rapport_contacts.views.personal import PersonalPart
 from rapport_kit.mongo import Document
 from rapport_kit.projection import VERSION, WATERMARKS
 
@@ -16,8 +17,14 @@ class ContactViews:
     """The ``ContactViewReader`` port on MongoDB (the 360° view; ``get`` also reads another
     per-contact read model, such as the export's ``contact_records``)."""
 
-    def __init__(self, db: AsyncDatabase[Document], collection: str = ContactView.collection):
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        collection: str = ContactView.collection,
+        personal: str = PersonalPart.collection,
+    ):
         self.collection = db[collection]
+        self.personal_parts = db[personal]
 
     async def get(self, contact_id: str) -> Document | None:
         return await self.collection.find_one({"_id": contact_id}, HIDDEN)
@@ -26,6 +33,10 @@ class ContactViews:
         if not page_ids:
             return []
         return await self.collection.find({"_id": {"$in": page_ids}}, HIDDEN).to_list()
+
+    async def personal(self, contact_ids: list[str]) -> dict[str, Document]:
+        found = self.personal_parts.find({"_id": {"$in": contact_ids}}, HIDDEN | {"_id": 1})
+        return {part.pop("_id"): part async for part in found}
 
     async def delete_erased_pages(self) -> int:
         """The sweep of ``views.timeline``: the month pages an erasure listed, then the list (on

@@ -85,6 +85,11 @@ class ContactViewReader(Protocol):
         """Timeline month pages by id (those that exist)."""
         ...
 
+    async def personal(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The personal parts of these contacts (``views.personal``), by contact id, those that
+        exist."""
+        ...
+
 
 class SlaCounters(Protocol):
     """What the SLA scheduler counts: its rounds and the breaches it wrote, by channel."""

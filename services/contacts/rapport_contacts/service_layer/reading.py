@@ -9,6 +9,7 @@ from rapport_contacts.domain.duplicates import UniqueKey, unique_keys
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.service_layer.ports import ContactViewReader, SegmentFilter
 from rapport_contacts.service_layer.unit import Ports, survivor_of
+from rapport_contacts.views import personal
 from rapport_contacts.views.timeline import Position, month_of, newest_first, page_month
 
 MONTHS_PER_READ = 3
@@ -70,7 +71,25 @@ async def read_view(
     items = await _timeline(views, list(view.get("timeline_pages", [])), before, limit + 1)
     shown = items[:limit]
     more = len(items) > limit
-    return ViewPage(view, shown, Position.of(shown[-1]).cursor() if more else None)
+    held = [contact_id, *view.get("merged_from", [])]  # the survivor's own part first
+    found = await views.personal(held)
+    part = personal.merged(found[held_id] for held_id in held if held_id in found)
+    joined = [{**item, "details": personal.with_texts(item["details"], part)} for item in shown]
+    return ViewPage(
+        _with_personal(view, part), joined, Position.of(shown[-1]).cursor() if more else None
+    )
+
+
+def _with_personal(view: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """The view with the personal records' fields: its profile's, its latest answers' comments."""
+    scores = {
+        kind: {**answer, "comment": personal.comment_of(part, answer["survey_id"])}
+        if answer.get("has_comment")
+        else answer
+        for kind, answer in view.get("latest_scores", {}).items()
+    }
+    profile = personal.profile_with(view.get("profile"), part)
+    return {**view, "profile": profile, "latest_scores": scores}
 
 
 async def _timeline(

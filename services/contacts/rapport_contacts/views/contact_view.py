@@ -4,7 +4,8 @@ lifetime value, latest NPS/CSAT/CES, open cases and complaints, notifications se
 A ``Projection`` for the kit's ``ProjectionStore`` (idempotent under redelivery). It follows
 merges (the survivor takes the absorbed contact's history; the absorbed document keeps its data,
 marked ``merged_into``, so a crash between the two writes is repaired by redelivery) and erasure
-(the document shrinks to the proof of erasure and ignores anything arriving later).
+(the document shrinks to the proof of erasure and ignores anything arriving later). The
+personal topics' records are folded apart (``personal.PersonalPart``) and joined on reading.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from rapport_contacts.views import folds, timeline
+from rapport_contacts.views import folds, personal, timeline
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas.contacts import Actor, ContactErased, ContactsMerged
 
@@ -43,6 +44,8 @@ class ContactView:
     def keys(self, received: ProjectedEvent) -> Sequence[str]:
         """The views the event is about, then their month pages (a page looks its view up)."""
         data = received.data
+        if personal.is_personal(received):  # the view's personal part folds it (``personal``)
+            return ()
         if isinstance(data, ContactsMerged):
             views: tuple[str, ...] = (data.contact_id, data.survivor_id)  # absorbed first
         else:

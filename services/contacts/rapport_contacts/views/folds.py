@@ -56,6 +56,7 @@ def newest(items: Iterable[Document], *, at: str, identity: str, limit: int) -> 
 
 
 def registered(view: Document, data: ContactRegistered, limit: int) -> Document:
+    """v2 brings the profile's facts (the personal part is joined on reading), v1 all of it."""
     consents = {consent_key(c): c.model_dump(mode="json") for c in data.consents}
     return {
         **view,
@@ -68,7 +69,9 @@ def registered(view: Document, data: ContactRegistered, limit: int) -> Document:
 
 
 def updated(view: Document, data: ContactUpdated, limit: int) -> Document:
-    return {**view, "profile": data.profile.model_dump(mode="json")}
+    """The whole profile (v1) or all its facts (v2): the personal fields a v1 event brought stay
+    until a personal record replaces them (a v2 update that changed no personal field has none)."""
+    return {**view, "profile": {**(view["profile"] or {}), **data.profile.model_dump(mode="json")}}
 
 
 def consent_changed(view: Document, data: ContactConsentChanged, limit: int) -> Document:
@@ -135,8 +138,9 @@ def survey_answered(view: Document, data: SurveyAnswered, limit: int) -> Documen
         "score": data.score,
         "answered_at": data.answered_at,
         "survey_id": data.survey_id,
-        # v2: the comment is a personal record (SurveyComment on rapport.feedback.personal)
+        # v2: the comment is a personal record, joined on reading (``personal.with_texts``)
         "comment": data.comment if isinstance(data, SurveyAnsweredV1) else None,
+        "has_comment": data.has_comment,
     }
     return {
         **view,

@@ -6,7 +6,9 @@ consent given or withdrawn, interaction, purchase, case, survey answer and messa
 once (by its id). Like the view it follows merges (the survivor takes the absorbed contact's
 items; the absorbed document keeps its own, marked ``merged_into``, so a crash between the two
 writes is repaired by redelivery) and erasure (the document shrinks to the proof of erasure and
-ignores anything arriving later).
+ignores anything arriving later). Summaries and survey comments of v2 events are personal
+records (``personal``): kept by id beside the items, in either arrival order, and joined into
+them by ``combined`` when the export is read.
 """
 
 from __future__ import annotations
@@ -14,20 +16,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rapport_contacts.views import personal
 from rapport_kit.projection import Document, Lookup, ProjectedEvent
 from rapport_schemas import EventData
 from rapport_schemas.contacts import (
     CaseResolved,
     ContactConsentChanged,
     ContactErased,
+    ContactPersonalData,
     ContactRegistered,
     ContactRegisteredV1,
     ContactsMerged,
     InteractionLogged,
     InteractionLoggedV1,
+    InteractionSummary,
     PurchaseRecorded,
 )
-from rapport_schemas.feedback import SurveyAnswered, SurveyAnsweredV1
+from rapport_schemas.feedback import SurveyAnswered, SurveyAnsweredV1, SurveyComment
 from rapport_schemas.notifications import NotificationSent
 
 # Each list of the record and the field that identifies one of its items.
@@ -48,6 +53,8 @@ def empty_record(contact_id: str) -> Document:
         "contact_id": contact_id,
         "status": "unknown",
         **{section: [] for section in SECTIONS},
+        "summaries": {},
+        "comments": {},
         "merged_into": None,
         "merged_from": [],
     }
@@ -60,6 +67,10 @@ class ContactRecord:
         data = received.data
         if isinstance(data, ContactsMerged):
             return (data.contact_id, data.survivor_id)  # the absorbed one first: it is looked up
+        if (erased := personal.tombstoned(received)) is not None:
+            return (erased.contact_id,) if erased.kind is not None else ()
+        if isinstance(data, ContactPersonalData):
+            return ()  # the export's profile is the contact's own (``service_layer.export``)
         contact_id = getattr(data, "contact_id", None)
         return (contact_id,) if isinstance(contact_id, str) else ()
 
@@ -74,6 +85,8 @@ class ContactRecord:
             return {"contact_id": key, "status": "erased", "erased_at": data.erased_at}
         if isinstance(data, ContactsMerged):
             return _merged(record, data, key, lookup)
+        if (erased := personal.tombstoned(received)) is not None:
+            return _texts(record, personal.without(_part(record), erased))
         fold = FOLDS.get(type(data))
         return fold(record, data) if fold else record
 
@@ -89,13 +102,15 @@ def _merged(record: Document, data: ContactsMerged, key: str, lookup: Lookup) ->
         for section, identity in SECTIONS.items()
     }
     merged_from = sorted({*record["merged_from"], data.contact_id, *absorbed["merged_from"]})
+    record = _texts(record, personal.merged([_part(record), _part(absorbed)]))
     return {**record, **sections, "merged_from": merged_from}
 
 
 def combined(records: Sequence[Document]) -> Document:
     """One record of a survivor and the contacts merged into it: an event about an absorbed
     contact can arrive after the merge (a message sent just before it, say), and it is folded
-    into the absorbed contact's own record; each item counts once."""
+    into the absorbed contact's own record; each item counts once. The summaries and comments
+    of personal records are joined into their interactions and survey answers."""
     first, *others = records
     sections = {
         section: _with(
@@ -103,7 +118,20 @@ def combined(records: Sequence[Document]) -> Document:
         )
         for section, identity in SECTIONS.items()
     }
+    part = personal.merged(_part(record) for record in records)
+    for section in ("interactions", "survey_answers"):
+        sections[section] = [personal.with_texts(item, part) for item in sections[section]]
     return {**first, **sections}
+
+
+def _part(record: Document) -> Document:
+    """The record's personal part (a record folded before summaries were kept has none)."""
+    texts = {"summaries": record.get("summaries", {}), "comments": record.get("comments", {})}
+    return {**personal.empty(), **texts}
+
+
+def _texts(record: Document, part: Document) -> Document:
+    return {**record, "summaries": part["summaries"], "comments": part["comments"]}
 
 
 def _with(items: list[Document], more: list[Document], identity: str) -> list[Document]:
@@ -173,6 +201,10 @@ def survey_answered(record: Document, data: SurveyAnswered) -> Document:
     return {**record, "survey_answers": _with(record["survey_answers"], [item], "survey_id")}
 
 
+def text_recorded(record: Document, data: InteractionSummary | SurveyComment) -> Document:
+    return _texts(record, personal.with_record(_part(record), data))
+
+
 def notification_sent(record: Document, data: NotificationSent) -> Document:
     item = data.model_dump(mode="json", exclude={"contact_id", "trigger_event_id"})
     return {**record, "messages_sent": _with(record["messages_sent"], [item], "notification_id")}
@@ -189,5 +221,7 @@ FOLDS: dict[type[EventData], Fold] = {
     PurchaseRecorded: purchase_recorded,
     SurveyAnswered: survey_answered,
     SurveyAnsweredV1: survey_answered,
+    InteractionSummary: text_recorded,
+    SurveyComment: text_recorded,
     NotificationSent: notification_sent,
 }

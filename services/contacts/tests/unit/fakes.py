@@ -170,14 +170,22 @@ class FakeClaims:
 
 
 class FakeContactViews:
-    def __init__(self, views: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        views: dict[str, dict[str, Any]] | None = None,
+        personal: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.views = views or {}
+        self.personal_parts = personal or {}
 
     async def get(self, contact_id: str) -> dict[str, Any] | None:
         return self.views.get(contact_id)
 
     async def pages(self, page_ids: list[str]) -> list[dict[str, Any]]:
         return [self.views[page] for page in page_ids if page in self.views]
+
+    async def personal(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {c: self.personal_parts[c] for c in contact_ids if c in self.personal_parts}
 
 
 async def timeline_of(views: dict[str, dict[str, Any]], contact_id: str) -> list[dict[str, Any]]:
