@@ -255,8 +255,14 @@ async def _batches(
     todo = {p: e for p, e in end.items() if e > start.get(p, 0)}
     if not todo:
         return
+    # "earliest": a start below the partition's first offset (retention deleted the oldest
+    # segments) reads from the first record there is instead of jumping to the end.
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=1000, **security
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        max_poll_records=1000,
+        auto_offset_reset="earliest",
+        **security,
     )
     await consumer.start()
     try:
@@ -268,7 +274,10 @@ async def _batches(
             batch = []
             for partition, records in fetched.items():
                 batch += [r for r in records if r.offset < todo[partition]]
-                if records and records[-1].offset >= todo[partition] - 1:
+            # Done by position, not by seeing the record at end - 1: compaction may have removed
+            # it (a compacted topic's offsets have gaps), and a transaction marker has no record.
+            for partition in list(todo):
+                if await consumer.position(partition) >= todo[partition]:
                     del todo[partition]
             if batch:
                 yield batch
