@@ -60,8 +60,10 @@ def start(
     log_dir: Path,
     extra: dict[str, str] | None = None,
     port: int | None = None,
+    ready_timeout: float = 60,
 ) -> ServiceProcess:
-    """``port`` (default: the fixed ``PORTS``) lets a test beside a benchmark pick a free one."""
+    """``port`` (default: the fixed ``PORTS``) lets a test beside a benchmark pick a free one;
+    ``ready_timeout``: how long to wait for /readyz (a fleet starting on a busy machine)."""
     env_prefix = f"RAPPORT_{name.upper()}_"
     port = port or PORTS[name]
     settings = {
@@ -83,7 +85,12 @@ def start(
         [sys.executable, "-m", f"rapport_{name}"], env=env, stdout=log, stderr=log
     )
     service = ServiceProcess(name, process, port)
-    _wait_ready(service)
+    try:
+        _wait_ready(service, ready_timeout)
+    except BaseException:
+        process.kill()  # not left running, unowned, on its port
+        process.wait(timeout=30)
+        raise
     return service
 
 
