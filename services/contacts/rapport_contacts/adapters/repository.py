@@ -2,28 +2,51 @@
 
 Every write is conditional on the version that was read (optimistic concurrency), so two requests
 changing one contact never lose each other's change; the loser gets ``ConcurrentUpdate``.
+
+The SLA scheduler finds overdue clocks through wake-ups (``rapport_kit.wakeups``): each write here
+notes the contact's next deadline as it wrote it, and a round reads only the contacts whose noted
+deadline has passed, by ``_id``, with the same conditions as the scan it replaces; the breach
+itself stays the versioned write that marks the clock (once, whoever wins). Deadlines no hint
+covers (written by a peer that crashed) a safety sweep finds once a minute through ``sla_clocks``
+(``adapters/sla_clocks.py``: the contacts that may have a clock running, read by ``_id``); the
+whole collection is scanned only once, at start.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from pymongo import ASCENDING
 
 from rapport_contacts.adapters.documents import ERASED, STATE_FIELDS, from_document, to_document
+from rapport_contacts.adapters.sla_clocks import SLA_CLOCKS, SlaClocks
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_contacts.service_layer.ports import Events, SegmentFilter
 from rapport_kit.idempotency import RECORDS, KeptAnswer
 from rapport_kit.mongo import Document
 from rapport_kit.outbox import OUTBOX, OutboxDocuments
+from rapport_kit.wakeups import Wakeups
 
 # Fields of the listing; the rest (outbox, clocks, cases) stays in the document.
 LISTED = {"profile": 1, "consents": 1, "registered_at": 1, "referred_by": 1, "status": 1}
 
 
+DUE = "sla_next_due_at"
+
+
+@dataclasses.dataclass
 class MongoContactRepository(OutboxDocuments):
     """The ``ContactRepository`` port on MongoDB."""
+
+    # Each contact's next SLA deadline as this process last wrote it (or the last full scan read).
+    deadlines: Wakeups = dataclasses.field(default_factory=Wakeups)
+    # Whether this process made its full scan (at start); the later sweeps read ``clocks``.
+    scanned: bool = False
+
+    def __post_init__(self) -> None:
+        self.clocks = SlaClocks(self.collection.database[SLA_CLOCKS])
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("sla_next_due_at", ASCENDING)])
@@ -36,7 +59,10 @@ class MongoContactRepository(OutboxDocuments):
         document = {"_id": contact.contact_id, **to_document(contact), "version": 1}
         if kept is not None:
             document[RECORDS] = {kept.key_id: kept.document()}
+        if document.get(DUE) is not None:
+            await self.clocks.announce(contact.contact_id, 1)
         await self.insert(document, events)
+        self._noted(contact.contact_id, document.get(DUE))
 
     async def get(self, contact_id: str) -> Contact | ErasedContact | None:
         document = await self.collection.find_one({"_id": contact_id}, {OUTBOX: 0, RECORDS: 0})
@@ -56,12 +82,15 @@ class MongoContactRepository(OutboxDocuments):
         """
         state = to_document(contact)
         answer = kept.fields() if kept is not None else {}
-        update: Document = {"$set": {**state, **answer, "version": contact.version + 1}}
+        version = contact.version + 1
+        update: Document = {"$set": {**state, **answer, "version": version}}
         gone = [name for name in STATE_FIELDS if name not in state]
         if isinstance(contact, ErasedContact):
             gone.append(RECORDS)  # kept answers quote the profile
         if unset := dict.fromkeys(gone, ""):
             update["$unset"] = unset
+        if state.get(DUE) is not None:
+            await self.clocks.announce(contact.contact_id, version)
         written = await self.write(
             {"_id": contact.contact_id, "version": contact.version},
             update,
@@ -69,7 +98,8 @@ class MongoContactRepository(OutboxDocuments):
             replace_outbox=replace_outbox,
         )
         if written is None:
-            raise ConcurrentUpdate(contact.contact_id)
+            raise ConcurrentUpdate(contact.contact_id)  # the winner noted its own deadline
+        self._noted(contact.contact_id, state.get(DUE))  # a stopped clock's entry: the sweep's
 
     async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]:
         query = {"likely_key": key, "_id": {"$ne": excluding}, "status": "active"}
@@ -93,9 +123,42 @@ class MongoContactRepository(OutboxDocuments):
         return [_as_contact(document) async for document in cursor]
 
     async def overdue(self, now: datetime, *, limit: int) -> list[Contact]:
-        query = {"sla_next_due_at": {"$lte": now}, "status": "active"}
-        cursor = self.collection.find(query, {OUTBOX: 0, RECORDS: 0}).limit(limit)
-        return [_as_contact(document) async for document in cursor]
+        """Active contacts with a deadline passed by ``now``: those noted as due, read by
+        ``_id``; their note stays until the breach's save replaces it (a save that lost a race
+        is decided again next round)."""
+        await self._scanned_if_due()
+        ids = [contact_id for contact_id, _ in self.deadlines.due(now, limit=limit)]
+        if not ids:
+            return []
+        query = {"_id": {"$in": ids}, DUE: {"$lte": now}, "status": "active"}
+        overdue = [
+            _as_contact(d) async for d in self.collection.find(query, {OUTBOX: 0, RECORDS: 0})
+        ]
+        for stale in set(ids) - {contact.contact_id for contact in overdue}:
+            self.deadlines.forget(stale)  # answered or moved on since: its writer noted that
+        return overdue
+
+    def _noted(self, contact_id: str, due_at: datetime | None) -> None:
+        if due_at is None:
+            self.deadlines.forget(contact_id)
+        else:
+            self.deadlines.note(contact_id, due_at)
+
+    async def _scanned_if_due(self) -> None:
+        """The safety sweep, when due: every running clock's deadline noted (at start from a
+        scan of the whole collection, which also records what it finds in ``sla_clocks``)."""
+        if not self.deadlines.full_scan_due():
+            return
+        mark = self.deadlines.mark()
+        if self.scanned:
+            running = await self.clocks.swept(self.collection, DUE)
+        else:
+            query = {DUE: {"$ne": None}, "status": "active"}
+            found = await self.collection.find(query, {DUE: 1, "version": 1}).to_list()
+            await self.clocks.announced((d["_id"], int(d.get("version", 0))) for d in found)
+            running = [(d["_id"], d[DUE]) for d in found]
+            self.scanned = True
+        self.deadlines.reset([(contact_id, due, "") for contact_id, due in running], mark=mark)
 
 
 def _as_contact(document: Document) -> Contact:
