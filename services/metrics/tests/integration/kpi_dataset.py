@@ -88,26 +88,27 @@ LATE_REGISTERED = ("c050", "c051", "c052", "c053", "c054")  # registered after t
 CHANGED = {"c060": {"industry": "finance"}, "c061": {"country": "GB"}, "c062": {"country": "JP"}}
 
 
-def generate(seed: int = 7, contacts: int = 90, scale: int = 1, late: bool = False) -> Dataset:
-    """``scale`` multiplies the activity (about 2,240 events per unit); ``late`` publishes the
-    registrations of ``LATE_REGISTERED`` after every activity and changes the segments of
-    ``CHANGED`` (a ``ContactUpdated`` moving industry or country), before the merges."""
+def generate(seed: int = 7, contacts: int = 90, scale: float = 1, late: bool = False) -> Dataset:
+    """``scale`` multiplies the activity (about 2,240 events per unit, fractions allowed);
+    ``late`` publishes the registrations of ``LATE_REGISTERED`` after every activity and changes
+    the segments of ``CHANGED`` (a ``ContactUpdated`` moving industry or country), before the
+    merges."""
     rng = random.Random(seed)
     data = Dataset()
     ids = [f"c{n:03d}" for n in range(contacts)]
     for n, contact in enumerate(ids):
         data.contacts.append(wrap(_registration(rng, contact, ids[:n]), source="/test"))
-    for _ in range(700 * scale):
+    for _ in range(round(700 * scale)):
         data.activity += [wrap(e, source="/test") for e in _conversation(rng, rng.choice(ids))]
-    for n in range(120 * scale):
+    for n in range(round(120 * scale)):
         data.activity.append(wrap(_case(rng, rng.choice(ids), n), source="/test"))
-    for n in range(300 * scale):
+    for n in range(round(300 * scale)):
         data.activity.append(wrap(_purchase(rng, rng.choice(ids), n), source="/test"))
-    for n in range(400 * scale):
+    for n in range(round(400 * scale)):
         data.activity += [wrap(e, source="/test") for e in _survey(rng, rng.choice(ids), n)]
-    for n in range(60 * scale):
+    for n in range(round(60 * scale)):
         data.activity.append(wrap(_notification(rng, rng.choice(ids), n), source="/test"))
-    for _ in range(40 * scale):
+    for _ in range(round(40 * scale)):
         data.activity.append(wrap(_consent(rng, rng.choice(ids)), source="/test"))
     rng.shuffle(data.activity)
     if late:

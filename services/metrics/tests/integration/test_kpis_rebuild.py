@@ -40,7 +40,7 @@ Where = tuple[str, str, str, str]
 async def test_rebuild_equals_the_live_pipeline_and_a_fresh_computation(
     service_env, infra, namespace, mongo_db, monkeypatch
 ):
-    dataset = generate()
+    dataset = generate(contacts=60, scale=0.5)
     rates = {**RATES, **LATE_RATES}
     settings = MetricsSettings(
         **{**service_env, "consumer_batch_size": 1000},
