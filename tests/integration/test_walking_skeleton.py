@@ -65,8 +65,8 @@ async def test_interaction_logged_over_http_reaches_the_metrics_read_model(
     )
     events = [decode(record.value) for record in records]
     assert [e.type for e in events] == [
-        "rapport.contacts.contact_registered.v1",
-        "rapport.contacts.interaction_logged.v1",
+        "rapport.contacts.contact_registered.v2",
+        "rapport.contacts.interaction_logged.v2",
     ]
     assert all(record.key == contact_id.encode() for record in records)
     assert events[1].data.interaction_id == logged.json()["interaction_id"]  # type: ignore[attr-defined]

@@ -11,17 +11,20 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from rapport_contacts.adapters.keys import MongoKeyStore
 from rapport_contacts.adapters.metrics import SlaMetrics
+from rapport_contacts.adapters.personal_topic import KafkaPersonalTopic
 from rapport_contacts.adapters.repository import MongoContactRepository
 from rapport_contacts.adapters.views import ContactViews
 from rapport_contacts.domain import vocabularies
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.entrypoints import activity, errors, export, http, preference_center
 from rapport_contacts.read_models import RECORDS_CONSUMER, VIEW_CONSUMER, read_models
+from rapport_contacts.service_layer.erasure import ErasureCompletion, SegmentRolls
 from rapport_contacts.service_layer.preference_center import PreferenceCenter
 from rapport_contacts.service_layer.sla import SlaScheduler
 from rapport_contacts.service_layer.unit import Ports
 from rapport_contacts.settings import ContactsSettings
 from rapport_contacts.views.personal_record import ContactRecord
+from rapport_kit.admin import personal_topic_configs
 from rapport_kit.clock import Clock, utc_now
 from rapport_kit.idempotency import http as idempotency_http
 from rapport_kit.idempotency.store import IdempotencyGuard, MongoClaims, forget_expired, kept_in
@@ -51,7 +54,14 @@ def create_app(
         publisher = OutboxPublisher(runtime.broker)
         contacts = MongoContactRepository(db["contacts"], publisher, settings)
         keys = MongoKeyStore(db["contact_keys"])
-        ports = Ports(contacts, keys, _sla_policy(settings), clock)
+        ports = Ports(
+            contacts,
+            keys,
+            _sla_policy(settings),
+            clock,
+            produce_v1_events=settings.produce_v1_events,
+            erasure_deadline=timedelta(hours=settings.erasure_deadline_hours),
+        )
         models = read_models(settings)
         runtime.consume_read_model(models[VIEW_CONSUMER])
         runtime.consume_read_model(models[RECORDS_CONSUMER])
@@ -71,8 +81,19 @@ def create_app(
             grace=timedelta(seconds=settings.outbox_sweep_grace_seconds),
         )
         scheduler = SlaScheduler(ports, sla_metrics, interval=settings.sla_check_interval_seconds)
-        async with runtime.run(produced_topics=[topics.CONTACTS]):
+        completion = ErasureCompletion(ports)
+        rolls = SegmentRolls(ports, KafkaPersonalTopic(runtime.broker, settings))
+        personal = personal_topic_configs(settings.erasure_deadline_hours)
+        async with runtime.run(
+            produced_topics=[topics.CONTACTS, topics.CONTACTS_PERSONAL],
+            topic_configs={topics.CONTACTS_PERSONAL: personal},
+        ):
             runtime.periodic("outbox sweep", sweeper.interval, sweeper.sweep)
+            # After the sweep's own interval: a completion waits for the tombstones' publish.
+            runtime.periodic("erasure completion", sweeper.interval, completion.complete_once)
+            runtime.periodic(
+                "personal topic rolls", int(personal["segment.ms"]) / 1000, rolls.roll_once
+            )
             runtime.periodic("SLA check", scheduler.interval, scheduler.check_once)
             runtime.periodic(
                 "erased timeline pages",

@@ -62,6 +62,29 @@ class ContactsSettings(ServiceSettings, LinkSigningSettings):
     brand_name: str = Field(
         default="Rapport", description="Named on the preference center and unsubscribe pages."
     )
+    produce_v1_events: bool = Field(
+        default=False,
+        description="Migration to the v2 events (issue 20): while true, each contact_registered, "
+        "contact_updated and interaction_logged v2 is followed on rapport.contacts.events by its "
+        "v1 copy (name, e-mail, phone, company, external ids and the summary included; its own "
+        "id, the same subject and sequence, the CloudEvents extension rapportcopyof naming the "
+        "v2 event's id) for subscribers not yet reading rapport.contacts.personal. Rapport's own "
+        "consumers skip the copies. Set it false once every subscriber reads v2.",
+    )
+    erasure_deadline_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24,
+        description="Hours after an erasure by which none of the person's records is left on "
+        "rapport.contacts.personal (GDPR: without undue delay; at most 24). The topic is created, "
+        "and altered on every start, compacted with segment.ms, max.compaction.lag.ms and "
+        "delete.retention.ms a third of this each. Kafka never compacts a partition's active "
+        "segment and rolls it only when a record is appended after segment.ms, so a tombstone "
+        "in a quiet partition could wait for traffic without bound: while any erasure is younger "
+        "than this, contacts appends a roll tombstone (key _roll:<partition>, no contact's) to "
+        "every partition each segment.ms. ErasureCompleted's deadline_at is erased_at plus this. "
+        "Fractions are allowed (tests use seconds).",
+    )
     view_list_limit: int = Field(
         default=50, ge=1, le=500, description="Entries kept per list of a 360° view (purchases…)."
     )

@@ -30,14 +30,22 @@ STATE_FIELDS = (
     "clocks",
     "sla_next_due_at",
     "likely_key",
+    "personal_keys",
     "erased_at",
+    "erasure_pending",
+    "erasure_completed_at",
 )
 
 
 def to_document(contact: Contact | ErasedContact) -> Document:
     """The state fields (no ``_id``, version or outbox)."""
     if isinstance(contact, ErasedContact):
-        return {"status": ERASED, "erased_at": contact.erased_at}
+        erased: Document = {"status": ERASED, "erased_at": contact.erased_at}
+        if contact.completion_pending:  # only while pending: what the completion looks for
+            erased["erasure_pending"] = True
+        if contact.completed_at is not None:
+            erased["erasure_completed_at"] = contact.completed_at
+        return erased
     return {
         "status": contact.status.value,
         "profile": contact.profile.model_dump(mode="json"),
@@ -48,6 +56,7 @@ def to_document(contact: Contact | ErasedContact) -> Document:
         "absorbed": list(contact.absorbed),
         "open_cases": [_case_document(case) for case in contact.open_cases],
         "clocks": [_clock_document(clock) for clock in contact.clocks],
+        "personal_keys": list(contact.personal_keys),
         "sla_next_due_at": contact.next_due_at(),
         "likely_key": likely_duplicate_key(contact.profile)
         if contact.merged_into is None
@@ -58,7 +67,13 @@ def to_document(contact: Contact | ErasedContact) -> Document:
 def from_document(document: Document) -> Contact | ErasedContact:
     version = int(document.get("version", 0))
     if document.get("status") == ERASED:
-        return ErasedContact(document["_id"], document["erased_at"], version)
+        return ErasedContact(
+            document["_id"],
+            document["erased_at"],
+            version,
+            completion_pending=bool(document.get("erasure_pending")),
+            completed_at=document.get("erasure_completed_at"),
+        )
     return Contact(
         contact_id=document["_id"],
         profile=ContactProfile.model_validate(document["profile"]),
@@ -70,6 +85,7 @@ def from_document(document: Document) -> Contact | ErasedContact:
         absorbed=tuple(document.get("absorbed", [])),
         open_cases=tuple(_case(c) for c in document.get("open_cases", [])),
         clocks=tuple(_clock(c) for c in document.get("clocks", [])),
+        personal_keys=tuple(document.get("personal_keys", [])),
         version=version,
     )
 

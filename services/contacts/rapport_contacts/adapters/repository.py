@@ -15,6 +15,7 @@ whole collection is scanned only once, at start.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
 from pymongo import ASCENDING
@@ -23,14 +24,16 @@ from rapport_contacts.adapters.documents import ERASED, STATE_FIELDS, from_docum
 from rapport_contacts.adapters.sla_clocks import SLA_CLOCKS, SlaClocks
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ErasedContact
-from rapport_contacts.service_layer.ports import Events, SegmentFilter
+from rapport_contacts.service_layer.ports import Events, PendingErasure, SegmentFilter
 from rapport_kit.idempotency import RECORDS, KeptAnswer
 from rapport_kit.mongo import Document
-from rapport_kit.outbox import OUTBOX, OutboxDocuments
+from rapport_kit.outbox import OUTBOX, PENDING, OutboxDocuments, OutboxTombstone
 from rapport_kit.wakeups import Wakeups
+from rapport_schemas import topics
 
 # Fields of the listing; the rest (outbox, clocks, cases) stays in the document.
 LISTED = {"profile": 1, "consents": 1, "registered_at": 1, "referred_by": 1, "status": 1}
+ERASURE = {"status": 1, "erased_at": 1, "erasure_pending": 1, "version": 1, PENDING: 1}
 
 
 DUE = "sla_next_due_at"
@@ -52,6 +55,9 @@ class MongoContactRepository(OutboxDocuments):
         await self.collection.create_index([("sla_next_due_at", ASCENDING)])
         await self.collection.create_index([("likely_key", ASCENDING)])
         await self.collection.create_index([("profile.country", ASCENDING)])
+        # Only erased contacts have these: what the erasure completion and the rolls look for.
+        await self.collection.create_index([("erasure_pending", ASCENDING)], sparse=True)
+        await self.collection.create_index([("erased_at", ASCENDING)], sparse=True)
 
     async def add(
         self, contact: Contact, events: Events, *, kept: KeptAnswer | None = None
@@ -75,8 +81,10 @@ class MongoContactRepository(OutboxDocuments):
         *,
         replace_outbox: bool = False,
         kept: KeptAnswer | None = None,
+        tombstones: Sequence[str] = (),
     ) -> None:
-        """Write the new state and append ``events`` to the outbox, if nobody wrote meanwhile.
+        """Write the new state and append ``events`` to the outbox, if nobody wrote meanwhile,
+        then a tombstone of each key in ``tombstones`` on the personal topic.
 
         ``replace_outbox`` drops entries not published yet (erasure: they may carry personal data).
         """
@@ -91,15 +99,29 @@ class MongoContactRepository(OutboxDocuments):
             update["$unset"] = unset
         if state.get(DUE) is not None:
             await self.clocks.announce(contact.contact_id, version)
+        erasing = [OutboxTombstone(topics.CONTACTS_PERSONAL, key) for key in tombstones]
         written = await self.write(
             {"_id": contact.contact_id, "version": contact.version},
             update,
-            events,
+            [*events, *erasing],
             replace_outbox=replace_outbox,
         )
         if written is None:
             raise ConcurrentUpdate(contact.contact_id)  # the winner noted its own deadline
         self._noted(contact.contact_id, state.get(DUE))  # a stopped clock's entry: the sweep's
+
+    async def pending_erasures(
+        self, contact_ids: Sequence[str] | None, *, limit: int
+    ) -> list[PendingErasure]:
+        query: Document = {"erasure_pending": True}
+        if contact_ids is not None:
+            query["_id"] = {"$in": list(contact_ids)}
+        cursor = self.collection.find(query, ERASURE).limit(limit)
+        return [_pending(document) async for document in cursor]
+
+    async def erased_since(self, since: datetime) -> bool:
+        query = {"status": ERASED, "erased_at": {"$gte": since}}
+        return await self.collection.find_one(query, {"_id": 1}) is not None
 
     async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]:
         query = {"likely_key": key, "_id": {"$ne": excluding}, "status": "active"}
@@ -159,6 +181,13 @@ class MongoContactRepository(OutboxDocuments):
             running = [(d["_id"], d[DUE]) for d in found]
             self.scanned = True
         self.deadlines.reset([(contact_id, due, "") for contact_id, due in running], mark=mark)
+
+
+def _pending(document: Document) -> PendingErasure:
+    erased = from_document(document)
+    assert isinstance(erased, ErasedContact), "only erased contacts have erasure_pending"
+    # The outbox stops being pending only once every entry in it was acknowledged and removed.
+    return PendingErasure(erased, acknowledged=not document.get(PENDING))
 
 
 def _as_contact(document: Document) -> Contact:

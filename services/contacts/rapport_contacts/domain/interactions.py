@@ -1,4 +1,8 @@
-"""Interactions on every channel, the cases they belong to and the SLA clocks they start."""
+"""Interactions on every channel, the cases they belong to and the SLA clocks they start.
+
+A summary is personal data: ``InteractionLogged`` only says there is one (``has_summary``); the
+text is an ``InteractionSummary`` record of its own on the personal topic, whose key the contact
+remembers for erasure."""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ from datetime import datetime
 
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.domain.errors import CaseNotOpen
-from rapport_contacts.domain.model import Contact, OpenCase, SlaClock, new_id
+from rapport_contacts.domain.model import Contact, OpenCase, SlaClock, new_id, published_under
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import (
     CaseResolved,
     Direction,
     InteractionKind,
-    InteractionLoggedV1,
+    InteractionLogged,
+    InteractionSummary,
     SlaBreached,
 )
 
@@ -44,23 +49,35 @@ def awaits_response(command: LogInteraction) -> bool:
 
 def log_interaction(
     contact: Contact, command: LogInteraction, *, policy: SlaPolicy
-) -> tuple[Contact, InteractionLoggedV1]:
+) -> tuple[Contact, InteractionLogged, list[InteractionSummary]]:
+    """The contact with the interaction counted, its event and the record of its summary."""
     contact.ensure_active()
     awaits = awaits_response(command)
     calendar = policy.calendar(time_zone=contact.profile.time_zone, country=contact.profile.country)
     due_at = policy.due_at(calendar, command.channel, command.occurred_at) if awaits else None
-    event = InteractionLoggedV1(
+    facts = {k: v for k, v in dataclasses.asdict(command).items() if k != "summary"}
+    event = InteractionLogged(
         interaction_id=new_id("in"),
         contact_id=contact.contact_id,
         awaits_response=awaits,
         response_due_at=due_at,
-        **dataclasses.asdict(command),
+        has_summary=command.summary is not None,
+        **facts,
     )
     clocks = [c for c in contact.clocks if c.interaction_id != command.in_reply_to]
     if due_at is not None:
         clocks.append(_clock(event, due_at))
     cases = _count_in_case(contact.open_cases, command)
-    return dataclasses.replace(contact, clocks=tuple(clocks), open_cases=cases), event
+    logged = dataclasses.replace(contact, clocks=tuple(clocks), open_cases=cases)
+    if command.summary is None:
+        return logged, event, []
+    summary = InteractionSummary(
+        contact_id=contact.contact_id,
+        interaction_id=event.interaction_id,
+        summary=command.summary,
+        occurred_at=command.occurred_at,
+    )
+    return published_under(logged, summary.partition_key()), event, [summary]
 
 
 def resolve_case(
@@ -113,7 +130,7 @@ def breach_event_id(interaction_id: str) -> str:
     return str(uuid.uuid5(BREACH_NAMESPACE, f"{interaction_id}:sla_breached"))
 
 
-def _clock(event: InteractionLoggedV1, due_at: datetime) -> SlaClock:
+def _clock(event: InteractionLogged, due_at: datetime) -> SlaClock:
     return SlaClock(
         interaction_id=event.interaction_id,
         channel=event.channel,

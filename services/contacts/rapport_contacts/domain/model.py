@@ -2,7 +2,9 @@
 
 The contact document is the aggregate and the unit of atomic writes, so it stays bounded: it
 holds the profile, consents, open cases and open SLA clocks; the history (interactions,
-purchases) lives in the events and the 360° read model.
+purchases) lives in the events and the 360° read model. It also lists the key of every personal
+record it published (``personal_keys``: the profile's, each interaction summary's), the one
+thing erasure needs to tombstone them all (issue 20).
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rapport_contacts.domain.errors import ContactMerged
+from rapport_schemas import EventData
 from rapport_schemas.common import Channel, Consent
 from rapport_schemas.contacts import (
+    PERSONAL_PROFILE_FIELDS,
     ContactConsentChanged,
     ContactErased,
+    ContactPersonalData,
     ContactProfile,
-    ContactRegisteredV1,
-    ContactUpdatedV1,
+    ContactRegistered,
+    ContactUpdated,
+    ErasureCompleted,
     InteractionKind,
     PurchaseRecorded,
 )
@@ -69,6 +75,8 @@ class Contact:
     absorbed: tuple[str, ...] = ()
     open_cases: tuple[OpenCase, ...] = ()
     clocks: tuple[SlaClock, ...] = ()
+    # Every key this contact's records were published under on the personal topic.
+    personal_keys: tuple[str, ...] = ()
     version: int = 0
 
     def ensure_active(self) -> None:
@@ -84,11 +92,14 @@ class Contact:
 
 @dataclass(frozen=True)
 class ErasedContact:
-    """All that is kept after erasure: proof that it happened."""
+    """All that is kept after erasure: proof that it happened, and whether ``ErasureCompleted``
+    (written once Kafka acknowledged every tombstone) is still to come."""
 
     contact_id: str
     erased_at: datetime
     version: int = 0
+    completion_pending: bool = False
+    completed_at: datetime | None = None
 
 
 def new_id(prefix: str) -> str:
@@ -106,32 +117,49 @@ def register_contact(
     referred_by: str | None,
     now: datetime,
     contact_id: str | None = None,
-) -> tuple[Contact, ContactRegisteredV1]:
+) -> tuple[Contact, list[EventData]]:
+    """The new contact, its ``ContactRegistered`` and the record of its personal data."""
     contact_id = contact_id or new_contact_id()
     contact = Contact(contact_id, profile, _latest_per_channel(consents), now, referred_by)
-    event = ContactRegisteredV1(
+    event = ContactRegistered(
         contact_id=contact.contact_id,
-        profile=profile,
+        profile=profile.facts(),
         consents=contact.consents,
         referred_by=referred_by,
         registered_at=now,
     )
-    return contact, event
+    personal = ContactPersonalData.of(contact_id, profile, recorded_at=now)
+    return published_under(contact, personal.partition_key()), [event, personal]
 
 
 def update_profile(
     contact: Contact, profile: ContactProfile, *, now: datetime
-) -> tuple[Contact, list[ContactUpdatedV1]]:
-    """Replace the profile; no event when nothing actually changed."""
+) -> tuple[Contact, list[EventData]]:
+    """Replace the profile; no event when nothing actually changed, and a new record of the
+    personal data only when a personal field changed."""
     contact.ensure_active()
     before, after = contact.profile.model_dump(), profile.model_dump()
     changed = tuple(name for name in after if before.get(name) != after[name])
     if not changed:
         return contact, []
-    event = ContactUpdatedV1(
-        contact_id=contact.contact_id, profile=profile, changed_fields=changed, updated_at=now
+    updated = dataclasses.replace(contact, profile=profile)
+    event = ContactUpdated(
+        contact_id=contact.contact_id,
+        profile=profile.facts(),
+        changed_fields=changed,
+        updated_at=now,
     )
-    return dataclasses.replace(contact, profile=profile), [event]
+    if PERSONAL_PROFILE_FIELDS.isdisjoint(changed):
+        return updated, [event]
+    personal = ContactPersonalData.of(contact.contact_id, profile, recorded_at=now)
+    return published_under(updated, personal.partition_key()), [event, personal]
+
+
+def published_under(contact: Contact, key: str) -> Contact:
+    """``contact`` remembering that a personal record was published under ``key``."""
+    if key in contact.personal_keys:
+        return contact
+    return dataclasses.replace(contact, personal_keys=(*contact.personal_keys, key))
 
 
 def change_consent(contact: Contact, consent: Consent) -> tuple[Contact, ContactConsentChanged]:
@@ -149,12 +177,30 @@ def record_purchase(contact: Contact, purchase: PurchaseRecorded) -> PurchaseRec
 
 def erase(
     contact: Contact | ErasedContact, *, now: datetime
-) -> tuple[ErasedContact, list[ContactErased]]:
-    """GDPR art. 17: drop every personal field; erasing twice changes nothing."""
+) -> tuple[ErasedContact, list[ContactErased], tuple[str, ...]]:
+    """GDPR art. 17: drop every personal field; returns the keys of the personal records to
+    tombstone (every one ever published). Erasing twice changes nothing."""
     if isinstance(contact, ErasedContact):
-        return contact, []
-    erased = ErasedContact(contact.contact_id, now, contact.version)
-    return erased, [ContactErased(contact_id=contact.contact_id, erased_at=now)]
+        return contact, [], ()
+    erased = ErasedContact(contact.contact_id, now, contact.version, completion_pending=True)
+    event = ContactErased(contact_id=contact.contact_id, erased_at=now)
+    return erased, [event], contact.personal_keys
+
+
+def complete_erasure(
+    erased: ErasedContact, *, now: datetime, deadline: timedelta
+) -> tuple[ErasedContact, list[ErasureCompleted]]:
+    """Once Kafka acknowledged every tombstone: ``ErasureCompleted``, once."""
+    if not erased.completion_pending:
+        return erased, []
+    completed = dataclasses.replace(erased, completion_pending=False, completed_at=now)
+    event = ErasureCompleted(
+        contact_id=erased.contact_id,
+        erased_at=erased.erased_at,
+        completed_at=now,
+        deadline_at=erased.erased_at + deadline,
+    )
+    return completed, [event]
 
 
 def _latest_per_channel(consents: tuple[Consent, ...]) -> tuple[Consent, ...]:

@@ -15,7 +15,7 @@ from rapport_contacts.domain.model import Contact
 from rapport_schemas import EventData
 from rapport_schemas.common import Channel, Consent, Purpose
 from rapport_schemas.consents import granted
-from rapport_schemas.contacts import QuietHours
+from rapport_schemas.contacts import ContactUpdated, QuietHours
 
 PREFERENCE_CENTER = "preference-center"
 ONE_CLICK_UNSUBSCRIBE = "one-click-unsubscribe"
@@ -65,7 +65,10 @@ def choose(
         }
     )
     contact, updates = model.update_profile(contact, profile, now=now)
-    events.extend(u.model_copy(update={"source": PREFERENCE_CENTER}) for u in updates)
+    events.extend(
+        u.model_copy(update={"source": PREFERENCE_CENTER}) if isinstance(u, ContactUpdated) else u
+        for u in updates
+    )
     return contact, events
 
 

@@ -9,7 +9,14 @@ from decimal import Decimal
 from rapport_contacts.domain import model
 from rapport_contacts.domain.interactions import LogInteraction, log_interaction, resolve_case
 from rapport_contacts.domain.model import Contact
-from rapport_contacts.service_layer.unit import Decision, Ports, acting, change, envelope
+from rapport_contacts.service_layer.unit import (
+    Decision,
+    Ports,
+    acting,
+    change,
+    envelope,
+    publications,
+)
 from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas.common import Consent
 from rapport_schemas.contacts import Actor, CaseResolved, InteractionLogged, PurchaseRecorded
@@ -39,9 +46,12 @@ async def record_interaction(
     by = acting(actor, command.agent_id)
 
     def decide(contact: Contact) -> Decision:
-        changed, event = log_interaction(contact, command, policy=ports.policy)
+        changed, event, summaries = log_interaction(contact, command, policy=ports.policy)
         logged[:] = [event]
-        return changed, [envelope(event, ports.clock(), actor=by)]
+        now = ports.clock()
+        return changed, publications(
+            ports, [event, *summaries], now, profile=changed.profile, actor=by
+        )
 
     await change(ports, contact_id, decide, kept=lambda: keep(logged[0]))
     return logged[0]

@@ -20,6 +20,7 @@ from rapport_contacts.service_layer.unit import (
     change,
     envelope,
     load,
+    to_the_millisecond,
 )
 from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas.contacts import Actor
@@ -53,13 +54,14 @@ async def merge(
 
 
 async def erase(ports: Ports, contact_id: str, *, actor: Actor | None = None) -> ErasedContact:
-    """Erase the contact and every contact merged into it; keys first, so none outlives them."""
+    """Erase the contact and every contact merged into it; keys first, so none outlives them.
+    Each erasure's ``ErasureCompleted`` follows (``service_layer.erasure``)."""
     found = await ports.contacts.get(contact_id)
     if found is None:
         raise ContactNotFound(contact_id)
     absorbed = list(found.absorbed) if isinstance(found, Contact) else []
     await ports.keys.release_all([contact_id, *absorbed])
-    now = ports.clock()
+    now = to_the_millisecond(ports.clock())  # ErasureCompleted repeats it from the store
     for absorbed_id in absorbed:
         await _erase_one(ports, absorbed_id, now, actor)
     return await _erase_one(ports, contact_id, now, actor)
@@ -73,16 +75,21 @@ async def _erase_one(
             found = await ports.contacts.get(contact_id)
             if found is None:
                 raise ContactNotFound(contact_id)
-            erased, events = model.erase(found, now=now)
+            erased, events, personal_keys = model.erase(found, now=now)
             if not events:
                 return erased
             try:
-                # Pending entries are dropped: after erasure nothing personal is published any more.
+                # Pending entries are dropped: after erasure nothing personal is published any
+                # more, and every personal record ever published gets its tombstone.
                 await ports.contacts.save(
-                    erased, [envelope(e, now, actor=actor) for e in events], replace_outbox=True
+                    erased,
+                    [envelope(e, now, actor=actor) for e in events],
+                    replace_outbox=True,
+                    tombstones=personal_keys,
                 )
             except ConcurrentUpdate:
                 await after_conflict(attempt)
                 continue
+            ports.erasures_due.add(contact_id)  # ErasureCompleted once Kafka has them all
             return erased
         raise ConcurrentUpdate(contact_id)

@@ -11,6 +11,7 @@ from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_kit.idempotency import KeptAnswer
 from rapport_schemas import CloudEvent
 
+# What a write appends to the contact's outbox: events, v1 copies, personal records.
 Events = Sequence[CloudEvent[Any]]
 
 
@@ -22,10 +23,20 @@ class SegmentFilter:
     tag: str | None = None
 
 
+@dataclass(frozen=True)
+class PendingErasure:
+    """An erased contact whose ``ErasureCompleted`` is still to come; ``acknowledged``: nothing
+    of its outbox (tombstones included) is left unacknowledged by Kafka."""
+
+    erased: ErasedContact
+    acknowledged: bool
+
+
 class ContactRepository(Protocol):
     """Contacts with their pending events; ``save`` raises ``ConcurrentUpdate`` on a stale
     version (optimistic concurrency). ``kept`` is a keyed request's answer, stored by the same
-    write as the change (``rapport_kit.idempotency``)."""
+    write as the change (``rapport_kit.idempotency``). ``tombstones`` are keys of the personal
+    topic the same write erases, after ``events``."""
 
     async def add(
         self, contact: Contact, events: Events, *, kept: KeptAnswer | None = None
@@ -40,7 +51,18 @@ class ContactRepository(Protocol):
         *,
         replace_outbox: bool = False,
         kept: KeptAnswer | None = None,
+        tombstones: Sequence[str] = (),
     ) -> None: ...
+
+    async def pending_erasures(
+        self, contact_ids: Sequence[str] | None, *, limit: int
+    ) -> list[PendingErasure]:
+        """Erasures not completed yet: of ``contact_ids``, or (``None``) any."""
+        ...
+
+    async def erased_since(self, since: datetime) -> bool:
+        """Whether a contact was erased at ``since`` or later."""
+        ...
 
     async def likely_duplicates(self, key: str, *, excluding: str) -> list[str]: ...
 
@@ -88,6 +110,15 @@ class ContactViewReader(Protocol):
     async def personal(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The personal parts of these contacts (``views.personal``), by contact id, those that
         exist."""
+        ...
+
+
+class PersonalTopic(Protocol):
+    """The compacted topic of the contacts' personal records, beyond the outbox's writes."""
+
+    async def roll(self) -> int:
+        """Append a roll tombstone (a key that is no contact's) to every partition, so each one's
+        active segment rolls and becomes compactable; returns how many were appended."""
         ...
 
 

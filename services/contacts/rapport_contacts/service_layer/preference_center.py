@@ -11,7 +11,14 @@ from datetime import datetime, timedelta
 from rapport_contacts.domain import preferences
 from rapport_contacts.domain.model import Contact
 from rapport_contacts.domain.preferences import Preferences
-from rapport_contacts.service_layer.unit import Decision, Ports, change, envelope, load
+from rapport_contacts.service_layer.unit import (
+    Decision,
+    Ports,
+    change,
+    envelope,
+    load,
+    publications,
+)
 from rapport_kit.signed_links import (
     PREFERENCES,
     UNSUBSCRIBE,
@@ -44,7 +51,10 @@ class PreferenceCenter:
         def decide(current: Contact) -> Decision:
             now = self.ports.clock()
             changed, events = preferences.choose(current, chosen, now=now)
-            return changed, [envelope(event, now, actor=_customer(current)) for event in events]
+            actor = _customer(current)
+            return changed, publications(
+                self.ports, events, now, profile=changed.profile, actor=actor
+            )
 
         return await change(self.ports, contact.contact_id, decide)
 

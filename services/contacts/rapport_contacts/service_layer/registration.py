@@ -22,8 +22,8 @@ from rapport_contacts.service_layer.ports import KeyClaim
 from rapport_contacts.service_layer.unit import (
     ATTEMPTS,
     Ports,
-    envelope,
     load,
+    publications,
     survivor_of,
 )
 from rapport_kit.clock import utc_now
@@ -60,7 +60,7 @@ async def register(
         except (ContactNotFound, ContactErasedError):
             raise UnknownReference("referred_by", referred_by) from None
     now = ports.clock()
-    contact, event = model.register_contact(
+    contact, events = model.register_contact(
         profile, consents, referred_by=referred_by, now=now, contact_id=contact_id
     )
     await claim_unique(ports, unique_keys(profile), contact.contact_id)
@@ -69,7 +69,8 @@ async def register(
         await ports.contacts.likely_duplicates(key, excluding=contact.contact_id) if key else []
     )
     registered = Registration(contact, likely)
-    await ports.contacts.add(contact, [envelope(event, now, actor=actor)], kept=keep(registered))
+    published = publications(ports, events, now, profile=profile, actor=actor)
+    await ports.contacts.add(contact, published, kept=keep(registered))
     return registered
 
 
@@ -88,8 +89,9 @@ async def update(
             if not events:
                 return contact
             try:
-                envelopes = [envelope(e, ports.clock(), actor=actor) for e in events]
-                await ports.contacts.save(updated, envelopes)
+                now = ports.clock()
+                published = publications(ports, events, now, profile=profile, actor=actor)
+                await ports.contacts.save(updated, published)
             except ConcurrentUpdate:
                 await ports.keys.release(claimed, contact_id)
                 await after_conflict(attempt)

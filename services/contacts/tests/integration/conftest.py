@@ -40,6 +40,11 @@ def contacts_topic(namespace: str) -> str:
 
 
 @pytest.fixture
+def personal_topic(namespace: str) -> str:
+    return f"{namespace}.{topics.CONTACTS_PERSONAL}"
+
+
+@pytest.fixture
 def profile() -> Callable[..., dict[str, Any]]:
     def make(**overrides: Any) -> dict[str, Any]:
         return {

@@ -158,6 +158,9 @@ async def test_erasure_leaves_no_personal_data_in_any_collection(
         "_id",
         "status",
         "erased_at",
+        # Whether ErasureCompleted is still to come, and when it was written.
+        "erasure_pending",
+        "erasure_completed_at",
         "version",
         "outbox_pending",
         "outbox_touched_at",

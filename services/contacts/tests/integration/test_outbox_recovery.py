@@ -46,7 +46,8 @@ async def test_an_event_written_but_never_relayed_is_published_exactly_once_afte
         assert registered.status_code == 201, registered.text
         contact_id = registered.json()["contact_id"]
         pending = await mongo_db["contacts"].find_one({"_id": contact_id})
-        assert pending["outbox_pending"] is True and len(pending["outbox"]) == 1
+        # The registration and its personal record, both waiting.
+        assert pending["outbox_pending"] is True and len(pending["outbox"]) == 2
 
     async def outbox_drained() -> bool:
         document = await mongo_db["contacts"].find_one({"_id": contact_id})

@@ -7,7 +7,7 @@ import pytest
 
 from rapport_contacts.bootstrap import create_app
 from rapport_schemas import decode
-from rapport_schemas.contacts import ContactRegistered, ContactUpdated
+from rapport_schemas.contacts import ContactPersonalData, ContactRegistered, ContactUpdated
 from rapport_schemas.envelope import data_schema_url
 from tests.support.kafka import read_until
 from tests.support.services import serving
@@ -24,7 +24,7 @@ async def everything_stored(mongo_db) -> list[dict]:  # type: ignore[no-untyped-
 
 
 async def test_a_registration_is_published_as_a_valid_cloudevent_keyed_by_the_contact(
-    settings, infra, contacts_topic, profile
+    settings, infra, contacts_topic, personal_topic, profile
 ) -> None:
     async with serving(create_app(settings)) as client:
         response = await client.post(
@@ -47,8 +47,13 @@ async def test_a_registration_is_published_as_a_valid_cloudevent_keyed_by_the_co
     )
     assert event.dataschema == data_schema_url(ContactRegistered.event_type)
     assert isinstance(event.data, ContactRegistered)
-    assert event.data.profile.phone == "+905321234567"
     assert dict(record.headers)["content-type"].startswith(b"application/cloudevents+json")
+    # v2: the phone (and the rest of the personal part) is on the personal topic, keyed alike.
+    assert b"+905321234567" not in record.value
+    [personal] = await read_until(infra.kafka_bootstrap, personal_topic, lambda rs: len(rs) >= 1)
+    assert personal.key == contact_id.encode()
+    data = decode(personal.value).data
+    assert isinstance(data, ContactPersonalData) and data.phone == "+905321234567"
 
 
 BAD_FIELDS = [

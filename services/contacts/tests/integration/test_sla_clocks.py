@@ -9,7 +9,13 @@ import pytest
 
 from rapport_contacts.bootstrap import create_app
 from rapport_schemas import CloudEvent, decode
-from rapport_schemas.contacts import ContactRegistered, InteractionLogged, SlaBreached
+from rapport_schemas.contacts import (
+    ContactPersonalData,
+    ContactRegistered,
+    InteractionLogged,
+    SlaBreached,
+)
+from rapport_schemas.envelope import sequence_text
 from tests.support.kafka import eventually, read_until
 from tests.support.services import serving
 
@@ -61,7 +67,7 @@ def first_sightings(events: list[CloudEvent[object]]) -> list[CloudEvent[object]
 
 
 async def test_a_missed_deadline_is_published_exactly_once_across_restarts(
-    settings, infra, contacts_topic, profile, clock
+    settings, infra, contacts_topic, personal_topic, profile, clock
 ) -> None:
     clock.now = RECEIVED + timedelta(minutes=5)
     async with serving(create_app(settings, clock=clock)) as client:
@@ -121,7 +127,19 @@ async def test_a_missed_deadline_is_published_exactly_once_across_restarts(
         InteractionLogged,
     ]
     assert {e.sequencestream for e in stream} == {copies[0].sequencestream}
-    assert [int(e.sequence or "0") for e in stream] == [1, 2, 3, 4]
+    # Number 2 is the registration's personal record, on the personal topic in the same stream.
+    assert [int(e.sequence or "0") for e in stream] == [1, 3, 4, 5]
+    [personal] = {
+        e.id: e
+        for e in (
+            decode(r.value) for r in await read_until(infra.kafka_bootstrap, personal_topic, bool)
+        )
+    }.values()
+    assert isinstance(personal.data, ContactPersonalData)
+    assert (personal.sequencestream, personal.sequence) == (
+        copies[0].sequencestream,
+        sequence_text(2),
+    )
 
 
 async def test_an_answer_in_time_means_no_breach(

@@ -55,7 +55,7 @@ async def test_a_timeline_of_more_than_200_items_is_read_whole_page_by_page(
     assert len({i["event_id"] for i in items}) == CALLS + 1  # and the registration
     times = [i["at"] for i in items]
     assert times == sorted(times, reverse=True)
-    assert items[0]["type"] == "rapport.contacts.contact_registered.v1"  # registered today
+    assert items[0]["type"] == "rapport.contacts.contact_registered.v2"  # registered today
     assert items[1]["details"]["interaction_id"] == f"call-{CALLS - 1:03d}"
 
 

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from rapport_contacts.domain.calendar import SlaPolicy
@@ -12,11 +13,11 @@ from rapport_contacts.domain.duplicates import likely_duplicate_key
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ContactStatus, ErasedContact
 from rapport_contacts.service_layer import reading
-from rapport_contacts.service_layer.ports import Events, KeyClaim, SegmentFilter
+from rapport_contacts.service_layer.ports import Events, KeyClaim, PendingErasure, SegmentFilter
 from rapport_contacts.service_layer.unit import Ports
 from rapport_kit.idempotency import KeptAnswer
 from rapport_kit.idempotency.store import Claim
-from rapport_schemas import CloudEvent
+from rapport_schemas import CloudEvent, topics
 from tests.support.in_memory import SettableClock
 
 
@@ -25,7 +26,8 @@ class FakeContactRepository:
 
     def __init__(self) -> None:
         self.contacts: dict[str, Contact | ErasedContact] = {}
-        self.outbox: dict[str, list[CloudEvent[Any]]] = {}
+        # Events, and the tombstones as (topic, key), in the order they were written.
+        self.outbox: dict[str, list[CloudEvent[Any] | tuple[str, str]]] = {}
         self.conflicts_to_raise = 0  # the next N saves lose a race with another replica
         self.kept: dict[str, dict[str, KeptAnswer]] = {}  # stored with the change, like Mongo
 
@@ -47,6 +49,7 @@ class FakeContactRepository:
         *,
         replace_outbox: bool = False,
         kept: KeptAnswer | None = None,
+        tombstones: Sequence[str] = (),
     ) -> None:
         stored = self.contacts.get(contact.contact_id)
         if self.conflicts_to_raise or stored is None or stored.version != contact.version:
@@ -56,7 +59,8 @@ class FakeContactRepository:
             contact, version=contact.version + 1
         )
         pending = [] if replace_outbox else self.outbox.get(contact.contact_id, [])
-        self.outbox[contact.contact_id] = [*pending, *events]
+        erasing = [(topics.CONTACTS_PERSONAL, key) for key in tombstones]
+        self.outbox[contact.contact_id] = [*pending, *events, *erasing]
         answers = (
             {} if isinstance(contact, ErasedContact) else self.kept.get(contact.contact_id, {})
         )
@@ -87,8 +91,36 @@ class FakeContactRepository:
         return due[:limit]
 
     def events(self, contact_id: str) -> list[Any]:
-        """The payloads waiting in a contact's outbox, oldest first."""
-        return [envelope.data for envelope in self.outbox.get(contact_id, [])]
+        """The payloads waiting in a contact's outbox, oldest first (v1 copies and personal
+        records included, tombstones not)."""
+        return [e.data for e in self.outbox.get(contact_id, []) if isinstance(e, CloudEvent)]
+
+    def envelopes(self, contact_id: str) -> list[CloudEvent[Any]]:
+        return [e for e in self.outbox.get(contact_id, []) if isinstance(e, CloudEvent)]
+
+    def tombstones(self, contact_id: str) -> list[tuple[str, str]]:
+        """(topic, key) of the tombstones waiting in a contact's outbox, in order."""
+        return [t for t in self.outbox.get(contact_id, []) if isinstance(t, tuple)]
+
+    def acknowledge(self, contact_id: str) -> None:
+        """What the publisher does once Kafka acknowledged the outbox: empties it."""
+        self.outbox[contact_id] = []
+
+    async def pending_erasures(
+        self, contact_ids: Sequence[str] | None, *, limit: int
+    ) -> list[PendingErasure]:
+        wanted = self.contacts if contact_ids is None else contact_ids
+        erased = [self.contacts.get(contact_id) for contact_id in wanted]
+        return [
+            PendingErasure(e, acknowledged=not self.outbox.get(e.contact_id))
+            for e in erased
+            if isinstance(e, ErasedContact) and e.completion_pending
+        ][:limit]
+
+    async def erased_since(self, since: datetime) -> bool:
+        return any(
+            isinstance(c, ErasedContact) and c.erased_at >= since for c in self.contacts.values()
+        )
 
     def _active(self) -> list[Contact]:
         return [
@@ -169,6 +201,18 @@ class FakeClaims:
         return [claim for claim in self.claims.values() if claim.expires_at <= now]
 
 
+class FakePersonalTopic:
+    """Counts the roll tombstones appended, per round, to ``partitions`` partitions."""
+
+    def __init__(self, partitions: int = 3) -> None:
+        self.partitions = partitions
+        self.rolls = 0
+
+    async def roll(self) -> int:
+        self.rolls += 1
+        return self.partitions
+
+
 class FakeContactViews:
     def __init__(
         self,
@@ -195,9 +239,22 @@ async def timeline_of(views: dict[str, dict[str, Any]], contact_id: str) -> list
     return read.timeline
 
 
-def fake_ports(clock: SettableClock, *, policy: SlaPolicy | None = None) -> Ports:
+def fake_ports(
+    clock: SettableClock,
+    *,
+    policy: SlaPolicy | None = None,
+    produce_v1_events: bool = False,
+    erasure_deadline: timedelta = timedelta(hours=24),
+) -> Ports:
     """The use cases' ports, every one in memory."""
-    return Ports(FakeContactRepository(), FakeKeyStore(), policy or SlaPolicy(), clock)
+    return Ports(
+        FakeContactRepository(),
+        FakeKeyStore(),
+        policy or SlaPolicy(),
+        clock,
+        produce_v1_events=produce_v1_events,
+        erasure_deadline=erasure_deadline,
+    )
 
 
 def repository(ports: Ports) -> FakeContactRepository:

@@ -18,7 +18,7 @@ from rapport_contacts.domain.interactions import (
     resolve_case,
 )
 from rapport_schemas.common import Channel, Consent, Purpose
-from rapport_schemas.contacts import ContactProfile, Direction, InteractionKind
+from rapport_schemas.contacts import ContactProfile, ContactUpdated, Direction, InteractionKind
 
 POLICY = SlaPolicy()
 MONDAY_EVENING = datetime(2026, 5, 18, 17, 0, tzinfo=UTC)  # 20:00 in Istanbul
@@ -51,7 +51,7 @@ def answer(in_reply_to: str, case_id: str | None = None) -> LogInteraction:
 
 
 def test_an_inbound_complaint_starts_a_clock_due_in_the_business_calendar() -> None:
-    waiting, event = log_interaction(contact(), inbound(), policy=POLICY)
+    waiting, event, _ = log_interaction(contact(), inbound(), policy=POLICY)
     assert event.awaits_response and event.response_due_at == DUE
     assert [c.due_at for c in waiting.clocks] == [DUE]
     assert waiting.next_due_at() == DUE
@@ -59,13 +59,13 @@ def test_an_inbound_complaint_starts_a_clock_due_in_the_business_calendar() -> N
 
 def test_a_meeting_or_an_outbound_message_waits_for_nothing() -> None:
     meeting = dataclasses.replace(inbound(), kind=InteractionKind.MEETING)
-    after_meeting, event = log_interaction(contact(), meeting, policy=POLICY)
+    after_meeting, event, _ = log_interaction(contact(), meeting, policy=POLICY)
     assert not event.awaits_response and event.response_due_at is None
     assert after_meeting.clocks == ()
 
 
 def test_one_breach_per_missed_deadline_and_never_a_second() -> None:
-    waiting, event = log_interaction(contact(), inbound(), policy=POLICY)
+    waiting, event, _ = log_interaction(contact(), inbound(), policy=POLICY)
     assert breach_overdue(waiting, now=DUE - timedelta(seconds=1))[1] == []
     breached, events = breach_overdue(waiting, now=DUE)
     assert [(e.interaction_id, e.due_at) for e in events] == [(event.interaction_id, DUE)]
@@ -75,15 +75,15 @@ def test_one_breach_per_missed_deadline_and_never_a_second() -> None:
 
 
 def test_an_answer_in_time_stops_the_clock_so_nothing_is_breached() -> None:
-    waiting, event = log_interaction(contact(), inbound(), policy=POLICY)
-    answered, _ = log_interaction(waiting, answer(event.interaction_id), policy=POLICY)
+    waiting, event, _ = log_interaction(contact(), inbound(), policy=POLICY)
+    answered, _, _ = log_interaction(waiting, answer(event.interaction_id), policy=POLICY)
     assert answered.clocks == ()
     assert breach_overdue(answered, now=DUE + timedelta(days=1))[1] == []
 
 
 def test_a_case_resolved_after_one_inbound_interaction_is_a_first_contact_resolution() -> None:
-    opened, first = log_interaction(contact(), inbound("case-1"), policy=POLICY)
-    replied, _ = log_interaction(opened, answer(first.interaction_id, "case-1"), policy=POLICY)
+    opened, first, _ = log_interaction(contact(), inbound("case-1"), policy=POLICY)
+    replied, _, _ = log_interaction(opened, answer(first.interaction_id, "case-1"), policy=POLICY)
     resolved_at = MONDAY_EVENING + timedelta(days=1)
     closed, event = resolve_case(replied, "case-1", resolved_at=resolved_at, agent_id="agent-7")
     assert event.first_contact and event.interaction_count == 2
@@ -98,9 +98,9 @@ def test_a_case_resolved_after_one_inbound_interaction_is_a_first_contact_resolu
 
 
 def test_a_customer_who_had_to_write_twice_was_not_helped_on_first_contact() -> None:
-    opened, _ = log_interaction(contact(), inbound("case-2"), policy=POLICY)
+    opened, _, _ = log_interaction(contact(), inbound("case-2"), policy=POLICY)
     later = inbound("case-2", at=MONDAY_EVENING + timedelta(days=2))
-    again, _ = log_interaction(opened, later, policy=POLICY)
+    again, _, _ = log_interaction(opened, later, policy=POLICY)
     closed, event = resolve_case(again, "case-2", resolved_at=later.occurred_at, agent_id=None)
     assert not event.first_contact and event.interaction_count == 2
     assert closed.clocks == ()  # resolving the case answered what was still waiting
@@ -108,7 +108,7 @@ def test_a_customer_who_had_to_write_twice_was_not_helped_on_first_contact() -> 
 
 def test_merge_moves_open_cases_and_clocks_to_the_survivor_once() -> None:
     survivor, duplicate = contact(), contact("Ayse Yilmaz")
-    duplicate, event = log_interaction(duplicate, inbound("case-3"), policy=POLICY)
+    duplicate, event, _ = log_interaction(duplicate, inbound("case-3"), policy=POLICY)
     merged, events = merging.mark_merged(duplicate, survivor, now=MONDAY_EVENING)
     assert [(e.contact_id, e.survivor_id) for e in events] == [
         (duplicate.contact_id, survivor.contact_id)
@@ -126,18 +126,24 @@ def test_merge_moves_open_cases_and_clocks_to_the_survivor_once() -> None:
 
 
 def test_erasure_keeps_only_the_proof_and_is_idempotent() -> None:
-    erased, events = model.erase(contact(), now=MONDAY_EVENING)
-    assert vars(erased).keys() == {"contact_id", "erased_at", "version"}
+    erased, events, _ = model.erase(contact(), now=MONDAY_EVENING)
+    assert vars(erased).keys() == {
+        "contact_id",
+        "erased_at",
+        "version",
+        "completion_pending",
+        "completed_at",
+    }
     assert [e.erased_at for e in events] == [MONDAY_EVENING]
-    assert model.erase(erased, now=MONDAY_EVENING + timedelta(days=1)) == (erased, [])
+    assert model.erase(erased, now=MONDAY_EVENING + timedelta(days=1)) == (erased, [], ())
 
 
 def test_an_update_that_changes_nothing_publishes_nothing() -> None:
     current = contact()
     assert model.update_profile(current, current.profile, now=MONDAY_EVENING) == (current, [])
     renamed = current.profile.model_copy(update={"name": "Ayşe Demir"})
-    _, events = model.update_profile(current, renamed, now=MONDAY_EVENING)
-    assert [e.changed_fields for e in events] == [("name",)]
+    _, [event, _] = model.update_profile(current, renamed, now=MONDAY_EVENING)
+    assert isinstance(event, ContactUpdated) and event.changed_fields == ("name",)
 
 
 def test_a_consent_per_purpose_is_kept_beside_the_channels() -> None:

@@ -15,7 +15,7 @@ from rapport_contacts.entrypoints import activity, errors, http
 from rapport_contacts.service_layer.unit import Ports
 from rapport_kit.idempotency import http as idempotency_http
 from rapport_kit.idempotency.store import IN_FLIGHT, IdempotencyGuard
-from rapport_schemas.contacts import ContactRegisteredV1, InteractionLogged
+from rapport_schemas.contacts import ContactPersonalData, ContactRegistered, InteractionLogged
 from services.contacts.tests.unit.fakes import FakeClaims, fake_ports, repository
 from tests.support.in_memory import SettableClock
 
@@ -82,7 +82,10 @@ async def test_a_retried_registration_registers_once_and_answers_the_first_respo
     assert again.headers["Idempotent-Replayed"] == "true"
     [contact_id] = repository(ports).contacts
     assert first.json()["contact_id"] == contact_id
-    assert [type(e) for e in repository(ports).events(contact_id)] == [ContactRegisteredV1]
+    assert [type(e) for e in repository(ports).events(contact_id)] == [
+        ContactRegistered,
+        ContactPersonalData,
+    ]
 
 
 async def test_the_same_key_with_another_body_is_422_naming_the_header(

@@ -19,7 +19,12 @@ from rapport_contacts.entrypoints import activity, errors, http
 from rapport_contacts.service_layer import lifecycle, reading, registration
 from rapport_contacts.service_layer.ports import SegmentFilter
 from rapport_contacts.service_layer.unit import Ports
-from rapport_schemas.contacts import ContactProfile, ContactRegistered, ContactUpdated
+from rapport_schemas.contacts import (
+    ContactPersonalData,
+    ContactProfile,
+    ContactRegistered,
+    ContactUpdated,
+)
 from services.contacts.tests.unit.fakes import FakeContactViews, fake_ports, keys, repository
 from tests.support.in_memory import SettableClock
 
@@ -52,9 +57,10 @@ async def test_a_registration_stores_the_contact_with_its_event_and_claims_its_k
 
     contact_id = registered.contact.contact_id
     assert await ports.contacts.get(contact_id) == replace(registered.contact, version=1)
-    [event] = repository(ports).events(contact_id)
+    [event, personal] = repository(ports).events(contact_id)
     assert isinstance(event, ContactRegistered)
     assert (event.contact_id, event.registered_at) == (contact_id, NOW)
+    assert personal == ContactPersonalData.of(contact_id, profile(), recorded_at=NOW)
     assert keys(ports).held_by(contact_id) == {k.key for k in unique_keys(profile())}
     assert registered.likely_duplicates == []
 
@@ -122,7 +128,7 @@ async def test_an_invalid_patch_leaves_the_contact_and_its_keys_unchanged(ports:
 
     assert repository(ports).contacts == stored
     assert keys(ports).claims == claims
-    assert len(repository(ports).events(contact_id)) == 1
+    assert len(repository(ports).events(contact_id)) == 2  # the registration's
 
 
 async def test_a_new_email_is_claimed_and_the_old_one_released(ports: Ports) -> None:
@@ -133,9 +139,10 @@ async def test_a_new_email_is_claimed_and_the_old_one_released(ports: Ports) -> 
 
     assert updated.profile.email == "ayse@example.com.tr"
     assert keys(ports).held_by(contact_id) == {k.key for k in unique_keys(updated.profile)}
-    [_, event] = repository(ports).events(contact_id)
+    [_, _, event, personal] = repository(ports).events(contact_id)
     assert isinstance(event, ContactUpdated)
     assert event.changed_fields == ("email",)
+    assert isinstance(personal, ContactPersonalData) and personal.email == "ayse@example.com.tr"
 
 
 async def test_an_update_that_loses_every_race_releases_the_new_key(ports: Ports) -> None:
