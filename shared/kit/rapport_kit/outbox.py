@@ -61,6 +61,10 @@ TOUCHED = "outbox_touched_at"
 WRITTEN = "written_at"
 # How many entries were ever appended to the document's outbox: numbers its events (``sequence``).
 SEQUENCE = "outbox_sequence"
+# How many entries of any kind (events, copies, tombstones) were ever appended: a release ends a
+# document's pending state only if this did not move since its claim (tombstones and copies do
+# not move ``SEQUENCE``, so a write appending only those would otherwise be taken for none).
+APPENDED = "outbox_appended"
 # The publisher holding the document's outbox (a random token) and until when (outbox clock).
 CLAIM = "outbox_claim"
 LEASE_UNTIL = "outbox_lease_until"
@@ -200,7 +204,7 @@ class OutboxPublisher:
         now, token = self.clock(), uuid.uuid4().hex
         free = {PENDING: True, "$or": [{CLAIM: None}, {LEASE_UNTIL: {"$lt": now}}]}
         lease = {"$set": {CLAIM: token, LEASE_UNTIL: now + self.lease}}
-        fields = {OUTBOX: 1, SEQUENCE: 1, CLAIM: 1}
+        fields = {OUTBOX: 1, SEQUENCE: 1, APPENDED: 1, CLAIM: 1}
         if len(ids) == 1:  # the writer's own publish: one round trip (FerretDB: no projection)
             document = await collection.find_one_and_update(
                 {"_id": ids[0], **free}, lease, return_document=ReturnDocument.AFTER
@@ -256,7 +260,7 @@ def _held(document: Document) -> Document:
 def _finished(document: Document) -> UpdateOne:
     # Exact-value $pullAll: FerretDB 1.24 ignores $pull with a condition on a field.
     return UpdateOne(
-        {**_held(document), SEQUENCE: document.get(SEQUENCE)},
+        {**_held(document), SEQUENCE: document.get(SEQUENCE), APPENDED: document.get(APPENDED)},
         {"$pullAll": {OUTBOX: document[OUTBOX]}, "$set": {CLAIM: None, PENDING: False}},
     )
 
@@ -456,7 +460,13 @@ class OutboxDocuments:
         """A new document with ``events`` in its outbox, then published."""
         entries = self.entries(events)
         numbered = sum(_numbered(entry) for entry in entries)
-        fields = {OUTBOX: entries, SEQUENCE: numbered, PENDING: True, TOUCHED: self.clock()}
+        fields = {
+            OUTBOX: entries,
+            SEQUENCE: numbered,
+            APPENDED: len(entries),
+            PENDING: True,
+            TOUCHED: self.clock(),
+        }
         created = {**document, **fields}
         await self.collection.insert_one(created)
         await self.publish_now([created])
@@ -472,7 +482,8 @@ class OutboxDocuments:
         fields = {PENDING: True, TOUCHED: self.clock()}
         # Counted in the same write: the entries' sequence numbers are fixed by it.
         numbered = sum(_numbered(entry) for entry in entries)
-        merged = {**update, "$inc": {**update.get("$inc", {}), SEQUENCE: numbered}}
+        counts = {SEQUENCE: numbered, APPENDED: len(entries)}
+        merged = {**update, "$inc": {**update.get("$inc", {}), **counts}}
         if replace:
             return {**merged, "$set": {**update.get("$set", {}), OUTBOX: entries, **fields}}
         merged["$set"] = {**update.get("$set", {}), **fields}

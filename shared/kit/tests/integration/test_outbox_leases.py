@@ -26,6 +26,7 @@ from rapport_kit.outbox import (
     OutboxDocuments,
     OutboxPublisher,
     OutboxSweeper,
+    OutboxTombstone,
 )
 from rapport_kit.settings import ServiceSettings
 from rapport_schemas import decode, topics, wrap
@@ -133,6 +134,31 @@ async def test_the_sweeper_leaves_an_entry_whose_first_publish_is_in_flight(
     records = await on_topic(infra, topic, 4)
     ids = [decode(r.value or b"").id for r in records]
     assert len(ids) == len(set(ids)) == 4
+
+
+async def test_a_tombstone_appended_while_the_first_publish_is_in_flight_is_sent(
+    infra, broker, settings, mongo_db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    """A tombstone takes no sequence number: the release must still see it was appended."""
+    collection = mongo_db["outboxes"]
+    personal_topic = settings.topic(topics.CONTACTS_PERSONAL)
+    gate = GatedBroker(broker)
+    store = OutboxDocuments(collection, OutboxPublisher(gate), settings)  # type: ignore[arg-type]
+    writing = asyncio.create_task(store.insert({"_id": "d1"}, events(1)))
+    await asyncio.wait_for(gate.waiting.wait(), timeout=10)
+
+    # Another writer (e.g. feedback folding an erasure) appends only a tombstone meanwhile; its
+    # own publish finds the lease held and leaves the entry to the lease's holder.
+    other = OutboxDocuments(collection, OutboxPublisher(broker), settings)
+    erase = [OutboxTombstone(topics.CONTACTS_PERSONAL, "c1:survey:s1")]
+    await other.write({"_id": "d1"}, {"$set": {"erased": True}}, erase)
+    gate.opened.set()
+    await asyncio.wait_for(writing, timeout=30)
+
+    records = await on_topic(infra, personal_topic, 1)
+    assert [(r.key, r.value) for r in records] == [(b"c1:survey:s1", None)]
+    drained = await collection.find_one({"_id": "d1"})
+    assert drained[OUTBOX] == [] and drained[PENDING] is False
 
 
 class UnreachableBroker:
