@@ -15,6 +15,7 @@ from bench.dataset import contact_events
 from rapport_contacts.bootstrap import create_app
 from rapport_contacts.settings import ContactsSettings
 from rapport_schemas import topics
+from rapport_schemas.contacts import InteractionLogged
 from tests.support.kafka import eventually, read_until
 from tests.support.services import serving
 
@@ -112,7 +113,7 @@ async def test_poison_is_dead_lettered_and_good_events_still_apply(
     registry = app.state.runtime.registry
     applied = registry.get_sample_value(
         "rapport_events_consumed_total",
-        {"consumer": "view", "event_type": "rapport.contacts.interaction_logged.v1"},
+        {"consumer": "view", "event_type": InteractionLogged.event_type},  # bench: v2
     )
     assert applied == GOOD - GOOD // 10
     by_reason = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
