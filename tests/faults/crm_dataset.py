@@ -1,8 +1,10 @@
 """The dataset the contacts, feedback and notifications services get (the "crm" prefix).
 
 It is the metrics dataset's own contact-topic events and survey answers, with two changes:
-registrations carry an e-mail address and consents (most contacts grant e-mail, some only in-app,
-some nothing), so surveys and notifications have somewhere to go; and nothing the real services
+registrations carry consents (most contacts grant e-mail, some only in-app, some nothing) and,
+as contacts publishes them (v2: no personal data on the events topic), each is followed by the
+contact's ``ContactPersonalData`` with a name and an e-mail address on the personal topic, so
+surveys and notifications have somewhere to go; and nothing the real services
 would emit themselves (``SurveyRequested``, ``NotificationSent``) is synthesised, so every such
 event on this prefix comes from a service under test and can be counted against the expectation.
 """
@@ -13,7 +15,13 @@ from dataclasses import dataclass, field
 
 from rapport_schemas import wrap
 from rapport_schemas.common import Channel, Consent
-from rapport_schemas.contacts import ContactConsentChanged, ContactEvent, ContactRegistered
+from rapport_schemas.contacts import (
+    ContactConsentChanged,
+    ContactEvent,
+    ContactPersonalData,
+    ContactProfile,
+    ContactRegistered,
+)
 from rapport_schemas.feedback import SurveyAnswered
 from services.metrics.tests.integration.kpi_dataset import Dataset, Event
 
@@ -47,13 +55,17 @@ def crm_dataset(base: Dataset) -> CrmDataset:
     for number, event in enumerate(base.contacts):
         registered = event.data
         assert isinstance(registered, ContactRegistered)
-        profile = registered.profile.model_copy(
-            update={"email": f"{registered.contact_id}@example.test"}
-        )
-        enriched = registered.model_copy(
-            update={"profile": profile, "consents": consents_of(number, registered)}
-        )
+        enriched = registered.model_copy(update={"consents": consents_of(number, registered)})
         data.contacts.append(wrap(enriched, source="/test"))
+        profile = ContactProfile(
+            **registered.profile.model_dump(),
+            name="Test Person",
+            email=f"{registered.contact_id}@example.test",
+        )
+        personal = ContactPersonalData.of(
+            registered.contact_id, profile, recorded_at=registered.registered_at
+        )
+        data.contacts.append(wrap(personal, source="/test"))
     # Consent changes after registration are the metrics dataset's (the opt-out rate); the
     # replay routes every message by the consents given at registration, so they stay out.
     data.activity = [

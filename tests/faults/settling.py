@@ -42,23 +42,34 @@ async def lag(fleet: Fleet) -> dict[str, int]:
     return lags
 
 
-async def open_work(fleet: Fleet, mongo: AsyncMongoClient[dict[str, Any]]) -> int:
-    notifications = mongo[fleet.database("notifications")]["deliveries"]
-    count = await notifications.count_documents({"$or": [OPEN, {"outbox_pending": True}]})
+async def open_work(fleet: Fleet, mongo: AsyncMongoClient[dict[str, Any]]) -> dict[str, Any]:
+    """What is still to do in the stores: open deliveries (by state) and unpublished outboxes."""
+    work: dict[str, Any] = {}
+    deliveries = mongo[fleet.database("notifications")]["deliveries"]
+    async for open_one in deliveries.find({"$or": [OPEN, {"outbox_pending": True}]}):
+        name = f"deliveries {open_one.get('state')}"
+        if open_one.get("outbox_pending"):
+            name += " (outbox pending)"
+        work[name] = work.get(name, 0) + 1
     for service, collections in OUTBOXES.items():
         for name in collections:
             collection = mongo[fleet.database(service)][name]
-            count += await collection.count_documents({"outbox_pending": True})
-    return count
+            pending = await collection.count_documents({"outbox_pending": True})
+            if pending:
+                work[f"{service}.{name} outbox pending"] = pending
+    return work
 
 
 async def settled(fleet: Fleet, mongo: AsyncMongoClient[dict[str, Any]], timeout: float) -> None:
     deadline, quiet = time.monotonic() + timeout, 0
+    lags: dict[str, int] = {}
+    work: dict[str, Any] = {}
     while quiet < 2:
         try:
-            pending = sum((await lag(fleet)).values()) + await open_work(fleet, mongo)
+            lags, work = await lag(fleet), await open_work(fleet, mongo)
+            pending = sum(lags.values()) + sum(work.values())
         except Exception:  # a server restarting: ask again
             pending = -1
         quiet = quiet + 1 if pending == 0 else 0
-        assert time.monotonic() < deadline, f"not settled after {timeout} s: {await lag(fleet)}"
+        assert time.monotonic() < deadline, f"not settled after {timeout} s: {lags}, {work}"
         await asyncio.sleep(1)
