@@ -80,6 +80,15 @@ class ServiceSettings(BaseSettings):
         ge=0,
         description="How long the producer waits to fill a request; each hop of an event adds it.",
     )
+    consumer_session_timeout_seconds: float = Field(
+        default=30,
+        ge=6,
+        le=35,
+        description="A consumer silent this long leaves its group (its partitions go to the other"
+        " replicas); also how long a rebalance waits for every member to rejoin. aiokafka's 10 s"
+        " made busy replicas drop out and rejoin in a loop; at most 35 (a join answer must come"
+        " within the 40 s request timeout).",
+    )
     consumer_stall_after_seconds: float = Field(
         default=120,
         gt=0,

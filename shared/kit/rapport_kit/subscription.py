@@ -54,6 +54,10 @@ def subscribe(
         # arriving then waits up to that long: with 100 ms, low-load latency grew by ~50 ms.
         batch_timeout_ms=settings.consumer_poll_ms,
         auto_offset_reset="earliest",
+        # Heartbeats go out from the event loop that also folds batches: on a busy machine a
+        # 10 s session expired mid-batch, and the group rebalanced again and again.
+        session_timeout_ms=int(settings.consumer_session_timeout_seconds * 1000),
+        heartbeat_interval_ms=int(settings.consumer_session_timeout_seconds * 1000 / 10),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_tolerant_parser,
         decoder=_raw_values,
