@@ -7,6 +7,8 @@ Policy as configured in the test (see ``fleet.py``): at most ``FATIGUE_CAP`` sur
 interaction; the pressure budget (3) cannot bind below the fatigue cap of 2 because no counted
 non-transactional notification exists. A survey or a customer message goes by e-mail if e-mail is
 consented, else in-app if that is, else nowhere (no survey; the message fails for consent).
+The one frequency cap configured lets ``THANK_YOU_CAP`` purchase thank-yous through per contact
+(its 24-hour window spans the whole run), however many purchases there are.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from rapport_schemas.feedback import SurveyAnswered
 from tests.faults.crm_dataset import CrmDataset
 
 FATIGUE_CAP = 2
+THANK_YOU_CAP = 1
 ROUTABLE = (Channel.EMAIL, Channel.IN_APP)  # no SMS provider is configured in the test
 
 
@@ -101,7 +104,8 @@ def _activity(result: Replay, person: Person, data: object) -> None:
     if isinstance(data, PurchaseRecorded):
         person.purchases[data.currency] += 1
         person.money[data.currency] = person.money.get(data.currency, Decimal(0)) + data.amount
-        person.messages["purchase_thank_you"] += 1
+        if person.messages["purchase_thank_you"] < THANK_YOU_CAP:
+            person.messages["purchase_thank_you"] += 1
         _surveys(person, ["nps"])
     elif isinstance(data, CaseResolved):
         _surveys(person, ["csat", "ces"])

@@ -1,18 +1,20 @@
-"""Waiting until everything streamed has been processed: consumer groups at the end of their
-topics, no delivery open and no outbox entry unpublished; twice in a row, since a published
-outbox entry is new input for another group."""
+"""Waiting until everything streamed has been processed: every consumer group the services
+declare at the end of its topics, no delivery open, no outbox entry unpublished and no SLA clock
+past its deadline unbreached; twice in a row, since a published outbox entry is new input for
+another group."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
 from rapport_kit.admin import end_offsets
-from tests.faults.fleet import GROUPS, Fleet
+from tests.faults.fleet import Fleet
 
 OPEN = {"state": {"$in": ["pending", "claimed", "sending", "scheduled"]}}
 OUTBOXES = {"contacts": ["contacts"], "feedback": ["contact_feedback", "surveys"]}
@@ -32,13 +34,11 @@ async def group_lag(bootstrap: str, group: str, topic_names: list[str]) -> int:
 
 
 async def lag(fleet: Fleet) -> dict[str, int]:
+    """Per consumer group (its name without the prefix), the records it has still to commit."""
     lags: dict[str, int] = {}
-    for name, bases in GROUPS.items():
-        service, consumer = name.split("-")
-        prefix = fleet.prefix(service)
-        group = f"{prefix}.rapport-{service}-{consumer}"
-        topic_names = [f"{prefix}.rapport.{base}.events" for base in bases]
-        lags[name] = await group_lag(fleet.infra.kafka_bootstrap, group, topic_names)
+    for group, topic_names in sorted(fleet.groups.items()):
+        name = group.split(".", 1)[1].removeprefix("rapport-")
+        lags[name] = await group_lag(fleet.infra.kafka_bootstrap, group, sorted(topic_names))
     return lags
 
 
@@ -57,6 +57,11 @@ async def open_work(fleet: Fleet, mongo: AsyncMongoClient[dict[str, Any]]) -> di
             pending = await collection.count_documents({"outbox_pending": True})
             if pending:
                 work[f"{service}.{name} outbox pending"] = pending
+    # The schedulers' own query: a clock past its deadline not yet breached (sla.py).
+    overdue = {"sla_next_due_at": {"$lte": datetime.now(UTC)}, "status": "active"}
+    clocks = await mongo[fleet.database("contacts")]["contacts"].count_documents(overdue)
+    if clocks:
+        work["contacts overdue SLA clocks"] = clocks
     return work
 
 

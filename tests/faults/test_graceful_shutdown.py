@@ -47,7 +47,7 @@ async def terminate_mid_stream(fleet: Fleet, total: int) -> int:
     """SIGTERM once the group committed something but not everything; the lag left then."""
     while (await view_lag(fleet)) == total:
         await asyncio.sleep(0.05)
-    exit_code = fleet.running["contacts"].terminate()
+    exit_code = fleet.process("contacts").terminate()
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status reports it.
     assert exit_code == -signal.SIGTERM
     return await view_lag(fleet)
@@ -86,7 +86,7 @@ async def test_sigterm_mid_stream_then_restart_changes_nothing_twice(
         await caught_up(fleet)
         db = mongo[fleet.database("contacts")]
         checked = await check_views(db, replay(crm), Counter())
-        assert await duplicates_counted(fleet.running["contacts"].url) == 0
+        assert await duplicates_counted(fleet.process("contacts").url) == 0
     finally:
         fleet.stop()
         await mongo.drop_database(fleet.database("contacts"))
