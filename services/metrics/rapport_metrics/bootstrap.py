@@ -65,7 +65,10 @@ def create_app(
             counters, rates, min_sample_size=settings.min_sample_size
         )
         kpis = read_models(settings)[KPIS_CONSUMER]
-        runtime.consume_pipeline(kpis, kpi_pipeline(runtime.db, settings, points))
+        # Every batch writes counters that events of all partitions add to: one replica folds,
+        # the others stand by (two folding at once collide on every shared counter).
+        pipeline = kpi_pipeline(runtime.db, settings, points)
+        runtime.consume_pipeline(kpis, pipeline, single_active=True)
         async with runtime.run(produced_topics=[topics.METRICS]):
             await points.refresh_gauges()
             refresh = points.refresh_gauges

@@ -114,8 +114,17 @@ class ServiceRuntime:
     def db(self) -> AsyncDatabase[Document]:
         return self.mongo[self.settings.mongo_database]
 
-    def consume(self, name: str, apply: ApplyBatch, *, base_topics: Sequence[str]) -> None:
-        """Subscribe ``apply`` in this service's consumer group; call before ``run``."""
+    def consume(
+        self,
+        name: str,
+        apply: ApplyBatch,
+        *,
+        base_topics: Sequence[str],
+        single_active: bool = False,
+    ) -> None:
+        """Subscribe ``apply`` in this service's consumer group; call before ``run``.
+        ``single_active``: one replica takes every partition, the others stand by (for a consumer
+        whose batches all write the same aggregates, ``rapport_kit.assignment``)."""
         names = [self.settings.topic(base) for base in base_topics]
         self.consumed_topics.extend(names)
         self.consumers.append(name)
@@ -137,6 +146,7 @@ class ServiceRuntime:
             group_id=group_id,
             topic_names=names,
             metrics=self.consumer_metrics,
+            single_active=single_active,
         )
         self.stalls.watch(WatchedConsumer(name, group_id, assigned))
         self.readiness_checks()[f"consumer {name}"] = self.stalls.check(name)
@@ -149,10 +159,12 @@ class ServiceRuntime:
         self.consume(model.consumer, apply, base_topics=model.topics)
         self.readiness_checks()[f"read model {model.consumer}"] = self._not_switching(model)
 
-    def consume_pipeline(self, model: PipelineReadModel, apply: ApplyBatch) -> None:
+    def consume_pipeline(
+        self, model: PipelineReadModel, apply: ApplyBatch, *, single_active: bool = False
+    ) -> None:
         """Fold ``model``'s topics with the service's own batch step ``apply`` (built as
         ``model.pipeline`` builds it for ``rebuild``, over the live collections)."""
-        self.consume(model.consumer, apply, base_topics=model.topics)
+        self.consume(model.consumer, apply, base_topics=model.topics, single_active=single_active)
         self.readiness_checks()[f"read model {model.consumer}"] = self._not_switching(model)
 
     def _not_switching(self, model: ReadModel | PipelineReadModel) -> ReadinessCheck:

@@ -7,11 +7,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
+from rapport_kit.assignment import single_active_assignor
 from rapport_kit.consuming import BatchConsumer, DeadLetter, dead_letter_headers
 from rapport_kit.observability import ConsumerMetrics
 from rapport_kit.personal import personal_topic_of
@@ -36,9 +38,12 @@ def subscribe(
     group_id: str,
     topic_names: Sequence[str],
     metrics: ConsumerMetrics,
+    single_active: bool = False,
 ) -> Callable[[], frozenset[TopicPartition]]:
     """Register ``consumer`` for ``topic_names`` (already prefixed) in group ``group_id``; returns
-    the partitions assigned to this process at call time (empty before the broker starts)."""
+    the partitions assigned to this process at call time (empty before the broker starts).
+    ``single_active``: every partition to one member of the group, the others standing by
+    (``rapport_kit.assignment``)."""
 
     async def handle_batch(message: KafkaMessage) -> None:
         records: Records = message.raw_message
@@ -58,6 +63,9 @@ def subscribe(
         # 10 s session expired mid-batch, and the group rebalanced again and again.
         session_timeout_ms=int(settings.consumer_session_timeout_seconds * 1000),
         heartbeat_interval_ms=int(settings.consumer_session_timeout_seconds * 1000 / 10),
+        partition_assignment_strategy=(
+            (single_active_assignor(),) if single_active else (RoundRobinPartitionAssignor,)
+        ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_tolerant_parser,
         decoder=_raw_values,
