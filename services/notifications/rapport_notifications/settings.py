@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, time, timedelta
-from ipaddress import ip_address
 from typing import Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from rapport_kit.settings import Environment, LinkSigningSettings, ServiceSettings
+from rapport_kit.settings import (
+    Environment,
+    LinkSigningSettings,
+    ServiceSettings,
+    is_public_https,
+)
 from rapport_kit.signed_links import (
     PREFERENCES,
     SURVEY_ANSWER,
@@ -242,8 +245,7 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
     def _refuse_pages_customers_cannot_reach(self) -> Self:
         if self.environment is Environment.PRODUCTION:
             for name in ("answer_base_url", "preferences_base_url"):
-                url = urlsplit(getattr(self, name))
-                if url.scheme != "https" or _is_loopback(url.hostname or ""):
+                if not is_public_https(getattr(self, name)):
                     raise ValueError(
                         f"{name}: production needs the public https address customers reach"
                     )
@@ -255,15 +257,6 @@ class NotificationsSettings(ServiceSettings, LinkSigningSettings, EventWebhookSe
         if self.environment is Environment.PRODUCTION and secret == DEVELOPMENT_WEBHOOK_SECRET:
             raise ValueError("webhook_secret: the development secret is not allowed in production")
         return self
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _sign_survey_link(key: bytes, survey_id: str, expires_at: datetime) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from ipaddress import ip_address
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,7 +44,7 @@ class ServiceSettings(BaseSettings):
         default=DEFAULT_SCHEMA_BASE_URL,
         pattern=r"^https?://",
         description="Where the JSON Schemas are served (any service's `/schemas/`): the base of"
-        " every event's `dataschema` and every schema's `$id`.",
+        " every event's `dataschema` and every schema's `$id` (https in production).",
     )
 
     kafka_bootstrap: str = Field(
@@ -142,6 +144,16 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("api_keys: at least one key is required in production")
         return self
 
+    @model_validator(mode="after")
+    def _refuse_schemas_subscribers_cannot_reach(self) -> Self:
+        # Every published event names its schema under this base; subscribers outside the
+        # cluster resolve it, so a loopback or plain-http default would mislead them all.
+        if self.environment is Environment.PRODUCTION and not is_public_https(self.schema_base_url):
+            raise ValueError(
+                "schema_base_url: production needs the public https address subscribers reach"
+            )
+        return self
+
     def topic(self, base: str) -> str:
         return f"{self.topic_prefix}{base}"
 
@@ -168,3 +180,18 @@ class LinkSigningSettings(BaseSettings):
 
     def link_keys(self) -> list[bytes]:
         return [key.get_secret_value().encode() for key in self.link_signing_keys]
+
+
+def is_public_https(url: str) -> bool:
+    """An https URL whose host is not this machine (``localhost``, a loopback address)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" and not _is_loopback(parts.hostname or "")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False

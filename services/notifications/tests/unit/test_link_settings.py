@@ -14,6 +14,7 @@ PRODUCTION = {
     "link_signing_keys": ["k" * 32],
     "answer_base_url": "https://feedback.example.com/answers",
     "preferences_base_url": "https://contacts.example.com",
+    "schema_base_url": "https://contacts.example.com/schemas/",
 }
 
 
