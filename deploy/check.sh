@@ -2,13 +2,11 @@
 # Validate what a platform team applies: Prometheus rules, every kustomize overlay, compose file,
 # and the committed AsyncAPI document (the served ones: tests/deploy/test_served_contracts.py).
 # Installs its tools on first use: promtool and docker-compose from Debian's packages, kustomize
-# from the Go module proxy (cached in ~/.cache/rapport/bin), the AsyncAPI parser, Modelina and
-# Redocly CLI from npm at the versions deploy/contracts/package-lock.json pins
+# from the Go module proxy (deploy/kustomize.sh, cached in ~/.cache/rapport/bin), the AsyncAPI
+# parser, Modelina and Redocly CLI from npm at the versions deploy/contracts/package-lock.json pins
 # (~/.cache/rapport/npm).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="${RAPPORT_CACHE_DIR:-$HOME/.cache/rapport}/bin"
-KUSTOMIZE_VERSION=v5.7.1  # v5.8 needs Go 1.27
 
 ensure_tools() {
   if ! command -v promtool >/dev/null || ! command -v docker-compose >/dev/null; then
@@ -16,18 +14,13 @@ ensure_tools() {
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null
   fi
-  if [[ ! -x "$BIN/kustomize" ]]; then
-    echo "check: building kustomize $KUSTOMIZE_VERSION"
-    mkdir -p "$BIN"
-    GOBIN="$BIN" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
-  fi
 }
 
 ensure_tools
 promtool check rules "$REPO/deploy/prometheus/alerts.yml"
 promtool check config "$REPO/deploy/prometheus/prometheus.local.yml" >/dev/null
 for kustomization in "$REPO"/deploy/k8s/services/*/ "$REPO"/deploy/k8s/overlays/*/; do
-  "$BIN/kustomize" build "$kustomization" >/dev/null
+  bash "$REPO/deploy/kustomize.sh" build "$kustomization" >/dev/null
   echo "kustomize build ${kustomization#"$REPO"/}: ok"
 done
 docker-compose -f "$REPO/docker-compose.yml" config -q

@@ -88,7 +88,9 @@ def document() -> str:
         " variable; lists and mappings are JSON. The settings every service shares are in the"
         " README's [Configuration](../README.md#configuration) table, each with the service's"
         " prefix (`RAPPORT_CONTACTS_`, `RAPPORT_FEEDBACK_`, `RAPPORT_NOTIFICATIONS_`,"
-        " `RAPPORT_METRICS_`); these are each service's own.",
+        " `RAPPORT_METRICS_`); these are each service's own. The Kubernetes manifests"
+        " (`deploy/k8s`) set the public URLs from one host per overlay and take the secrets each"
+        " `secrets.env.example` lists: see the README's [Operations](../README.md#operations).",
     ]
     for service, settings in SERVICES.items():
         source = f"services/{service}/rapport_{service}/settings.py"
