@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -46,6 +47,7 @@ from rapport_kit.broker import Acknowledgement, acknowledged, enqueue
 from rapport_kit.clock import Clock, utc_now
 from rapport_kit.mongo import Document
 from rapport_kit.observability import OutboxGauges
+from rapport_kit.pending_outboxes import ANNOUNCED, PendingOutboxes
 from rapport_kit.settings import ServiceSettings
 from rapport_kit.trace_context import trace_carrier
 from rapport_schemas import CloudEvent
@@ -72,10 +74,9 @@ LEASE_UNTIL = "outbox_lease_until"
 # expires only under a publisher that died.
 LEASE = timedelta(seconds=60)
 SWEEP_PAGE = 500
-# How often the whole collection is scanned for outboxes nobody retries (a process that crashed
-# after its write, a publisher that died holding a lease): the bound on their delay, and on the
-# store's idle cost, which grows with the collection.
-FULL_SWEEP_INTERVAL = timedelta(minutes=1)
+# How often the index of pending outboxes is swept for those nobody retries (a process that
+# crashed after its write, a publisher that died holding a lease): the bound on their delay.
+SAFETY_SWEEP_INTERVAL = timedelta(minutes=1)
 
 
 # An entry of a v1 copy names the id of the event it copies (and takes its sequence).
@@ -204,7 +205,7 @@ class OutboxPublisher:
         now, token = self.clock(), uuid.uuid4().hex
         free = {PENDING: True, "$or": [{CLAIM: None}, {LEASE_UNTIL: {"$lt": now}}]}
         lease = {"$set": {CLAIM: token, LEASE_UNTIL: now + self.lease}}
-        fields = {OUTBOX: 1, SEQUENCE: 1, APPENDED: 1, CLAIM: 1}
+        fields = {OUTBOX: 1, SEQUENCE: 1, APPENDED: 1, CLAIM: 1, ANNOUNCED: 1}
         if len(ids) == 1:  # the writer's own publish: one round trip (FerretDB: no projection)
             document = await collection.find_one_and_update(
                 {"_id": ids[0], **free}, lease, return_document=ReturnDocument.AFTER
@@ -218,11 +219,15 @@ class OutboxPublisher:
     ) -> list[Any]:
         """Removes the sent entries and ends the leases; returns the documents that were
         appended to meanwhile (still pending, to be claimed again)."""
-        # Nothing appended since the claim (the count of entries ever appended is unchanged):
-        # the outbox is empty after the removal, so the document stops being pending.
+        # Nothing appended since the claim (the count of entries ever appended and the token of
+        # the latest announcement are unchanged): the outbox is empty after the removal, so the
+        # document stops being pending, and its entry in the index can go.
         done = await collection.bulk_write([_finished(d) for d in claimed], ordered=False)
         if done.matched_count == len(claimed):
+            await _unindexed(collection, claimed)
             return []
+        # Which of them were released is not told apart from a lease taken over: their entries
+        # are left to the safety sweep (an entry too many is harmless).
         ids, token = [d["_id"] for d in claimed], claimed[0][CLAIM]
         left = await collection.find({"_id": {"$in": ids}, CLAIM: token}, {"_id": 1}).to_list()
         # Not found: a lease that expired under a slow send was taken over; its holder goes on.
@@ -253,6 +258,13 @@ class OutboxPublisher:
             context.detach(token)
 
 
+async def _unindexed(collection: AsyncCollection[Document], released: Sequence[Document]) -> None:
+    try:
+        await PendingOutboxes.beside(collection).published(released)
+    except Exception:  # published all the same; the safety sweep deletes the entries
+        log.warning("published outboxes left in their index", exc_info=True)
+
+
 def _held(document: Document) -> Document:
     return {"_id": document["_id"], CLAIM: document[CLAIM]}
 
@@ -260,7 +272,12 @@ def _held(document: Document) -> Document:
 def _finished(document: Document) -> UpdateOne:
     # Exact-value $pullAll: FerretDB 1.24 ignores $pull with a condition on a field.
     return UpdateOne(
-        {**_held(document), SEQUENCE: document.get(SEQUENCE), APPENDED: document.get(APPENDED)},
+        {
+            **_held(document),
+            SEQUENCE: document.get(SEQUENCE),
+            APPENDED: document.get(APPENDED),
+            ANNOUNCED: document.get(ANNOUNCED),
+        },
         {"$pullAll": {OUTBOX: document[OUTBOX]}, "$set": {CLAIM: None, PENDING: False}},
     )
 
@@ -308,11 +325,13 @@ class OutboxSweeper:
     """Background task: publishes outboxes a failed or crashed publish left pending, and shows how
     many entries it found and how old the oldest is (``OutboxGauges``) from the same reads.
 
-    Idle, it costs the store nothing: each round retries only the documents whose publish failed
-    in this process (``OutboxDocuments.unpublished``, read by ``_id``), and a scan of the whole
-    collection for pending outboxes (which FerretDB answers by reading every document) runs once
-    at start, to publish what a crashed process left behind, then every ``full_interval``, for
-    a publisher that died holding a lease or a peer process that crashed."""
+    Idle, it costs the store nothing that grows with the data: each round retries only the
+    documents whose publish failed in this process (``OutboxDocuments.unpublished``, read by
+    ``_id``), and every ``safety_interval`` (for a publisher that died holding a lease, a peer
+    process that crashed) it reads the index of pending outboxes (``pending_outboxes.py``) and
+    those documents by ``_id``. The whole collection (which FerretDB answers by reading every
+    document) is scanned only at start, to publish what a crashed process or one older than the
+    index left behind, and once more after the grace period."""
 
     def __init__(
         self,
@@ -321,33 +340,55 @@ class OutboxSweeper:
         gauges: OutboxGauges,
         interval: float = 1.0,
         grace: timedelta = timedelta(seconds=2),
-        full_interval: timedelta = FULL_SWEEP_INTERVAL,
+        safety_interval: timedelta = SAFETY_SWEEP_INTERVAL,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stores = stores
         self.gauges = gauges
         self.interval = interval
         self.grace = grace
-        self.full_interval = full_interval
+        self.safety_interval = safety_interval
         self.monotonic = monotonic
-        self.next_full: float | None = None  # None: the first round scans
+        self.next_sweep: float | None = None  # None: the first round scans
+        # Whole-collection scans still to make: at start, and after the grace period if any.
+        self.start_scans = 2 if grace.total_seconds() > 0 else 1
 
     async def sweep_once(self) -> int:
-        """The full scan: every overdue pending outbox of every store."""
+        """The full scan: every overdue pending outbox of every store (indexed, if it was not)."""
         published = 0
         for store in self.stores:
             # On the store's own clock, the one its writes stamp ``outbox_touched_at`` with: on
             # another (e.g. real time with a test's clock), every fresh entry could look overdue
             # and the sweeper race the writer's own publish (SlaBreached seen twice), or none.
-            overdue = {PENDING: True, TOUCHED: {"$lt": store.clock() - self.grace}}
+            now = store.clock()
+            overdue = {PENDING: True, TOUCHED: {"$lt": now - self.grace}}
             collection = store.collection
             documents = await collection.find(overdue).limit(SWEEP_PAGE).to_list()
+            await store.pending.indexed(documents, now)
             whole = len(documents) < SWEEP_PAGE
             entries, oldest = _backlog(documents) if whole else await _measured(collection, overdue)
             try:
                 published += await self._publish(store, documents, entries, oldest, settled=whole)
             except BaseException:  # retried every round from now on, not after the next scan
                 store.unpublished.update(d["_id"] for d in documents)
+                raise
+        return published
+
+    async def safety_sweep_once(self) -> int:
+        """The overdue pending outboxes the index names, read by ``_id``."""
+        published = 0
+        for store in self.stores:
+            now = store.clock()
+            fields = {f"{OUTBOX}.{WRITTEN}": 1, TOUCHED: 1}
+            pending = await store.pending.swept(store.collection, fields, now=now)
+            overdue = [d for d in pending if d[TOUCHED] < now - self.grace]
+            entries, oldest = _backlog(overdue)
+            page = overdue[:SWEEP_PAGE]
+            try:
+                settled = len(page) == len(overdue)
+                published += await self._publish(store, page, entries, oldest, settled=settled)
+            except BaseException:
+                store.unpublished.update(d["_id"] for d in page)
                 raise
         return published
 
@@ -385,16 +426,20 @@ class OutboxSweeper:
         return published
 
     async def sweep(self) -> None:
-        """The step ``ServiceRuntime.periodic`` runs every ``interval``: the full scan when it is
-        due, else the retries; logged."""
+        """The step ``ServiceRuntime.periodic`` runs every ``interval``: a start scan or the
+        safety sweep when due, else the retries; logged."""
         now = self.monotonic()
-        if self.next_full is None or now >= self.next_full:
+        if self.next_sweep is None or now >= self.next_sweep:
             # The first scan is repeated once the grace period is over: a process restarted
             # right after a crash would otherwise find the crashed writes not yet overdue.
-            started = self.next_full is None and self.grace.total_seconds() > 0
-            wait = self.grace if started else self.full_interval
-            self.next_full = now + wait.total_seconds() + (self.interval if started else 0)
-            published = await self.sweep_once()
+            started = self.next_sweep is None and self.start_scans > 1
+            wait = self.grace if started else self.safety_interval
+            self.next_sweep = now + wait.total_seconds() + (self.interval if started else 0)
+            if self.start_scans:
+                self.start_scans -= 1
+                published = await self.sweep_once()
+            else:
+                published = await self.safety_sweep_once()
         else:
             published = await self.retry_once()
         if published:
@@ -430,8 +475,18 @@ class OutboxDocuments:
     settings: ServiceSettings
     clock: Clock = utc_now
     # Documents whose immediate publish failed in this process: the sweeper retries them every
-    # round by ``_id`` (a crash forgets them; the full scan finds them then).
+    # round by ``_id`` (a crash forgets them; the safety sweep finds them in the index then).
     unpublished: set[Any] = field(default_factory=set)
+
+    @cached_property
+    def pending(self) -> PendingOutboxes:
+        """The index of the documents whose outbox may be pending (``pending_outboxes.py``)."""
+        return PendingOutboxes.beside(self.collection)
+
+    async def announce(self, ids: Sequence[Any]) -> str:
+        """Before a write that appends to the outboxes of ``ids``: their entries in the index;
+        the token goes into the write (``with_outbox``)."""
+        return await self.pending.announce(ids, self.clock())
 
     async def write(
         self,
@@ -446,9 +501,12 @@ class OutboxDocuments:
         (nothing written) if none matched.
 
         ``replace_outbox`` drops the entries not published yet instead of appending (erasure:
-        they may carry personal data)."""
+        they may carry personal data). ``filter`` names the document's ``_id``: its entry in the
+        index of pending outboxes is written first."""
         if events or replace_outbox:
-            update = self.with_outbox(update, self.entries(events), replace=replace_outbox)
+            announced = await self.announce([filter["_id"]])
+            entries = self.entries(events)
+            update = self.with_outbox(update, entries, announced=announced, replace=replace_outbox)
         document = await self.collection.find_one_and_update(
             filter, update, return_document=ReturnDocument.AFTER
         )
@@ -466,6 +524,7 @@ class OutboxDocuments:
             APPENDED: len(entries),
             PENDING: True,
             TOUCHED: self.clock(),
+            ANNOUNCED: await self.announce([document["_id"]]),
         }
         created = {**document, **fields}
         await self.collection.insert_one(created)
@@ -475,11 +534,12 @@ class OutboxDocuments:
         return outbox_entries(events, self.settings)
 
     def with_outbox(
-        self, update: Document, entries: list[Document], *, replace: bool = False
+        self, update: Document, entries: list[Document], *, announced: str, replace: bool = False
     ) -> Document:
         """``update`` that also appends ``entries`` to the outbox (with ``replace``: sets them as
-        the outbox), for a write ``write`` cannot make (e.g. one of a bulk)."""
-        fields = {PENDING: True, TOUCHED: self.clock()}
+        the outbox), for a write ``write`` cannot make (e.g. one of a bulk); ``announced`` is
+        what ``announce`` returned for its document, before."""
+        fields = {PENDING: True, TOUCHED: self.clock(), ANNOUNCED: announced}
         # Counted in the same write: the entries' sequence numbers are fixed by it.
         numbered = sum(_numbered(entry) for entry in entries)
         counts = {SEQUENCE: numbered, APPENDED: len(entries)}

@@ -165,11 +165,12 @@ async def test_erasure_leaves_no_personal_data_in_any_collection(
         "outbox_pending",
         "outbox_touched_at",
         # The outbox's own bookkeeping: how many events it numbered and entries it took, who
-        # last published them.
+        # last published them, the token of its entry in the index of pending outboxes.
         "outbox_sequence",
         "outbox_appended",
         "outbox_claim",
         "outbox_lease_until",
+        "outbox_announced",
     }
 
     records = await read_until(

@@ -16,8 +16,6 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
-from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandListener, CommandStartedEvent
 
 from rapport_contacts.adapters.keys import MongoKeyStore
 from rapport_contacts.adapters.metrics import SlaMetrics
@@ -33,46 +31,13 @@ from rapport_kit.settings import ServiceSettings
 from rapport_kit.wakeups import FULL_SCAN_INTERVAL, Wakeups
 from rapport_schemas.common import Channel
 from rapport_schemas.contacts import Direction, InteractionKind
+from tests.support.commands import Commands, Monotonic, watched_database
 
 pytestmark = pytest.mark.integration
 
 MONDAY = datetime(2026, 5, 18, 9, 0, tzinfo=UTC)  # 12:00 in Istanbul
 TURKEY = {"country": "TR", "time_zone": "Europe/Istanbul", "language": "tr-TR", "currency": "TRY"}
 INERT_CONTACTS = 3_000
-
-
-class Commands(CommandListener):
-    """The commands sent to the contacts collection (``sent``) and to ``sla_clocks``
-    (``to_clocks``), by name."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.to_clocks: list[str] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        collection = event.command.get(event.command_name)
-        if collection == "contacts":
-            self.sent.append(event.command_name)
-        elif collection == "sla_clocks":
-            self.to_clocks.append(event.command_name)
-
-    def clear(self) -> None:
-        self.sent.clear()
-        self.to_clocks.clear()
-
-    def succeeded(self, event: Any) -> None:
-        pass
-
-    def failed(self, event: Any) -> None:
-        pass
-
-
-class Monotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Clock:
@@ -85,22 +50,13 @@ class Clock:
 
 @pytest.fixture
 async def database(infra: Any, namespace: str) -> AsyncIterator[tuple[Any, Commands]]:
-    commands = Commands()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        infra.mongo_url, tz_aware=True, event_listeners=[commands]
-    )
-    db = client[namespace]
     # Contacts without a running clock: what most of a quiet collection holds.
-    await db["contacts"].insert_many(
-        [
-            {"_id": f"inert-{n}", "status": "active", "sla_next_due_at": None, "version": 1}
-            for n in range(INERT_CONTACTS)
-        ]
-    )
-    commands.clear()
-    yield db, commands
-    await client.drop_database(namespace)
-    await client.close()
+    inert = [
+        {"_id": f"inert-{n}", "status": "active", "sla_next_due_at": None, "version": 1}
+        for n in range(INERT_CONTACTS)
+    ]
+    async with watched_database(infra.mongo_url, namespace, {"contacts": inert}) as watched:
+        yield watched
 
 
 @pytest.fixture
@@ -141,19 +97,19 @@ async def test_idle_rounds_send_no_command_and_the_safety_sweep_reads_only_runni
     monotonic = Monotonic()
     scheduler, _, _ = scheduler_of(db, broker, namespace, monotonic)
     assert await scheduler.check_once() == 0  # at start: the full scan
-    assert (commands.sent, commands.to_clocks) == (["find"], [])
+    assert (commands.to("contacts"), commands.to("sla_clocks")) == (["find"], [])
 
     commands.clear()
     for _ in range(30):
         monotonic.now += scheduler.interval
         assert await scheduler.check_once() == 0
     # 30 idle rounds among 3,000 contacts: not one command.
-    assert (commands.sent, commands.to_clocks) == ([], [])
+    assert (commands.to("contacts"), commands.to("sla_clocks")) == ([], [])
 
     monotonic.now += FULL_SCAN_INTERVAL.total_seconds()
     await scheduler.check_once()
     # The safety sweep: the (empty) list of running clocks, not the 3,000 contacts.
-    assert (commands.sent, commands.to_clocks) == ([], ["find"])
+    assert (commands.to("contacts"), commands.to("sla_clocks")) == ([], ["find"])
 
 
 async def test_the_safety_sweep_reads_running_clocks_by_id_and_drops_stopped_ones(
@@ -175,7 +131,7 @@ async def test_the_safety_sweep_reads_running_clocks_by_id_and_drops_stopped_one
     monotonic.now += FULL_SCAN_INTERVAL.total_seconds()
     peer_clock.now = due + timedelta(seconds=1)
     assert await peer.check_once() == 1  # the running clock, breached by the peer
-    assert commands.to_clocks[:2] == ["find", "delete"]
+    assert commands.to("sla_clocks")[:2] == ["find", "delete"]
     assert [d["_id"] async for d in db["sla_clocks"].find()] == [running]
 
 
@@ -192,20 +148,20 @@ async def test_a_deadline_written_here_is_read_by_id_when_it_passes(
     clock.now = due - timedelta(seconds=1)
     monotonic.now += 1
     assert await scheduler.check_once() == 0
-    assert commands.sent == []  # not due yet: nothing read
+    assert commands.to("contacts") == []  # not due yet: nothing read
 
     clock.now = due + timedelta(seconds=1)
     monotonic.now += 1
     assert await scheduler.check_once() == 1
     # The contact read by _id, then the versioned write marking the breach (and its outbox).
-    assert commands.sent[:2] == ["find", "findAndModify"]
+    assert commands.to("contacts")[:2] == ["find", "findAndModify"]
     contact = await db["contacts"].find_one({"_id": contact_id})
     assert contact["sla_next_due_at"] is None
 
     commands.clear()
     monotonic.now += 1
     assert await scheduler.check_once() == 0
-    assert commands.sent == []  # breached: nothing left to look at
+    assert commands.to("contacts") == []  # breached: nothing left to look at
 
 
 async def test_a_peer_breaches_once_what_a_crashed_process_wrote(

@@ -49,9 +49,11 @@ class MongoContactFeedbackStore(OutboxDocuments):
         """One conditional write per changed contact, all in one bulk; a lost race fails the
         batch, which is retried from the start (decisions already taken are remembered)."""
         changed = sorted(outcome.changed)
-        written = [self._written(contact_id, outcome, loaded) for contact_id in changed]
-        if not written:
+        if not changed:
             return
+        # Their entries in the index of pending outboxes, before the write.
+        announced = await self.announce([c for c in changed if outcome.emitted.get(c)])
+        written = [self._written(c, outcome, loaded, announced) for c in changed]
         try:
             await self.collection.bulk_write([w for w, _ in written], ordered=False)
         except BulkWriteError as error:
@@ -61,7 +63,7 @@ class MongoContactFeedbackStore(OutboxDocuments):
         await self.publish_now([document for _, document in written if document[OUTBOX]])
 
     def _written(
-        self, contact_id: str, outcome: Outcome, loaded: Loaded
+        self, contact_id: str, outcome: Outcome, loaded: Loaded, announced: str
     ) -> tuple[UpdateOne, Document]:
         version = loaded.get(contact_id, (None, 0))[1]
         entries = self.entries(outcome.emitted.get(contact_id, []))
@@ -69,7 +71,7 @@ class MongoContactFeedbackStore(OutboxDocuments):
             "$set": {**_to_document(outcome.current(contact_id)), VERSION: version + 1}
         }
         if entries:
-            update = self.with_outbox(update, entries)
+            update = self.with_outbox(update, entries, announced=announced)
         write = UpdateOne({"_id": contact_id, VERSION: version}, update, upsert=True)
         return write, {"_id": contact_id, OUTBOX: entries}
 

@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandListener, CommandStartedEvent
 
 from rapport_kit.outbox import OutboxPublisher
 from rapport_kit.settings import ServiceSettings
@@ -23,6 +21,7 @@ from rapport_notifications.adapters.deliveries import MongoDeliveries
 from rapport_notifications.domain.delivery import State
 from rapport_notifications.domain.templates import Template
 from rapport_notifications.domain.triggers import PlannedDelivery
+from tests.support.commands import Commands, Monotonic, watched_database
 
 pytestmark = pytest.mark.integration
 
@@ -31,58 +30,15 @@ LEASE = timedelta(minutes=2)
 INERT_DELIVERIES = 3_000
 
 
-class Commands(CommandListener):
-    """The commands sent to the deliveries collection (``sent``) and to the index of the open
-    ones (``to_index``), by name."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.to_index: list[str] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        collection = event.command.get(event.command_name)
-        if collection == "deliveries":
-            self.sent.append(event.command_name)
-        elif collection == "open_deliveries":
-            self.to_index.append(event.command_name)
-
-    def clear(self) -> None:
-        self.sent.clear()
-        self.to_index.clear()
-
-    def succeeded(self, event: Any) -> None:
-        pass
-
-    def failed(self, event: Any) -> None:
-        pass
-
-
-class Monotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 async def database(infra: Any, namespace: str) -> AsyncIterator[tuple[Any, Commands]]:
-    commands = Commands()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        infra.mongo_url, tz_aware=True, event_listeners=[commands]
-    )
-    db = client[namespace]
     # Sent deliveries: what most of a quiet collection holds.
-    await db["deliveries"].insert_many(
-        [
-            {"_id": f"sent-{n}", "state": "sent", "due_at": NOW, "contact_id": f"c{n}"}
-            for n in range(INERT_DELIVERIES)
-        ]
-    )
-    commands.clear()
-    yield db, commands
-    await client.drop_database(namespace)
-    await client.close()
+    inert = [
+        {"_id": f"sent-{n}", "state": "sent", "due_at": NOW, "contact_id": f"c{n}"}
+        for n in range(INERT_DELIVERIES)
+    ]
+    async with watched_database(infra.mongo_url, namespace, {"deliveries": inert}) as watched:
+        yield watched
 
 
 @pytest.fixture
@@ -124,19 +80,19 @@ async def test_idle_rounds_send_no_command_and_the_safety_sweep_reads_only_open_
     monotonic = Monotonic()
     deliveries = deliveries_of(db, broker, namespace, monotonic)
     assert await worker_round(deliveries, NOW) == []  # at start: the full scan
-    assert (commands.sent, commands.to_index) == (["find"], [])
+    assert (commands.to("deliveries"), commands.to("open_deliveries")) == (["find"], [])
 
     commands.clear()
     for second in range(1, 31):
         monotonic.now += 1
         assert await worker_round(deliveries, NOW + timedelta(seconds=second)) == []
     # 30 idle rounds among 3,000 deliveries: not one command.
-    assert (commands.sent, commands.to_index) == ([], [])
+    assert (commands.to("deliveries"), commands.to("open_deliveries")) == ([], [])
 
     monotonic.now += FULL_SCAN_INTERVAL.total_seconds()
     await worker_round(deliveries, NOW + timedelta(minutes=2))
     # The safety sweep: the (empty) index of open deliveries, not the 3,000 sent ones.
-    assert (commands.sent, commands.to_index) == ([], ["find"])
+    assert (commands.to("deliveries"), commands.to("open_deliveries")) == ([], ["find"])
 
 
 async def test_a_scheduled_send_fires_at_its_time_and_an_expired_lease_is_read_by_id(
@@ -159,11 +115,11 @@ async def test_a_scheduled_send_fires_at_its_time_and_an_expired_lease_is_read_b
     commands.clear()
     monotonic.now += 1
     assert await worker_round(deliveries, morning - timedelta(seconds=1)) == []
-    assert commands.sent == []  # waiting for the morning: nothing read
+    assert commands.to("deliveries") == []  # waiting for the morning: nothing read
 
     monotonic.now += 1
     assert await worker_round(deliveries, morning) == [(key, "c-quiet")]
-    assert commands.sent == []  # its wake-up; the claim is the first read
+    assert commands.to("deliveries") == []  # its wake-up; the claim is the first read
     claimed = await deliveries.claim(key, morning, LEASE)
     assert claimed is not None
     assert await deliveries.scheduled_count() == 0
@@ -173,7 +129,7 @@ async def test_a_scheduled_send_fires_at_its_time_and_an_expired_lease_is_read_b
     monotonic.now += 1
     [expired] = await deliveries.expired(morning + LEASE + timedelta(seconds=1), State.SENDING)
     assert expired.plan.key == key
-    assert commands.sent == ["find"]  # by _id
+    assert commands.to("deliveries") == ["find"]  # by _id
 
 
 async def test_two_processes_claim_a_delivery_once(database, broker, namespace) -> None:
@@ -212,5 +168,8 @@ async def test_the_safety_sweep_finds_what_a_crashed_peer_left_and_forgets_finis
     commands.clear()
     monotonic.now += FULL_SCAN_INTERVAL.total_seconds()
     assert await worker_round(peer, NOW) == [(plan("c-open").key, "c-open")]
-    assert (commands.sent, commands.to_index) == (["find"], ["find", "delete"])
+    assert (commands.to("deliveries"), commands.to("open_deliveries")) == (
+        ["find"],
+        ["find", "delete"],
+    )
     assert [d["_id"] async for d in db["open_deliveries"].find()] == [plan("c-open").key]
