@@ -118,7 +118,11 @@ def create_app(
         # The directory's name, e-mail and phone are on the contacts' personal topic (v2).
         triggers = [topics.CONTACTS, topics.FEEDBACK, topics.CONTACTS_PERSONAL]
         runtime.consume(CONSUMER, consumer, base_topics=triggers)
-        app.state.webhook_admin, webhooks_wake = _event_webhooks(runtime, settings, clock)
+        # One instance: the wake-ups its writes note (fan-out, replays) are the relay's.
+        webhook_deliveries = MongoWebhookDeliveries(db[WEBHOOK_DELIVERIES])
+        app.state.webhook_admin, webhooks_wake = _event_webhooks(
+            runtime, settings, clock, webhook_deliveries
+        )
         claims, subscriptions = MongoClaims(db[SUBSCRIPTION_KEYS]), db[WEBHOOK_SUBSCRIPTIONS]
         app.state.idempotency = IdempotencyGuard(claims, kept_in(subscriptions))
         app.state.idempotency_retention = timedelta(hours=settings.idempotency_key_retention_hours)
@@ -130,6 +134,7 @@ def create_app(
             await _start_event_webhooks(
                 runtime,
                 settings,
+                webhook_deliveries,
                 sender=HttpWebhookSender(webhook_client),
                 metrics=webhook_metrics,
                 clock=clock,
@@ -181,12 +186,14 @@ def create_app(
 
 
 def _event_webhooks(
-    runtime: ServiceRuntime, settings: NotificationsSettings, clock: Clock
+    runtime: ServiceRuntime,
+    settings: NotificationsSettings,
+    clock: Clock,
+    deliveries: MongoWebhookDeliveries,
 ) -> tuple[WebhookAdmin, asyncio.Event]:
     """The event webhooks' consumer (its own group, every event topic) and admin use cases."""
     db, wake = runtime.db, asyncio.Event()
     subscriptions = MongoWebhookSubscriptions(db[WEBHOOK_SUBSCRIPTIONS])
-    deliveries = MongoWebhookDeliveries(db[WEBHOOK_DELIVERIES])
     fan_out = WebhookFanOut(subscriptions, MongoWebhookEvents(db), deliveries, clock, wake)
     # The event topics only: the personal topics' records (and tombstones) are never forwarded.
     event_topics = [topics.CONTACTS, topics.FEEDBACK, topics.NOTIFICATIONS]
@@ -199,6 +206,7 @@ def _event_webhooks(
 async def _start_event_webhooks(
     runtime: ServiceRuntime,
     settings: NotificationsSettings,
+    deliveries: MongoWebhookDeliveries,
     *,
     sender: HttpWebhookSender,
     metrics: WebhookMetrics,
@@ -207,7 +215,7 @@ async def _start_event_webhooks(
 ) -> None:
     """Indexes, then the sender's periodic round (woken when new deliveries are stored)."""
     db = runtime.db
-    events, deliveries = MongoWebhookEvents(db), MongoWebhookDeliveries(db[WEBHOOK_DELIVERIES])
+    events = MongoWebhookEvents(db)
     await events.ensure_indexes()
     await deliveries.ensure_indexes()
     relay = WebhookRelay(

@@ -69,7 +69,7 @@ class MongoDeliveries(OutboxDocuments):
             return
         for plan in plans:  # before the write: a delivery stored is never without its hint
             self.dues.note(plan.key, now, plan.contact_id)
-        await self.open.opened(((plan.key, plan.contact_id) for plan in plans), self.clock())
+        await self.open.opened((plan.key for plan in plans), self.clock())
         try:
             await self.collection.bulk_write(
                 [InsertOne(_new(p, now)) for p in plans], ordered=False
@@ -194,7 +194,7 @@ class MongoDeliveries(OutboxDocuments):
             live = await self.open.swept(self.collection, fields, live=set(LIVE_STATES), now=now)
         else:
             live = await self.collection.find({"state": {"$in": LIVE_STATES}}, fields).to_list()
-            await self.open.opened(((d["_id"], d["contact_id"]) for d in live), now)
+            await self.open.opened((d["_id"] for d in live), now)
             self.scanned = True
         by_state: dict[State, list[tuple[str, datetime, str]]] = {s: [] for s in State}
         for d in live:

@@ -7,6 +7,9 @@ delivery and deleted only *after* the delivery was written sent or failed, state
 A crash in between leaves an entry too many (its delivery finished, or never stored), which the
 sweep deletes; never an open delivery without its entry. Deliveries stored before this collection
 existed get theirs from the full scan each process makes at start.
+
+The same class keeps ``open_webhook_deliveries`` (event webhook deliveries not delivered or failed)
+and ``scheduled_campaigns`` (campaigns not launched), in the same order.
 """
 
 from __future__ import annotations
@@ -31,9 +34,9 @@ PAGE = 500
 class OpenDeliveries:
     collection: AsyncCollection[Document]
 
-    async def opened(self, entries: Iterable[tuple[str, str]], now: datetime) -> None:
-        """(key, contact id) of deliveries about to be stored (or found open); kept if known."""
-        documents = [{"_id": key, "contact_id": c, "opened_at": now} for key, c in entries]
+    async def opened(self, keys: Iterable[str], now: datetime) -> None:
+        """Keys of deliveries about to be stored (or found open); an entry known is kept."""
+        documents = [{"_id": key, "opened_at": now} for key in keys]
         if not documents:
             return
         try:
