@@ -1,11 +1,13 @@
 """Idle store cost: the four services running with no traffic, and the CPU the MongoDB-wire server
 (FerretDB) burns meanwhile, over 30 s, at two data sizes. Their periodic polls (outbox sweeps,
-due-delivery and lease scans, SLA deadlines, backlog gauges) are the only load, so the figure says
-how a poll's cost grows with the collections it reads.
+due-delivery and lease rounds, SLA deadlines, backlog gauges, the event webhook relay, due
+campaigns) are the only load, so the figure says how a poll's cost grows with the collections it
+reads.
 
 The data is grown by copying the documents the services wrote for a few real contacts (registered
-over HTTP, with an interaction each), so every polled collection holds documents of its real
-shape; the copies are inert (nothing pending, due or open), as in a quiet night. Run alone:
+over HTTP, with an interaction each, an event webhook subscription delivering their events to a
+local receiver, and one campaign), so every polled collection holds documents of its real shape;
+the copies are inert (nothing pending, due or open), as in a quiet night. Run alone:
 ``python -m bench.idle`` (prints one table), or as part of ``make bench``.
 """
 
@@ -34,18 +36,28 @@ SERVICES = ("contacts", "feedback", "notifications", "metrics")
 # Documents per polled collection.
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_IDLE_SIZES", "300,3000").split(","))
 # What the periodic polls read: outbox sweeps (contacts, contact_feedback, surveys, deliveries),
-# SLA deadlines (contacts), due deliveries, their leases and the backlog gauge (deliveries).
+# SLA deadlines (contacts), due deliveries, their leases and the backlog gauge (deliveries), the
+# event webhook relay's due deliveries and leases (webhook_deliveries), due campaigns.
 POLLED = (
     ("contacts", "contacts"),
     ("feedback", "contact_feedback"),
     ("feedback", "surveys"),
     ("notifications", "deliveries"),
+    ("notifications", "webhook_deliveries"),
+    ("notifications", "campaigns"),
 )
 WINDOW_S = float(os.environ.get("BENCH_IDLE_WINDOW_SECONDS", "30"))
 SEED_CONTACTS = 20
-# What would make a copy do work: an outbox to publish, a delivery to send, an SLA to watch.
-# (Deliveries are copied as sent ones, as most of a real collection is.)
-INERT = {"outbox": [], "outbox_pending": False, "sla_next_due_at": None, "state": "sent"}
+# What would make a copy do work: an outbox to publish, an SLA to watch, a delivery to send.
+# (Deliveries are copied as sent ones, webhook deliveries as delivered, campaigns as launched, as
+# most of a real collection is.)
+INERT = {"outbox": [], "outbox_pending": False, "sla_next_due_at": None}
+INERT_STATE = {"deliveries": "sent", "webhook_deliveries": "delivered", "campaigns": "launched"}
+# The events the subscription forwards: every seeded contact's registration and interaction.
+WEBHOOK_EVENTS = [
+    "rapport.contacts.contact_registered.v2",
+    "rapport.contacts.interaction_logged.v2",
+]
 
 
 class DiscardingSmtp:
@@ -87,6 +99,42 @@ async def busy_share(pids: list[int], seconds: float) -> list[float]:
     await asyncio.sleep(seconds)
     elapsed = time.monotonic() - started
     return [(cpu_seconds(p) - b) / elapsed for p, b in zip(pids, before, strict=True)]
+
+
+async def answer_webhook(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A receiver that takes every POST (204), one per connection."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    await reader.readexactly(length)
+    writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    writer.close()
+
+
+async def subscribe(notifications_url: str, receiver_port: int) -> None:
+    """An event webhook subscription: each seeded event becomes a delivery, delivered."""
+    headers = {"Authorization": f"Bearer {processes.API_KEY}"}
+    subscription = {"url": f"http://127.0.0.1:{receiver_port}/hook", "event_types": WEBHOOK_EVENTS}
+    async with httpx.AsyncClient(base_url=notifications_url, headers=headers, timeout=30) as client:
+        (await client.post("/webhooks/subscriptions", json=subscription)).raise_for_status()
+
+
+async def launch_campaign(notifications_url: str) -> None:
+    """One campaign to everyone, due now: launched by the next round."""
+    headers = {"Authorization": f"Bearer {processes.API_KEY}"}
+    campaign = {
+        "name": "Idle bench",
+        "messages": {"en-GB": {"subject": "Hello", "body": "A quiet night."}},
+    }
+    async with httpx.AsyncClient(base_url=notifications_url, headers=headers, timeout=30) as client:
+        (await client.post("/campaigns", json=campaign)).raise_for_status()
 
 
 async def seed(contacts_url: str) -> None:
@@ -131,10 +179,8 @@ async def grow(mongo_url: str, prefix: str, size: int) -> int:
 
 
 async def _grown(collection: AsyncCollection[dict[str, Any]], size: int) -> int:
-    """A collection of documents per contact, survey or delivery grown to ``size``."""
+    """A collection of documents per contact, survey, delivery or campaign grown to ``size``."""
     have = await collection.count_documents({})
-    if have < SEED_CONTACTS:
-        return have
     originals = [d for d in await collection.find().limit(SEED_CONTACTS).to_list() if _copyable(d)]
     n = 0
     while originals and have < size:
@@ -142,7 +188,8 @@ async def _grown(collection: AsyncCollection[dict[str, Any]], size: int) -> int:
         for _ in range(min(size - have, 500) // len(originals) + 1):
             for original in originals:
                 n += 1
-                batch.append({**original, **_inert(original), "_id": f"{original['_id']}~{n}"})
+                copy = {**original, **_inert(original, collection.name)}
+                batch.append({**copy, "_id": f"{original['_id']}~{n}"})
         batch = batch[: size - have]
         # A unique index other than _id refuses some copies: fewer, still grown.
         with contextlib.suppress(BulkWriteError):
@@ -158,8 +205,9 @@ def _copyable(document: dict[str, Any]) -> bool:
     return isinstance(document["_id"], str)
 
 
-def _inert(document: dict[str, Any]) -> dict[str, Any]:
-    return {field: value for field, value in INERT.items() if field in document}
+def _inert(document: dict[str, Any], collection: str) -> dict[str, Any]:
+    inert = INERT | ({"state": INERT_STATE[collection]} if collection in INERT_STATE else {})
+    return {field: value for field, value in inert.items() if field in document}
 
 
 def free_port() -> int:
@@ -178,6 +226,8 @@ async def idle_rows(stamp: str, logs: Path) -> list[dict[str, object]]:
     smtp_port = free_port()
     smtp = Controller(DiscardingSmtp(), hostname="127.0.0.1", port=smtp_port)
     smtp.start()
+    receiver = await asyncio.start_server(answer_webhook, "127.0.0.1", 0)
+    receiver_port = int(receiver.sockets[0].getsockname()[1])
     started = [
         processes.start(
             name,
@@ -191,8 +241,10 @@ async def idle_rows(stamp: str, logs: Path) -> list[dict[str, object]]:
     ]
     rows: list[dict[str, object]] = []
     try:
+        await subscribe(started[2].url, receiver_port)
         await seed(started[0].url)
-        await asyncio.sleep(10)  # the seed's events consumed, its e-mails sent
+        await launch_campaign(started[2].url)
+        await asyncio.sleep(10)  # the seed's events consumed, its e-mails and webhooks sent
         store = listening_pid(int(mongo_url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]))
         for size in SIZES:
             documents = await grow(mongo_url, prefix, size)
@@ -204,6 +256,7 @@ async def idle_rows(stamp: str, logs: Path) -> list[dict[str, object]]:
         for service in started:
             service.stop()
         smtp.stop()
+        receiver.close()
     return rows
 
 
