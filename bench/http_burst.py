@@ -64,7 +64,7 @@ async def burst_row(stamp: str, logs: Path, *, instances: int) -> dict[str, obje
         "answered_per_s": len(answers) / (last_done - first_sent),
         "p50": latency.percentile(latencies, 0.5),
         "p99": latency.percentile(latencies, 0.99),
-        "not_201": sum(status != 201 for _, _, status in answers),
+        "not_201": _other_answers(answers),
         "consumers_after_s": max(caught_up.values()),
     }
 
@@ -99,6 +99,18 @@ async def _register(client: httpx.AsyncClient, url: str, tag: str) -> int:
         return (await client.post(f"{url}/contacts", json={"profile": profile})).status_code
     except httpx.HTTPError:
         return 0  # no answer at all (a timeout, a reset): counted as not 201
+
+
+def _other_answers(answers: list[tuple[float, float, int]]) -> str:
+    """The answers that were not 201, by status (0: none came), e.g. "0" or "6 (409 ×6)"."""
+    others: dict[int, int] = {}
+    for _, _, status in answers:
+        if status != 201:
+            others[status] = others.get(status, 0) + 1
+    if not others:
+        return "0"
+    detail = ", ".join(f"{status} ×{count}" for status, count in sorted(others.items()))
+    return f"{sum(others.values())} ({detail})"
 
 
 def print_bursts(rows: list[dict[str, object]]) -> None:

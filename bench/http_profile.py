@@ -77,6 +77,7 @@ async def profile() -> tuple[RoundTrips, int]:
         mongo_database=f"{stamp}_contacts",
         topic_prefix=f"{stamp}.",
         api_keys={"bench-key": ["*"]},
+        log_level="WARNING",
     )
     app = create_app(settings)
     headers = {"Authorization": "Bearer bench-key"}

@@ -119,13 +119,18 @@ def source_event(data: EventData, **kwargs: Any) -> CloudEvent[Any]:
 
 
 async def notifications(
-    bootstrap: str, namespace: str, done: Callable[[list[CloudEvent[Any]]], bool]
+    bootstrap: str,
+    namespace: str,
+    done: Callable[[list[CloudEvent[Any]]], bool],
+    *,
+    timeout: float = 30.0,
 ) -> list[CloudEvent[Any]]:
-    """Read the notifications topic from the start until ``done`` holds (or 30 s)."""
+    """Read the notifications topic from the start until ``done`` holds (or ``timeout`` s)."""
     records = await read_until(
         bootstrap,
         f"{namespace}.{topics.NOTIFICATIONS}",
         lambda rs: done([decode(r.value or b"") for r in rs]),
+        timeout=timeout,
     )
     return [decode(r.value or b"") for r in records]
 
