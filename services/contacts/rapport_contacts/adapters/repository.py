@@ -9,7 +9,9 @@ deadline has passed, by ``_id``, with the same conditions as the scan it replace
 itself stays the versioned write that marks the clock (once, whoever wins). Deadlines no hint
 covers (written by a peer that crashed) a safety sweep finds once a minute through ``sla_clocks``
 (``adapters/sla_clocks.py``: the contacts that may have a clock running, read by ``_id``); the
-whole collection is scanned only once, at start.
+whole collection is scanned only once, at start. The erasure completion's minute look for
+pending erasures reads ``pending_erasures`` the same way (announced by the save that erases a
+contact, before it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import datetime
 from pymongo import ASCENDING
 
 from rapport_contacts.adapters.documents import ERASED, STATE_FIELDS, from_document, to_document
-from rapport_contacts.adapters.sla_clocks import SLA_CLOCKS, SlaClocks
+from rapport_contacts.adapters.sla_clocks import PENDING_ERASURES, SLA_CLOCKS, SlaClocks
 from rapport_contacts.domain.errors import ConcurrentUpdate
 from rapport_contacts.domain.model import Contact, ErasedContact
 from rapport_contacts.service_layer.ports import Events, PendingErasure, SegmentFilter
@@ -33,7 +35,8 @@ from rapport_schemas import topics
 
 # Fields of the listing; the rest (outbox, clocks, cases) stays in the document.
 LISTED = {"profile": 1, "consents": 1, "registered_at": 1, "referred_by": 1, "status": 1}
-ERASURE = {"status": 1, "erased_at": 1, "erasure_pending": 1, "version": 1, PENDING: 1}
+ERASURE_PENDING = "erasure_pending"
+ERASURE = {"status": 1, "erased_at": 1, ERASURE_PENDING: 1, "version": 1, PENDING: 1}
 
 
 DUE = "sla_next_due_at"
@@ -48,8 +51,13 @@ class MongoContactRepository(OutboxDocuments):
     # Whether this process made its full scan (at start); the later sweeps read ``clocks``.
     scanned: bool = False
 
+    # Whether the erasure completion's first look (a scan of the whole collection) was made.
+    erasures_scanned: bool = False
+
     def __post_init__(self) -> None:
         self.clocks = SlaClocks(self.collection.database[SLA_CLOCKS])
+        # The contacts whose ErasureCompleted may still be due, kept like ``sla_clocks``.
+        self.erasures = SlaClocks(self.collection.database[PENDING_ERASURES])
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("sla_next_due_at", ASCENDING)])
@@ -99,6 +107,8 @@ class MongoContactRepository(OutboxDocuments):
             update["$unset"] = unset
         if state.get(DUE) is not None:
             await self.clocks.announce(contact.contact_id, version)
+        if state.get(ERASURE_PENDING):
+            await self.erasures.announce(contact.contact_id, version)
         erasing = [OutboxTombstone(topics.CONTACTS_PERSONAL, key) for key in tombstones]
         written = await self.write(
             {"_id": contact.contact_id, "version": contact.version},
@@ -113,11 +123,22 @@ class MongoContactRepository(OutboxDocuments):
     async def pending_erasures(
         self, contact_ids: Sequence[str] | None, *, limit: int
     ) -> list[PendingErasure]:
-        query: Document = {"erasure_pending": True}
+        """The erased contacts of ``contact_ids`` whose completion is pending (None: every one,
+        from ``pending_erasures``, read by ``_id``; the first time from a scan of the whole
+        collection, which also indexes what it finds)."""
+        query: Document = {ERASURE_PENDING: True}
         if contact_ids is not None:
             query["_id"] = {"$in": list(contact_ids)}
-        cursor = self.collection.find(query, ERASURE).limit(limit)
-        return [_pending(document) async for document in cursor]
+            found = await self.collection.find(query, ERASURE).limit(limit).to_list()
+        elif self.erasures_scanned:
+            found = await self.erasures.swept_contacts(
+                self.collection, ERASURE, lambda c: bool(c.get(ERASURE_PENDING))
+            )
+        else:
+            found = await self.collection.find(query, ERASURE).to_list()
+            await self.erasures.announced((d["_id"], int(d.get("version", 0))) for d in found)
+            self.erasures_scanned = True
+        return [_pending(document) for document in found[:limit]]
 
     async def erased_since(self, since: datetime) -> bool:
         query = {"status": ERASED, "erased_at": {"$gte": since}}

@@ -11,11 +11,15 @@ path): a save in flight has announced a newer version, so its entry stays. A cra
 announcing and writing leaves an entry ahead of its contact, kept (one lookup a sweep) until the
 contact's next save. Contacts stored before this collection existed get theirs from the full scan
 each process makes at start.
+
+The same class keeps ``pending_erasures`` (one entry per contact whose ``ErasureCompleted`` may
+still be due: announced by the save that erases it, deleted by the sweep once the contact read is
+completed and at least at the entry's version), read by the erasure completion's minute look.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +30,9 @@ from pymongo.errors import DuplicateKeyError
 from rapport_kit.mongo import Document
 
 SLA_CLOCKS = "sla_clocks"
+PENDING_ERASURES = "pending_erasures"
 VERSION = "version"
+_ID = "_id"
 PAGE = 500
 
 
@@ -60,23 +66,39 @@ class SlaClocks:
     ) -> list[tuple[str, datetime]]:
         """(contact id, next deadline) of the contacts with a clock running, read by ``_id``;
         entries of contacts without one (at or past the entry's version) are deleted."""
+        fields = {due_field: 1, "status": 1, VERSION: 1}
+        running = await self.swept_contacts(
+            contacts,
+            fields,
+            lambda c: c.get(due_field) is not None and c.get("status") == "active",
+        )
+        return [(contact[_ID], contact[due_field]) for contact in running]
+
+    async def swept_contacts(
+        self,
+        contacts: AsyncCollection[Document],
+        fields: Document,
+        running: Callable[[Document], bool],
+    ) -> list[Document]:
+        """``fields`` (with the version) of the contacts for which ``running`` holds, read by
+        ``_id``; entries of the others (at or past the entry's version) are deleted."""
         entries = await self.collection.find({}).to_list()
-        running: list[tuple[str, datetime]] = []
+        found: list[Document] = []
         stale: list[DeleteOne] = []
         for start in range(0, len(entries), PAGE):
             page = {
-                entry["_id"]: int(entry.get(VERSION, 0)) for entry in entries[start : start + PAGE]
+                entry[_ID]: int(entry.get(VERSION, 0)) for entry in entries[start : start + PAGE]
             }
-            query = {"_id": {"$in": list(page)}}
-            fields = {due_field: 1, "status": 1, VERSION: 1}
-            stored = {d["_id"]: d for d in await contacts.find(query, fields).to_list()}
+            query = {_ID: {"$in": list(page)}}
+            stored = {
+                d[_ID]: d for d in await contacts.find(query, fields | {VERSION: 1}).to_list()
+            }
             for contact_id, announced in page.items():
                 contact = stored.get(contact_id)
-                due = contact.get(due_field) if contact else None
-                if contact is not None and due is not None and contact.get("status") == "active":
-                    running.append((contact_id, due))
+                if contact is not None and running(contact):
+                    found.append(contact)
                 elif contact is not None and int(contact.get(VERSION, 0)) >= announced:
-                    stale.append(DeleteOne({"_id": contact_id, VERSION: announced}))
+                    stale.append(DeleteOne({_ID: contact_id, VERSION: announced}))
         if stale:
             await self.collection.bulk_write(stale, ordered=False)
-        return running
+        return found

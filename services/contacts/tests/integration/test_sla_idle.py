@@ -3,7 +3,7 @@ only the contacts whose deadline, as this process wrote it, has passed, by ``_id
 collection is scanned once, at start (FerretDB answers the overdue filter by reading every
 contact, so a scan every round made an idle store's cost grow with the contacts); the safety sweep
 once a minute reads ``sla_clocks`` (the contacts that may have a clock running) and those by
-``_id``."""
+``_id``. The erasure completion's minute look reads ``pending_erasures`` the same way."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from rapport_contacts.adapters.repository import MongoContactRepository
 from rapport_contacts.domain.calendar import SlaPolicy
 from rapport_contacts.domain.interactions import LogInteraction
 from rapport_contacts.domain.profiles import ProfileInput
-from rapport_contacts.service_layer import handlers, registration
+from rapport_contacts.service_layer import handlers, lifecycle, registration
+from rapport_contacts.service_layer.erasure import FULL_INTERVAL_SECONDS, ErasureCompletion
 from rapport_contacts.service_layer.sla import SlaScheduler
 from rapport_contacts.service_layer.unit import Ports
 from rapport_kit.outbox import OutboxPublisher
@@ -182,3 +183,44 @@ async def test_a_peer_breaches_once_what_a_crashed_process_wrote(
     assert contact is not None
     [clock] = contact.clocks  # type: ignore[union-attr]
     assert clock.breached
+
+
+async def test_the_erasure_completions_minute_look_reads_only_pending_erasures(
+    database, broker, namespace
+) -> None:
+    """The completion's first look scans the contacts; the later ones, once a minute, read the
+    ``pending_erasures`` index and those contacts by ``_id``: an erasure whose process crashed
+    before its ``ErasureCompleted`` is completed by a peer, and its entry then goes."""
+    db, commands = database
+    monotonic = Monotonic()
+    _, ports, _ = scheduler_of(db, broker, namespace, monotonic)
+    completion = ErasureCompletion(ports, monotonic=monotonic)
+    assert await completion.complete_once() == 0  # the first look: the full scan
+    assert (commands.to("contacts"), commands.to("pending_erasures")) == (["find"], [])
+
+    commands.clear()
+    for _ in range(30):
+        monotonic.now += 1
+        assert await completion.complete_once() == 0
+    assert (commands.to("contacts"), commands.to("pending_erasures")) == ([], [])
+
+    monotonic.now += FULL_INTERVAL_SECONDS
+    assert await completion.complete_once() == 0
+    # The minute's look: the (empty) index, not the 3,000 contacts.
+    assert (commands.to("contacts"), commands.to("pending_erasures")) == ([], ["find"])
+
+    _, crashed, _ = scheduler_of(db, broker, namespace, Monotonic())
+    contact_id, _ = await inbound_email(crashed)
+    await lifecycle.erase(crashed, contact_id)  # then its process dies
+    assert [d["_id"] async for d in db["pending_erasures"].find()] == [contact_id]
+    commands.clear()
+    monotonic.now += FULL_INTERVAL_SECONDS
+    assert await completion.complete_once() == 1
+    assert commands.to("pending_erasures") == ["find"]
+    assert commands.to("contacts")[0] == "find"  # the entry's contact, by _id
+    erased = await db["contacts"].find_one({"_id": contact_id})
+    assert "erasure_pending" not in erased and erased["erasure_completed_at"] is not None
+
+    monotonic.now += FULL_INTERVAL_SECONDS
+    assert await completion.complete_once() == 0
+    assert await db["pending_erasures"].count_documents({}) == 0  # completed: its entry went
