@@ -1,6 +1,7 @@
 """Where contacts' HTTP time goes: every store round trip of each kind of request, counted and
-timed by a PyMongo command listener, with the service running in this process against the real
-Kafka and FerretDB (``make bench`` starts them; ports as ``bench.addresses``).
+timed by a PyMongo command listener, and every Kafka send until its acknowledgement, with the
+service running in this process against the real Kafka and FerretDB (``make bench`` starts them;
+ports as ``bench.addresses``).
 
 Requests go one at a time (``PROFILE_REQUESTS`` of each kind), so each round trip is attributed
 to the request that made it; what the service does meanwhile in the background (its consumers
@@ -18,9 +19,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from pymongo import monitoring
 
 from bench import addresses
@@ -63,9 +65,28 @@ class RoundTrips(monitoring.CommandListener):
             self.by_request[request].commands[(name, collection)].append(micros / 1000)
 
 
+def time_kafka_sends(listener: RoundTrips) -> None:
+    """Each record's send until the broker acknowledged it, as a round trip of its request."""
+    original = AIOKafkaProducer.send
+
+    async def send(self: AIOKafkaProducer, topic: str, *args: Any, **kwargs: Any) -> Any:
+        request, started = _current.get(), time.perf_counter()
+        acknowledged = await original(self, topic, *args, **kwargs)
+
+        def record(_: object) -> None:
+            milliseconds = (time.perf_counter() - started) * 1000
+            listener.by_request[request].commands[("kafka send+ack", "-")].append(milliseconds)
+
+        acknowledged.add_done_callback(record)
+        return acknowledged
+
+    AIOKafkaProducer.send = send
+
+
 async def profile() -> tuple[RoundTrips, int]:
     listener = RoundTrips()
     monitoring.register(listener)  # before the service creates its client
+    time_kafka_sends(listener)
     from rapport_contacts.bootstrap import create_app
     from rapport_contacts.settings import ContactsSettings
 
@@ -155,9 +176,9 @@ async def _register(client: httpx.AsyncClient, tag: str) -> str:
 
 def print_profile(listener: RoundTrips, events: int) -> None:
     print(
-        "\n| contacts request (one at a time) | ms per request | store round trips per request "
-        "| ms in the store per request | round trips: command collection × per request "
-        "(mean ms) |\n|---|---:|---:|---:|---|"
+        "\n| contacts request (one at a time) | ms per request | round trips per request "
+        "| ms in them per request | round trips: store command and collection, or Kafka send, "
+        "× per request (mean ms) |\n|---|---:|---:|---:|---|"
     )
     for name, tally in listener.by_request.items():
         per = tally.calls or events  # background: per event published
