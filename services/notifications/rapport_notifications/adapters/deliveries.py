@@ -67,8 +67,6 @@ class MongoDeliveries(OutboxDocuments):
         """Insert new deliveries; a key that exists already (a redelivered trigger) is kept."""
         if not plans:
             return
-        for plan in plans:  # before the write: a delivery stored is never without its hint
-            self.dues.note(plan.key, now, plan.contact_id)
         await self.open.opened((plan.key for plan in plans), self.clock())
         try:
             await self.collection.bulk_write(
@@ -77,6 +75,10 @@ class MongoDeliveries(OutboxDocuments):
         except BulkWriteError as error:
             if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
                 raise
+        # Noted once written: the worker's round, in another task, would otherwise find a hint
+        # of a delivery not stored yet, claim nothing and forget it until the safety sweep.
+        for plan in plans:
+            self.dues.note(plan.key, now, plan.contact_id)
 
     async def scheduled_count(self) -> int:
         await self._scanned_if_due()

@@ -132,6 +132,28 @@ async def test_a_scheduled_send_fires_at_its_time_and_an_expired_lease_is_read_b
     assert commands.to("deliveries") == ["find"]  # by _id
 
 
+async def test_a_round_running_while_a_delivery_is_stored_does_not_lose_it(
+    database, broker, namespace
+) -> None:
+    """The intake stores a delivery while the worker's round runs (another task): the round sees
+    no delivery yet, and the next one finds it due, not a minute later."""
+    db, _ = database
+    monotonic = Monotonic()
+    deliveries = deliveries_of(db, broker, namespace, monotonic)
+    await worker_round(deliveries, NOW)  # the start scan
+    opened = deliveries.open.opened
+
+    async def round_meanwhile(keys: Any, now: datetime) -> None:
+        await opened(keys, now)  # the index entry written, the delivery not yet
+        for key, _ in await worker_round(deliveries, NOW):
+            assert await deliveries.claim(key, NOW, LEASE) is None
+
+    deliveries.open.opened = round_meanwhile  # type: ignore[method-assign]
+    await deliveries.add([plan("c-new")], NOW)
+    monotonic.now += 1
+    assert await worker_round(deliveries, NOW) == [(plan("c-new").key, "c-new")]
+
+
 async def test_two_processes_claim_a_delivery_once(database, broker, namespace) -> None:
     """A delivery stored by a process that crashed before sending it: both peers find it in
     their start scan, and exactly one of them claims it."""
