@@ -112,8 +112,14 @@ async def test_erasure_leaves_no_byte_on_any_topic_or_collection_and_rebuilds_wi
         with suite_processes(infra, namespace, smtp_port, tmp_path) as urls:
             headers = {"Authorization": f"Bearer {processes.API_KEY}"}
             async with (
-                httpx.AsyncClient(base_url=urls["contacts"], headers=headers) as contacts,
-                httpx.AsyncClient(base_url=urls["feedback"], headers=headers) as feedback,
+                # 30 s, not httpx's 5: on a loaded machine a first write to a service that has
+                # just started once took longer (the services' own limits are what is tested).
+                httpx.AsyncClient(
+                    base_url=urls["contacts"], headers=headers, timeout=30
+                ) as contacts,
+                httpx.AsyncClient(
+                    base_url=urls["feedback"], headers=headers, timeout=30
+                ) as feedback,
             ):
                 ids = {}
                 for person in (ERASED, KEPT):
