@@ -42,8 +42,11 @@ async def burst_row(stamp: str, logs: Path, *, instances: int) -> dict[str, obje
     ]
     try:
         headers = {"Authorization": f"Bearer {processes.API_KEY}"}
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-        async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
+        # As many connections as requests in flight (a pool of 400 made requests wait for a
+        # connection longer than the timeout once answers took seconds: counted as no answer).
+        limits = httpx.Limits(max_connections=BURST_REQUESTS, max_keepalive_connections=400)
+        timeout = httpx.Timeout(120, pool=None)
+        async with httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits) as client:
             for n, service in enumerate(started):  # warm-up, not measured
                 warm = (_register(client, service.url, f"w{n}.{i}") for i in range(20))
                 await asyncio.gather(*warm)

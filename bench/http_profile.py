@@ -46,8 +46,13 @@ class RoundTrips(monitoring.CommandListener):
     def __init__(self) -> None:
         self.by_request: dict[str, Tally] = defaultdict(Tally)
         self._open: dict[int, tuple[str, str, str]] = {}
+        # PyMongo keeps a registered listener for every later client: once the profile is
+        # taken, the rest of ``make bench`` (the idle step's inserts and counts) is not counted.
+        self.recording = True
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if not self.recording:
+            return
         target = event.command.get(event.command_name)
         collection = target if isinstance(target, str) else "-"
         self._open[event.request_id] = (_current.get(), event.command_name, collection)
@@ -111,6 +116,7 @@ async def profile() -> tuple[RoundTrips, int]:
             listener.by_request.clear()
             events = await _requests(client, listener)
             await asyncio.sleep(5)  # the consumers fold what the requests published
+    listener.recording = False
     return listener, events
 
 
